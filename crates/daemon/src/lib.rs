@@ -1,14 +1,229 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
+//! What every pullmail server process needs around its protocol engine.
+//!
+//! A server's `main` is a screenful:
+//!
+//! ```no_run
+//! use daemon::{Daemon, Service, Startup};
+//! let mut d = match Daemon::start(Service::Imap, std::env::args().skip(1)) {
+//!     Ok(Startup::Run(d)) => d,
+//!     Ok(Startup::Exit(text)) => { print!("{text}"); return Ok(()); }
+//!     Err(e) => { eprintln!("imapd: {e}"); std::process::exit(e.exit_code()); }
+//! };
+//! // Greet, then read commands from d.transport (Read + BufRead + Write).
+//! // STARTTLS:  d.start_tls()?            (refused when already TLS)
+//! // LOGIN:     let login = d.authenticator.login(credentials, d.transport.is_tls())?;
+//! //            let user = d.enter(login)?;   (drops privileges for good)
+//! // Run by a user from a shell (not root): d.preauth()? instead of a login.
+//! // At the end: d.finish(user name, Some(&error) or None for a LOGOUT).
+//! # Ok::<(), daemon::Error>(())
+//! ```
+//!
+//! * [`Transport`] — fd 0/1 (or any socket), buffered, idle timeouts, in-place
+//!   TLS upgrade that discards bytes pipelined before the handshake.
+//! * [`Authenticator`] — login rules, PAM (via [`pam`]), CRAM-MD5/APOP (via
+//!   [`cram`]), failure delay and attempt limit; [`sasl`] holds the SASL
+//!   state machines; [`Login::start_session`] becomes the user ([`privilege`]).
+//! * [`Config`], [`options`], [`syslog`], [`signals`], [`tls`], [`Peer`].
+//! * [`Error`] — every failure, each with its IMAP and POP3 answer.
+//!
+//! # The configuration file
+//!
+//! `/etc/pullmail.conf` (another with `-c FILE`) is optional; without it every
+//! setting has the default below, and the defaults are the safe choice. Each line
+//! is `key = value`; blank lines and lines starting with `#` are ignored; spaces
+//! around key and value are dropped; there is no quoting (a value runs to the end
+//! of the line). An unknown key, a key given twice or a bad value stops the
+//! server at startup with `FILE:LINE: KEY: what is wrong`. Booleans are
+//! `yes`/`no` (also `true`/`false`, `on`/`off`, `1`/`0`); times are whole
+//! seconds; sizes are bytes with an optional `K`, `M` or `G` suffix.
+//!
+//! | key | default | meaning |
+//! |---|---|---|
+//! | `spool_directory` | `/var/mail` | Directory of the system mailboxes. |
+//! | `inbox_path` | empty | INBOX file; `%u` user name, `%h` home directory. Empty: spool_directory/USER. |
+//! | `mail_subdirectory` | `mail` | Directory under home holding the other mailboxes; empty for home itself. |
+//! | `new_mailbox_format` | `mbox` | Format of new mailboxes: `mbox` or `mmdf`. |
+//! | `dotlock_helper` | `/usr/bin/dotlockfile` | Setgid helper for dot-locks in the spool; empty for none. |
+//! | `namespace_other_users` | empty | IMAP prefix of other users' mailboxes (RFC 2342); empty: none. |
+//! | `namespace_shared` | empty | IMAP prefix of shared mailboxes; empty: none. |
+//! | `login_timeout` | `180` | Idle seconds allowed before login. |
+//! | `imap_idle_timeout` | `1800` | Idle seconds allowed in an IMAP session (RFC 3501: at least 30 min). |
+//! | `pop_idle_timeout` | `600` | Idle seconds allowed in a POP session (RFC 1939: at least 10 min). |
+//! | `max_command_length` | `65536` | Longest command line, literals not counted. |
+//! | `max_literal_size` | `67108864` | Largest literal (APPEND message). |
+//! | `pam_service_imap` | `imap` | PAM service of imapd. |
+//! | `pam_service_pop` | `pop` | PAM service of ipop3d and ipop2d. |
+//! | `allow_plaintext` | `no` | Accept passwords on connections that are neither TLS nor loopback. |
+//! | `allow_root_login` | `no` | Let uid 0 log in. |
+//! | `login_failure_delay` | `3` | Seconds to wait before answering a failed login. |
+//! | `login_attempts` | `3` | Failed logins after which the connection closes. |
+//! | `cram_md5_file` | `/etc/cram-md5.pwd` | CRAM-MD5/APOP secrets (`user<TAB>secret`); refused unless mode 0600 or stricter. |
+//! | `tls` | `yes` | Offer STARTTLS/STLS (and allow implicit TLS) when the certificate loads. |
+//! | `tls_certificate` | `/etc/ssl/certs/%s.pem` | PEM certificate chain; `%s` is the program name. |
+//! | `tls_key` | `/etc/ssl/private/%s.pem` | PEM private key; if missing, read from tls_certificate. |
+//! | `server_name` | empty | Host name in greetings and challenges; empty: the system's. |
+//!
+//! [`config::KEYS`] holds the same list for programs (man pages, examples);
+//! [`Config::example`] prints a commented file.
+//!
+//! # Command line
+//!
+//! `-h` help, `-V` version, `-c FILE` configuration file, `-t` implicit TLS
+//! (also chosen when the local port is 993 for imapd or 995 for ipop3d), `-d`
+//! debug logging to standard error.
+
+pub mod account;
+pub mod config;
+pub mod cram;
+pub mod error;
+pub mod login;
+pub mod options;
+pub mod pam;
+pub mod peer;
+pub mod privilege;
+pub mod sasl;
+pub mod service;
+pub mod signals;
+pub mod syslog;
+mod sys;
+pub mod tls;
+pub mod transport;
+
+use std::sync::Arc;
+
+pub use account::Account;
+pub use config::Config;
+pub use error::{Error, ImapAnswer, ImapStatus, PopAnswer};
+pub use login::{Authenticator, Login, User};
+pub use options::Options;
+pub use peer::Peer;
+pub use sasl::{Credentials, Mechanism};
+pub use service::Service;
+pub use signals::Signal;
+pub use transport::Transport;
+
+use syslog::{Event, Level};
+
+/// The outcome of [`Daemon::start`].
+pub enum Startup {
+    /// Serve the connection.
+    Run(Box<Daemon>),
+    /// `-h` or `-V`: print this text and exit successfully.
+    Exit(String),
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// The context of one server process: who it is, its configuration, its
+/// connection and its login state.
+pub struct Daemon {
+    pub service: Service,
+    pub config: Config,
+    pub options: Options,
+    pub transport: Transport,
+    pub authenticator: Authenticator,
+    tls: Option<Arc<rustls::ServerConfig>>,
+}
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
+impl Daemon {
+    /// Everything before the greeting: flags, syslog, signal handlers, the
+    /// configuration, the connection on fd 0/1 with the login timeout, the TLS
+    /// certificate (read now, while still root), and the TLS handshake itself
+    /// when `-t` was given or the local port is 993/995.
+    pub fn start<I: IntoIterator<Item = String>>(service: Service, args: I) -> Result<Startup, Error> {
+        let options = match options::parse(service, args)? {
+            options::Command::Print(text) => return Ok(Startup::Exit(text)),
+            options::Command::Run(o) => o,
+        };
+        syslog::open(service.program(), options.debug);
+        signals::install().map_err(Error::Io)?;
+        let config = Config::load(options.config.as_deref())?;
+        let transport = Transport::stdio().map_err(Error::Io)?;
+        let mut daemon = Daemon::new(service, config, options, transport);
+        daemon.load_tls();
+        let peer = daemon.transport.peer();
+        if daemon.options.implicit_tls || peer.is_implicit_tls_port(service) {
+            daemon.start_tls()?;
+        }
+        Ok(Startup::Run(Box::new(daemon)))
+    }
+
+    /// A context over any transport, without TLS; for tests and other front ends.
+    pub fn new(service: Service, config: Config, options: Options, mut transport: Transport) -> Daemon {
+        transport.set_idle_timeout(Some(config.login_timeout));
+        let authenticator = Authenticator::new(&config, service, transport.peer());
+        Daemon { service, config, options, transport, authenticator, tls: None }
+    }
+
+    /// Loads the configured certificate; a failure is logged and leaves TLS off.
+    pub fn load_tls(&mut self) {
+        match tls::load(&self.config, self.service) {
+            Ok(tls) => self.tls = Some(tls),
+            Err(Error::TlsUnavailable) => {}
+            Err(e) => syslog::log(Level::Warning, &format!("TLS disabled: {e}")),
+        }
+    }
+
+    /// Uses this TLS configuration (tests, or certificates from elsewhere).
+    pub fn set_tls(&mut self, tls: Arc<rustls::ServerConfig>) {
+        self.tls = Some(tls);
+    }
+
+    /// Whether to advertise STARTTLS / STLS now.
+    pub fn can_start_tls(&self) -> bool {
+        self.service.has_starttls() && self.tls.is_some() && !self.transport.is_tls()
+    }
+
+    /// Whether to advertise LOGINDISABLED (IMAP) or hide USER/PASS (POP3).
+    pub fn plaintext_allowed(&self) -> bool {
+        self.authenticator.plaintext_allowed(self.transport.is_tls())
+    }
+
+    /// STARTTLS / STLS after the engine queued its `OK`: flushes it, discards
+    /// anything pipelined, and handshakes. Refused when TLS is already active.
+    pub fn start_tls(&mut self) -> Result<(), Error> {
+        if self.transport.is_tls() {
+            return Err(Error::TlsAlreadyActive);
+        }
+        let tls = self.tls.clone().ok_or(Error::TlsUnavailable)?;
+        let discarded = self.transport.start_tls(tls)?;
+        let description = self.transport.tls_description().unwrap_or_default();
+        syslog::event(&Event::Tls { peer: self.transport.peer(), description: &description, discarded });
+        Ok(())
+    }
+
+    /// True when this process cannot log anyone in (not started as root): it
+    /// serves the user who started it, without a login (IMAP PREAUTH).
+    pub fn is_preauth(&self) -> bool {
+        !sys::is_root()
+    }
+
+    /// The "try it" mode: the current user, environment set, session timeout on.
+    pub fn preauth(&mut self) -> Result<User, Error> {
+        let user = User::preauthenticated(&self.config, self.transport.peer())?;
+        self.transport.set_idle_timeout(Some(self.config.idle_timeout(self.service)));
+        Ok(user)
+    }
+
+    /// After a successful [`Authenticator::login`]: starts the PAM session, drops
+    /// privileges for good, and switches to the session idle timeout.
+    pub fn enter(&mut self, login: Login) -> Result<User, Error> {
+        let user = login.start_session(&self.config)?;
+        self.transport.set_idle_timeout(Some(self.config.idle_timeout(self.service)));
+        Ok(user)
+    }
+
+    /// Logs how the session ended (UW's Logout / Autologout / disconnect /
+    /// Killed lines) and closes the connection. `cause` is `None` for LOGOUT/QUIT.
+    /// The engine sends its goodbye (from [`Error::imap_answer`] /
+    /// [`Error::pop_answer`]) before calling this.
+    pub fn finish(&mut self, user: Option<&str>, cause: Option<&Error>) {
+        let peer = self.transport.peer();
+        match cause {
+            None => syslog::event(&Event::Logout { user, peer }),
+            Some(Error::IdleTimeout) => syslog::event(&Event::Autologout { user, peer }),
+            Some(Error::ConnectionLost) => syslog::event(&Event::ConnectionLost { user, peer }),
+            Some(Error::Signal(signal)) => syslog::event(&Event::Killed { signal: *signal, user, peer }),
+            Some(e) => syslog::log(Level::Notice, &format!("Session ended: {e} host={peer}")),
+        }
+        let _ = self.transport.close();
     }
 }

@@ -1,0 +1,397 @@
+//! The connection: fd 0 / fd 1 as inetd hands them over, buffered, with idle
+//! timeouts, and the same interface after an in-place upgrade to TLS.
+//!
+//! Reads wait with poll(2) so that an idle client ends in
+//! [`crate::Error::IdleTimeout`] and a SIGTERM in [`crate::Error::Signal`] (through
+//! the self-pipe of [`crate::signals`]); everything else is plain `Read`, `BufRead`
+//! and `Write`, so the protocol engines stay generic over their transport.
+
+use std::fmt;
+use std::io::{self, BufRead, Read, Write};
+use std::net::TcpStream;
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rustls::{ServerConfig, ServerConnection, StreamOwned};
+
+use crate::error::Error;
+use crate::peer::Peer;
+use crate::signals;
+use crate::sys::{self, Ready};
+
+const READ_BUFFER: usize = 16 * 1024;
+const WRITE_BUFFER: usize = 16 * 1024;
+/// Handshake round trips we are willing to make; a real one needs two or three.
+const MAX_HANDSHAKE_ROUNDS: usize = 32;
+/// Retries after EINTR/EAGAIN before giving up on one read or write.
+const MAX_RETRIES: usize = 1000;
+
+/// Marker inside an `io::Error` for a line longer than the caller's limit.
+#[derive(Debug)]
+pub(crate) struct LineTooLong;
+
+impl fmt::Display for LineTooLong {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("line too long")
+    }
+}
+
+impl std::error::Error for LineTooLong {}
+
+/// The raw descriptors with poll-based waiting; what rustls reads from and writes to.
+struct FdIo {
+    input: OwnedFd,
+    output: OwnedFd,
+    idle: Option<Duration>,
+    /// During a TLS handshake: the whole handshake must end by then.
+    deadline: Option<Instant>,
+}
+
+impl FdIo {
+    /// Waits until `fd` is ready, honouring the idle timeout, the deadline and (for
+    /// reads) termination signals.
+    fn wait(&self, fd: BorrowedFd<'_>, events: libc::c_short, watch_signals: bool) -> io::Result<()> {
+        let start = Instant::now();
+        let end = match (self.idle.map(|d| start + d), self.deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        for _ in 0..MAX_RETRIES {
+            if watch_signals {
+                if let Some(sig) = signals::pending() {
+                    return Err(io::Error::other(sig));
+                }
+            }
+            let timeout_ms = match end {
+                None => -1,
+                Some(end) => {
+                    let left = end.saturating_duration_since(Instant::now());
+                    // Round up so that a sub-millisecond rest does not spin.
+                    i32::try_from(left.as_millis() + 1).unwrap_or(i32::MAX)
+                }
+            };
+            let wake = if watch_signals { signals::wake_fd() } else { None };
+            match sys::poll(fd.as_raw_fd(), events, wake, timeout_ms) {
+                Ok(Ready::Fd) => return Ok(()),
+                Ok(Ready::Wake) => {
+                    let sig = signals::pending().unwrap_or(signals::Signal::Term);
+                    return Err(io::Error::other(sig));
+                }
+                Ok(Ready::Timeout) => {
+                    if end.is_some_and(|end| Instant::now() >= end) {
+                        return Err(io::Error::new(io::ErrorKind::TimedOut, "idle timeout"));
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Err(io::Error::other("poll retried too often"))
+    }
+}
+
+impl Read for FdIo {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        for _ in 0..MAX_RETRIES {
+            self.wait(self.input.as_fd_ref(), libc::POLLIN, true)?;
+            // SAFETY: buf is valid for writes of buf.len() bytes; input is open.
+            let n = unsafe { libc::read(self.input.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+            if n >= 0 {
+                return Ok(n as usize);
+            }
+            let e = io::Error::last_os_error();
+            if !matches!(e.kind(), io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock) {
+                return Err(e);
+            }
+        }
+        Err(io::Error::other("read retried too often"))
+    }
+}
+
+impl Write for FdIo {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        for _ in 0..MAX_RETRIES {
+            // Writes do not watch signals: after SIGTERM the goodbye must still go out.
+            self.wait(self.output.as_fd_ref(), libc::POLLOUT, false)?;
+            // MSG_NOSIGNAL is for sockets only, and SIGPIPE is ignored anyway.
+            // SAFETY: buf is valid for reads of buf.len() bytes; output is open.
+            let n = unsafe { libc::write(self.output.as_raw_fd(), buf.as_ptr().cast(), buf.len()) };
+            if n >= 0 {
+                return Ok(n as usize);
+            }
+            let e = io::Error::last_os_error();
+            if !matches!(e.kind(), io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock) {
+                return Err(e);
+            }
+        }
+        Err(io::Error::other("write retried too often"))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+trait AsFdRef {
+    fn as_fd_ref(&self) -> BorrowedFd<'_>;
+}
+
+impl AsFdRef for OwnedFd {
+    fn as_fd_ref(&self) -> BorrowedFd<'_> {
+        std::os::fd::AsFd::as_fd(self)
+    }
+}
+
+enum Stream {
+    Plain(FdIo),
+    Tls(Box<StreamOwned<ServerConnection, FdIo>>),
+    Closed,
+}
+
+/// A buffered, timed connection to the client, plain or TLS.
+pub struct Transport {
+    stream: Stream,
+    rbuf: Box<[u8]>,
+    rpos: usize,
+    rlen: usize,
+    wbuf: Vec<u8>,
+    peer: Peer,
+}
+
+impl Transport {
+    /// The connection inetd gave us: fd 0 for input, fd 1 for output (duplicated,
+    /// close-on-exec), and the peer found by getpeername on fd 0.
+    pub fn stdio() -> io::Result<Transport> {
+        let input = dup(0)?;
+        let output = dup(1)?;
+        Ok(Transport::from_fds(input, output, Peer::of_fd(0)))
+    }
+
+    /// A connected socket, for standalone listeners and tests.
+    pub fn from_socket(socket: TcpStream) -> io::Result<Transport> {
+        let peer = Peer::of_fd(socket.as_raw_fd());
+        let input: OwnedFd = socket.try_clone()?.into();
+        Ok(Transport::from_fds(input, socket.into(), peer))
+    }
+
+    /// Any pair of descriptors (pipes, sockets) with a known peer.
+    pub fn from_fds(input: OwnedFd, output: OwnedFd, peer: Peer) -> Transport {
+        Transport {
+            stream: Stream::Plain(FdIo { input, output, idle: None, deadline: None }),
+            rbuf: vec![0; READ_BUFFER].into_boxed_slice(),
+            rpos: 0,
+            rlen: 0,
+            wbuf: Vec::with_capacity(WRITE_BUFFER),
+            peer,
+        }
+    }
+
+    /// The client's address, as found when the transport was made.
+    pub fn peer(&self) -> Peer {
+        self.peer
+    }
+
+    /// Reads fail with `TimedOut` ([`Error::IdleTimeout`]) after this much silence.
+    pub fn set_idle_timeout(&mut self, timeout: Option<Duration>) {
+        if let Some(io) = self.io_mut() {
+            io.idle = timeout;
+        }
+    }
+
+    /// True once a TLS handshake has completed on this connection.
+    pub fn is_tls(&self) -> bool {
+        matches!(self.stream, Stream::Tls(_))
+    }
+
+    /// For logs: protocol version and cipher suite, e.g. `TLSv1_3 TLS13_AES_256_GCM_SHA384`.
+    pub fn tls_description(&self) -> Option<String> {
+        match &self.stream {
+            Stream::Tls(tls) => {
+                let version = tls.conn.protocol_version().map(|v| format!("{v:?}"));
+                let suite = tls.conn.negotiated_cipher_suite().map(|s| format!("{:?}", s.suite()));
+                Some(format!("{} {}", version.unwrap_or_default(), suite.unwrap_or_default()))
+            }
+            _ => None,
+        }
+    }
+
+    /// Bytes received but not yet consumed (pipelined commands).
+    pub fn buffered_input(&self) -> usize {
+        self.rlen - self.rpos
+    }
+
+    /// Upgrades the connection to TLS in place (STARTTLS, STLS, or right away for
+    /// implicit TLS). Anything still buffered for writing is sent first in the
+    /// clear — the `OK` to STARTTLS. Anything the client sent after the STARTTLS
+    /// command and before the handshake is discarded, never executed (RFC 2595
+    /// §3.1; the "STARTTLS command injection" bugs, CVE-2011-0411 and kin).
+    /// Returns how many such bytes were thrown away, for the log.
+    ///
+    /// The handshake must finish within the idle timeout (or 60 s without one).
+    pub fn start_tls(&mut self, config: Arc<ServerConfig>) -> Result<usize, Error> {
+        if self.is_tls() {
+            return Err(Error::TlsAlreadyActive);
+        }
+        self.flush().map_err(Error::from_io)?;
+        let discarded = self.buffered_input();
+        self.rpos = 0;
+        self.rlen = 0;
+        let mut io = match std::mem::replace(&mut self.stream, Stream::Closed) {
+            Stream::Plain(io) => io,
+            _ => return Err(Error::ConnectionLost),
+        };
+        let conn = ServerConnection::new(config).map_err(|e| Error::Tls(e.to_string()))?;
+        io.deadline = Some(Instant::now() + io.idle.unwrap_or(Duration::from_secs(60)));
+        let mut tls = StreamOwned::new(conn, io);
+        let mut rounds = 0;
+        while tls.conn.is_handshaking() {
+            rounds += 1;
+            let result = if rounds > MAX_HANDSHAKE_ROUNDS {
+                Err(io::Error::other("TLS handshake takes too many rounds"))
+            } else {
+                tls.conn.complete_io(&mut tls.sock).map(|_| ())
+            };
+            if let Err(e) = result {
+                // Best effort: tell the client why (a TLS alert), then give up.
+                let _ = tls.conn.write_tls(&mut tls.sock);
+                return Err(match Error::from_io(e) {
+                    Error::Io(e) => Error::Tls(e.to_string()),
+                    other => other,
+                });
+            }
+        }
+        tls.sock.deadline = None;
+        self.stream = Stream::Tls(Box::new(tls));
+        Ok(discarded)
+    }
+
+    /// Reads one line, up to and including its LF, of at most `max` bytes.
+    /// A longer line is [`Error::LineTooLong`]; end of input is
+    /// [`Error::ConnectionLost`] (a partial last line is returned as is).
+    pub fn read_line(&mut self, max: usize) -> Result<Vec<u8>, Error> {
+        let mut line = Vec::new();
+        loop {
+            let available = self.fill_buf().map_err(Error::from_io)?;
+            if available.is_empty() {
+                return if line.is_empty() { Err(Error::ConnectionLost) } else { Ok(line) };
+            }
+            let (take, done) = match available.iter().position(|&b| b == b'\n') {
+                Some(i) => (i + 1, true),
+                None => (available.len(), false),
+            };
+            if line.len() + take > max {
+                return Err(Error::LineTooLong);
+            }
+            line.extend_from_slice(&available[..take]);
+            self.consume(take);
+            if done {
+                return Ok(line);
+            }
+        }
+    }
+
+    /// Sends what is buffered, closes TLS with close_notify, and shuts the socket
+    /// down so the client sees the end at once.
+    pub fn close(&mut self) -> io::Result<()> {
+        let flushed = self.flush();
+        if let Stream::Tls(tls) = &mut self.stream {
+            tls.conn.send_close_notify();
+            let _ = tls.conn.complete_io(&mut tls.sock);
+        }
+        if let Some(io) = self.io_mut() {
+            // SAFETY: shutdown on an open descriptor; ENOTSOCK for pipes is ignored.
+            unsafe { libc::shutdown(io.output.as_raw_fd(), libc::SHUT_RDWR) };
+        }
+        self.stream = Stream::Closed;
+        flushed
+    }
+
+    fn io_mut(&mut self) -> Option<&mut FdIo> {
+        match &mut self.stream {
+            Stream::Plain(io) => Some(io),
+            Stream::Tls(tls) => Some(&mut tls.sock),
+            Stream::Closed => None,
+        }
+    }
+
+    fn raw_read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match &mut self.stream {
+            Stream::Plain(io) => io.read(buf),
+            Stream::Tls(tls) => tls.read(buf),
+            Stream::Closed => Err(io::ErrorKind::NotConnected.into()),
+        }
+    }
+}
+
+fn not_connected() -> io::Error {
+    io::ErrorKind::NotConnected.into()
+}
+
+fn dup(fd: i32) -> io::Result<OwnedFd> {
+    // SAFETY: F_DUPFD_CLOEXEC returns a new descriptor that we alone own.
+    let new = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) };
+    if new < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `new` is a freshly duplicated, open descriptor owned by nobody else.
+    Ok(unsafe { std::os::fd::FromRawFd::from_raw_fd(new) })
+}
+
+impl Read for Transport {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(buf.len());
+        buf[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for Transport {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.rpos == self.rlen {
+            // The client waits for our answer before sending more, so it must
+            // have it before we block on reading.
+            self.flush()?;
+            let mut buf = std::mem::take(&mut self.rbuf);
+            let result = self.raw_read(&mut buf);
+            self.rbuf = buf;
+            self.rlen = result?;
+            self.rpos = 0;
+        }
+        Ok(&self.rbuf[self.rpos..self.rlen])
+    }
+
+    fn consume(&mut self, amt: usize) {
+        self.rpos = (self.rpos + amt).min(self.rlen);
+    }
+}
+
+impl Write for Transport {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if matches!(self.stream, Stream::Closed) {
+            return Err(not_connected());
+        }
+        if self.wbuf.len() + buf.len() > WRITE_BUFFER {
+            self.flush()?;
+        }
+        self.wbuf.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.wbuf.is_empty() {
+            return Ok(());
+        }
+        let data = std::mem::take(&mut self.wbuf);
+        let result = match &mut self.stream {
+            Stream::Plain(io) => io.write_all(&data),
+            Stream::Tls(tls) => tls.write_all(&data).and_then(|()| tls.flush()),
+            Stream::Closed => Err(not_connected()),
+        };
+        self.wbuf = data;
+        self.wbuf.clear();
+        result
+    }
+}
