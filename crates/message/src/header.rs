@@ -1,0 +1,231 @@
+//! Header blocks: splitting a message into header and text, splitting a
+//! header into fields, unfolding, case-insensitive lookup, and the
+//! `HEADER.FIELDS` / `HEADER.FIELDS.NOT` filter.
+//!
+//! Tolerant by design: bare LF line ends, 8-bit octets, NULs, lines without a
+//! colon, a header with no blank line after it and a message with no body
+//! never fail; a line without a colon is kept as a field with an empty name
+//! so that the raw header bytes are still accounted for.
+
+/// One header field: its name (before the colon, trailing blanks removed),
+/// its raw bytes (name, value, continuation lines and the final line end)
+/// and its raw value (after the colon, still folded).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Field<'a> {
+    /// Field name as written, e.g. `Subject`. Empty for a line without a colon.
+    pub name: &'a [u8],
+    /// The whole field as it appears in the message, line ends included.
+    pub raw: &'a [u8],
+    /// Everything after the colon, folded, line end included.
+    pub value: &'a [u8],
+}
+
+impl Field<'_> {
+    /// The value unfolded the way c-client does it: leading blanks after the
+    /// colon dropped, each line end (CRLF or LF) that is followed by a blank
+    /// removed, tabs turned into spaces, the final line end dropped. Trailing
+    /// blanks are kept (UW sends them in ENVELOPE).
+    pub fn unfolded(&self) -> Vec<u8> {
+        unfold(self.value)
+    }
+
+    /// True when the name matches `name` ignoring ASCII case.
+    pub fn is(&self, name: &str) -> bool {
+        self.name.eq_ignore_ascii_case(name.as_bytes())
+    }
+}
+
+/// See [`Field::unfolded`].
+pub fn unfold(value: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(value.len());
+    let mut i = 0;
+    let n = value.len();
+    while i < n {
+        let c = value[i];
+        match c {
+            b'\r' if value.get(i + 1) == Some(&b'\n') => {}
+            b'\n' => {
+                if !matches!(value.get(i + 1), Some(b' ' | b'\t')) {
+                    break;
+                }
+            }
+            b'\t' => out.push(b' '),
+            _ => out.push(c),
+        }
+        i += 1;
+    }
+    let lead = out.iter().take_while(|&&c| c == b' ').count();
+    out.drain(..lead);
+    out
+}
+
+/// A parsed header block.
+#[derive(Debug, Clone, Default)]
+pub struct Header<'a> {
+    raw: &'a [u8],
+    fields: Vec<Field<'a>>,
+}
+
+impl<'a> Header<'a> {
+    /// Parses a header block: the bytes up to and including the blank line
+    /// that ends it (see [`split_header`]). Anything after a blank line is
+    /// ignored.
+    pub fn parse(raw: &'a [u8]) -> Header<'a> {
+        let mut fields: Vec<Field<'a>> = Vec::new();
+        let mut pos = 0;
+        while pos < raw.len() {
+            let end = line_end(raw, pos);
+            let line = &raw[pos..end];
+            if is_blank_line(line) {
+                break;
+            }
+            if matches!(line[0], b' ' | b'\t') {
+                if let Some(last) = fields.last_mut() {
+                    // Continuation: widen the previous field.
+                    let start = last.raw.as_ptr() as usize - raw.as_ptr() as usize;
+                    let vstart = last.value.as_ptr() as usize - raw.as_ptr() as usize;
+                    last.raw = &raw[start..end];
+                    last.value = &raw[vstart..end];
+                    pos = end;
+                    continue;
+                }
+            }
+            let (name, value) = match line.iter().position(|&c| c == b':') {
+                Some(colon) => {
+                    let mut nend = colon;
+                    while nend > 0 && matches!(line[nend - 1], b' ' | b'\t') {
+                        nend -= 1;
+                    }
+                    (&line[..nend], &raw[pos + colon + 1..end])
+                }
+                None => (&line[..0], &raw[end..end]),
+            };
+            fields.push(Field { name, raw: line, value });
+            pos = end;
+        }
+        Header { raw, fields }
+    }
+
+    /// The header bytes this was parsed from.
+    pub fn raw(&self) -> &'a [u8] {
+        self.raw
+    }
+
+    /// All fields in order.
+    pub fn fields(&self) -> &[Field<'a>] {
+        &self.fields
+    }
+
+    /// The first field called `name` (ASCII case-insensitive).
+    pub fn get(&self, name: &str) -> Option<&Field<'a>> {
+        self.fields.iter().find(|f| f.is(name))
+    }
+
+    /// Every field called `name`, in order.
+    pub fn get_all<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s Field<'a>> + 's {
+        self.fields.iter().filter(move |f| f.is(name))
+    }
+
+    /// The unfolded value of the first field called `name`.
+    pub fn value(&self, name: &str) -> Option<Vec<u8>> {
+        self.get(name).map(Field::unfolded)
+    }
+}
+
+/// Index just past the line that starts at `pos` (after its LF), or the end.
+pub(crate) fn line_end(s: &[u8], pos: usize) -> usize {
+    match s[pos..].iter().position(|&c| c == b'\n') {
+        Some(i) => pos + i + 1,
+        None => s.len(),
+    }
+}
+
+fn is_blank_line(line: &[u8]) -> bool {
+    line == b"\r\n" || line == b"\n"
+}
+
+/// Splits message (or MIME part) bytes into header and body: the header runs
+/// up to and including the first empty line; with no empty line, everything
+/// is header and the body is empty. Returns the header length.
+pub fn split_header(msg: &[u8]) -> usize {
+    let mut pos = 0;
+    while pos < msg.len() {
+        let end = line_end(msg, pos);
+        if is_blank_line(&msg[pos..end]) {
+            return end;
+        }
+        pos = end;
+    }
+    msg.len()
+}
+
+/// The `HEADER.FIELDS` (`not == false`) or `HEADER.FIELDS.NOT` filter of RFC
+/// 3501 §6.4.5, as c-client's `mail_filter` does it: each field whose name
+/// (up to the colon or the first blank or control octet) is in `names`
+/// (case-insensitive) is kept, or dropped for `.NOT`, with its continuation
+/// lines; lines with no name, such as the blank line ending the header, are
+/// always kept.
+pub fn filter_fields(header: &[u8], names: &[Vec<u8>], not: bool) -> Vec<u8> {
+    let mut out = Vec::with_capacity(header.len());
+    let mut pos = 0;
+    while pos < header.len() {
+        // One field: this line plus the lines that begin with a blank.
+        let mut end = line_end(header, pos);
+        while end < header.len() && matches!(header[end], b' ' | b'\t') {
+            end = line_end(header, end);
+        }
+        let name_len = header[pos..end]
+            .iter()
+            .take_while(|&&c| !matches!(c, b':' | b' ' | b'\t' | b'\r' | b'\n' | 0))
+            .count();
+        let name = &header[pos..pos + name_len];
+        let keep = if name.is_empty() {
+            true
+        } else {
+            let listed = names.iter().any(|n| n.eq_ignore_ascii_case(name));
+            listed != not
+        };
+        if keep {
+            out.extend_from_slice(&header[pos..end]);
+        }
+        pos = end;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const H: &[u8] = b"Subject: a\r\n  b\tc \r\nFrom:x@y\r\nno colon here\r\nX-A : 1\r\n\r\n";
+
+    #[test]
+    fn fields_unfold_like_c_client() {
+        let h = Header::parse(H);
+        assert_eq!(h.fields().len(), 4);
+        assert_eq!(h.value("subject").unwrap(), b"a  b c ");
+        assert_eq!(h.value("FROM").unwrap(), b"x@y");
+        assert_eq!(h.value("x-a").unwrap(), b"1");
+        assert_eq!(h.fields()[2].name, b"");
+        assert_eq!(h.get("Subject").unwrap().raw, b"Subject: a\r\n  b\tc \r\n");
+    }
+
+    #[test]
+    fn bare_lf_and_missing_blank_line_are_tolerated() {
+        let h = Header::parse(b"A: 1\nB: 2");
+        assert_eq!(h.value("b").unwrap(), b"2");
+        assert_eq!(split_header(b"A: 1\nB: 2"), 9);
+        assert_eq!(split_header(b"A: 1\r\n\r\nbody"), 8);
+        assert_eq!(split_header(b"\r\nbody"), 2);
+        assert_eq!(split_header(b""), 0);
+    }
+
+    #[test]
+    fn header_fields_filter_keeps_order_and_blank_line() {
+        let h = b"Date: d\r\nFrom: f\r\n x\r\nTo: t\r\nSubject: s\r\n\r\n";
+        let names = vec![b"SUBJECT".to_vec(), b"from".to_vec()];
+        assert_eq!(filter_fields(h, &names, false), b"From: f\r\n x\r\nSubject: s\r\n\r\n");
+        assert_eq!(filter_fields(h, &names, true), b"Date: d\r\nTo: t\r\n\r\n");
+        assert_eq!(filter_fields(h, &[b"nope".to_vec()], false), b"\r\n");
+    }
+}

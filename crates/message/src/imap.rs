@@ -1,0 +1,87 @@
+//! IMAP string syntax for response data (RFC 3501 §4.3, §4.5; RFC 3516 §4.2).
+//!
+//! The choice between a quoted string and a literal follows UW imapd: a
+//! string is quoted unless it holds an octet that a quoted string cannot
+//! carry (NUL, CR, LF, `"`, `\`, or any 8-bit octet); then it is sent as a
+//! literal `{n}\r\n...`. UW never escapes inside a quoted string, and neither
+//! do we, so what a client sees is byte-for-byte what UW sent.
+
+/// True when `s` can be sent as a quoted string without escapes.
+pub fn quotable(s: &[u8]) -> bool {
+    s.iter()
+        .all(|&c| c != 0 && c != b'\r' && c != b'\n' && c != b'"' && c != b'\\' && c < 0x80)
+}
+
+/// Appends `s` as a quoted string or, when it cannot be quoted, a literal.
+pub fn write_string(out: &mut Vec<u8>, s: &[u8]) {
+    if quotable(s) {
+        out.push(b'"');
+        out.extend_from_slice(s);
+        out.push(b'"');
+    } else {
+        write_literal(out, s);
+    }
+}
+
+/// Appends `NIL` for `None`, else [`write_string`].
+pub fn write_nstring(out: &mut Vec<u8>, s: Option<&[u8]>) {
+    match s {
+        Some(s) => write_string(out, s),
+        None => out.extend_from_slice(b"NIL"),
+    }
+}
+
+/// Appends a synchronizing-form server literal `{n}\r\n` + data.
+pub fn write_literal(out: &mut Vec<u8>, s: &[u8]) {
+    out.push(b'{');
+    out.extend_from_slice(s.len().to_string().as_bytes());
+    out.extend_from_slice(b"}\r\n");
+    out.extend_from_slice(s);
+}
+
+/// Appends a literal8 `~{n}\r\n` + data (RFC 3516), required when the data
+/// contains NUL octets.
+pub fn write_literal8(out: &mut Vec<u8>, s: &[u8]) {
+    out.push(b'~');
+    write_literal(out, s);
+}
+
+/// Appends a decimal number.
+pub(crate) fn write_number(out: &mut Vec<u8>, n: u64) {
+    out.extend_from_slice(n.to_string().as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(x: &[u8]) -> Vec<u8> {
+        let mut v = Vec::new();
+        write_string(&mut v, x);
+        v
+    }
+
+    #[test]
+    fn plain_text_is_quoted() {
+        assert_eq!(s(b"Alice Archer"), b"\"Alice Archer\"");
+        assert_eq!(s(b""), b"\"\"");
+    }
+
+    #[test]
+    fn specials_force_a_literal() {
+        assert_eq!(s(b"a \"q\""), b"{5}\r\na \"q\"");
+        assert_eq!(s(b"back\\slash"), b"{10}\r\nback\\slash");
+        assert_eq!(s(b"two\r\nlines"), b"{10}\r\ntwo\r\nlines");
+        assert_eq!(s("Grüße".as_bytes()), "{7}\r\nGrüße".as_bytes());
+        assert_eq!(s(b"nul\0"), b"{4}\r\nnul\0");
+    }
+
+    #[test]
+    fn nstring_and_literal8() {
+        let mut v = Vec::new();
+        write_nstring(&mut v, None);
+        v.push(b' ');
+        write_literal8(&mut v, b"\0\x01");
+        assert_eq!(v, b"NIL ~{2}\r\n\0\x01");
+    }
+}
