@@ -36,7 +36,7 @@ fn pam_wrapper_files() -> Option<(PathBuf, PathBuf)> {
 /// Runs `child` under pam_wrapper; skips (passing) when pam_wrapper is missing.
 fn run_child(child: &str) {
     let Some((wrapper, matrix)) = pam_wrapper_files() else {
-        eprintln!("SKIPPED {child}: libpam-wrapper is not installed (apt-get install libpam-wrapper)");
+        skip(&format!("SKIPPED {child}: libpam-wrapper is not installed (apt-get install libpam-wrapper)"));
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -252,3 +252,10 @@ scenario!(pam_stages_run_in_order_with_a_silent_conversation, child_pam_stages, 
     assert!(!err.to_string().contains("bad"), "the password is not in the error");
     assert!(Pam::start("imap", "nul\0user", None).is_err());
 });
+
+/// Says why a test is skipped, past the test harness's output capture (which
+/// only catches print!/eprint!), so the reason shows in every run.
+fn skip(reason: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{reason}");
+}
