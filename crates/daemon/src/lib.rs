@@ -158,7 +158,11 @@ impl Daemon {
         match tls::load(&self.config, self.service) {
             Ok(tls) => self.tls = Some(tls),
             Err(Error::TlsUnavailable) => {}
-            Err(e) => syslog::log(Level::Warning, &format!("TLS disabled: {e}")),
+            // Run by a user from a shell, the server key is rightly unreadable.
+            Err(e) => {
+                let level = if sys::is_root() { Level::Warning } else { Level::Debug };
+                syslog::log(level, &format!("TLS disabled: {e}"));
+            }
         }
     }
 
