@@ -20,7 +20,9 @@ const MAX_BUFFER: usize = 1 << 20;
 impl Account {
     /// Looks a user up by name; `Ok(None)` if there is no such user.
     pub fn by_name(name: &str) -> io::Result<Option<Account>> {
-        let Ok(cname) = CString::new(name) else { return Ok(None) };
+        let Ok(cname) = CString::new(name) else {
+            return Ok(None);
+        };
         lookup(|pwd, buf, len, result| {
             // SAFETY: all pointers are valid for the call; see `lookup`.
             unsafe { libc::getpwnam_r(cname.as_ptr(), pwd, buf, len, result) }
@@ -39,7 +41,8 @@ impl Account {
     pub fn current() -> io::Result<Account> {
         // SAFETY: getuid cannot fail.
         let uid = unsafe { libc::getuid() };
-        Account::by_uid(uid)?.ok_or_else(|| io::Error::other(format!("uid {uid} has no passwd entry")))
+        Account::by_uid(uid)?
+            .ok_or_else(|| io::Error::other(format!("uid {uid} has no passwd entry")))
     }
 }
 
@@ -67,7 +70,9 @@ where
         // SAFETY: on success pwd's strings point into buf, which is alive here,
         // and are NUL-terminated.
         let (name, home) = unsafe { (CStr::from_ptr(pwd.pw_name), CStr::from_ptr(pwd.pw_dir)) };
-        let Ok(name) = name.to_str() else { return Ok(None) };
+        let Ok(name) = name.to_str() else {
+            return Ok(None);
+        };
         return Ok(Some(Account {
             name: name.to_string(),
             uid: pwd.pw_uid,

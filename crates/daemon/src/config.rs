@@ -225,7 +225,11 @@ impl Config {
                 _ => return Err(format!("`{value}` is not a format (mbox, mmdf)")),
             },
             "dotlock_helper" => {
-                self.dotlock_helper = if value.is_empty() { None } else { Some(absolute(value)?) }
+                self.dotlock_helper = if value.is_empty() {
+                    None
+                } else {
+                    Some(absolute(value)?)
+                }
             }
             "namespace_other_users" => self.namespace_other_users = plain(value)?,
             "namespace_shared" => self.namespace_shared = plain(value)?,
@@ -263,7 +267,10 @@ impl Config {
             "tls_certificate" => self.tls_certificate = absolute(value)?.display().to_string(),
             "tls_key" => self.tls_key = absolute(value)?.display().to_string(),
             "server_name" => {
-                if !value.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.".contains(&b)) {
+                if !value
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-.".contains(&b))
+                {
                     return Err("must be a host name".into());
                 }
                 self.server_name = value.to_string();
@@ -316,9 +323,13 @@ impl Config {
 
     /// An example configuration file listing every key with its default, commented.
     pub fn example() -> String {
-        let mut out = String::from("# pullmail.conf: every line is optional; shown are the defaults.\n");
+        let mut out =
+            String::from("# pullmail.conf: every line is optional; shown are the defaults.\n");
         for key in KEYS {
-            out.push_str(&format!("\n# {}\n#{} = {}\n", key.doc, key.name, key.default));
+            out.push_str(&format!(
+                "\n# {}\n#{} = {}\n",
+                key.doc, key.name, key.default
+            ));
         }
         out
     }
@@ -377,7 +388,9 @@ fn size(value: &str) -> Result<u64, String> {
 
 fn pam_service(value: &str) -> Result<String, String> {
     if value.is_empty()
-        || !value.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        || !value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
         || value.starts_with('.')
     {
         return Err("must be a PAM service name (letters, digits, `-_.`)".into());
@@ -436,8 +449,14 @@ mod tests {
 
     #[test]
     fn unknown_duplicate_and_malformed_lines_are_refused() {
-        assert_eq!(parse("spool_dir = /x\n").unwrap_err().message, "unknown key");
-        assert_eq!(parse("tls = no\ntls = yes\n").unwrap_err().message, "given twice");
+        assert_eq!(
+            parse("spool_dir = /x\n").unwrap_err().message,
+            "unknown key"
+        );
+        assert_eq!(
+            parse("tls = no\ntls = yes\n").unwrap_err().message,
+            "given twice"
+        );
         assert_eq!(parse("just words\n").unwrap_err().line, 1);
         assert!(parse("spool_directory = relative\n").is_err());
         assert!(parse("mail_subdirectory = ../etc\n").is_err());
@@ -463,9 +482,15 @@ mod tests {
     #[test]
     fn inbox_path_patterns() {
         let c = Config::default();
-        assert_eq!(c.inbox_for("fred", Path::new("/home/fred")), Path::new("/var/mail/fred"));
+        assert_eq!(
+            c.inbox_for("fred", Path::new("/home/fred")),
+            Path::new("/var/mail/fred")
+        );
         let c = parse("inbox_path = %h/Mailbox\n").unwrap();
-        assert_eq!(c.inbox_for("fred", Path::new("/home/fred")), Path::new("/home/fred/Mailbox"));
+        assert_eq!(
+            c.inbox_for("fred", Path::new("/home/fred")),
+            Path::new("/home/fred/Mailbox")
+        );
     }
 
     #[test]
@@ -478,7 +503,11 @@ mod tests {
         assert_eq!(parse(&uncommented).unwrap(), Config::default());
         let crate_docs = include_str!("lib.rs");
         for key in KEYS {
-            assert!(crate_docs.contains(&format!("`{}`", key.name)), "{} undocumented", key.name);
+            assert!(
+                crate_docs.contains(&format!("`{}`", key.name)),
+                "{} undocumented",
+                key.name
+            );
         }
     }
 }

@@ -50,10 +50,16 @@ pub fn secrets_available(path: &Path) -> bool {
 }
 
 fn check_file(path: &Path) -> Result<fs::File, Error> {
-    let file = fs::File::open(path).map_err(|e| Error::AuthUnavailable(format!("{}: {e}", path.display())))?;
-    let meta = file.metadata().map_err(|e| Error::AuthUnavailable(e.to_string()))?;
+    let file = fs::File::open(path)
+        .map_err(|e| Error::AuthUnavailable(format!("{}: {e}", path.display())))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| Error::AuthUnavailable(e.to_string()))?;
     if !meta.is_file() {
-        return Err(Error::AuthUnavailable(format!("{}: not a regular file", path.display())));
+        return Err(Error::AuthUnavailable(format!(
+            "{}: not a regular file",
+            path.display()
+        )));
     }
     if meta.mode() & 0o077 != 0 {
         let msg = format!(
@@ -76,7 +82,10 @@ pub fn lookup_secret(path: &Path, user: &str) -> Result<Option<Secret>, Error> {
         .read_to_end(&mut text)
         .map_err(|e| Error::AuthUnavailable(e.to_string()))?;
     let result = if text.len() as u64 > MAX_FILE_SIZE {
-        Err(Error::AuthUnavailable(format!("{}: too large", path.display())))
+        Err(Error::AuthUnavailable(format!(
+            "{}: too large",
+            path.display()
+        )))
     } else {
         let lower = user.to_ascii_lowercase();
         let find = |name: &str| {
@@ -135,7 +144,10 @@ pub fn digest_matches(expected_hex: &str, given: &str) -> bool {
     if a.len() != b.len() {
         return false;
     }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y.to_ascii_lowercase())) == 0
+    a.iter()
+        .zip(b)
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y.to_ascii_lowercase()))
+        == 0
 }
 
 /// A fresh challenge, `<random.time@host>`: the CRAM-MD5 challenge (RFC 2195
@@ -147,8 +159,15 @@ pub fn new_challenge(host: &str) -> String {
         // Unreachable on Linux >= 3.17; the pid and clock still make it unique.
         random = u64::from(std::process::id()).to_be_bytes();
     }
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-    format!("<{}.{}@{}>", u64::from_be_bytes(random), now.as_secs(), host)
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    format!(
+        "<{}.{}@{}>",
+        u64::from_be_bytes(random),
+        now.as_secs(),
+        host
+    )
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -178,13 +197,19 @@ mod tests {
     #[test]
     fn rfc2104_hmac_md5_vectors() {
         // RFC 2104 appendix / RFC 2202 test cases 1, 2 and 6 (long key).
-        assert_eq!(hex(&hmac_md5(&[0x0b; 16], b"Hi There")), "9294727a3638bb1c13f48ef8158bfc9d");
+        assert_eq!(
+            hex(&hmac_md5(&[0x0b; 16], b"Hi There")),
+            "9294727a3638bb1c13f48ef8158bfc9d"
+        );
         assert_eq!(
             hex(&hmac_md5(b"Jefe", b"what do ya want for nothing?")),
             "750c783e6ab0b503eaa86e310a5db738"
         );
         assert_eq!(
-            hex(&hmac_md5(&[0xaa; 80], b"Test Using Larger Than Block-Size Key - Hash Key First")),
+            hex(&hmac_md5(
+                &[0xaa; 80],
+                b"Test Using Larger Than Block-Size Key - Hash Key First"
+            )),
             "6b1ab7fe4bd7bf8f0b62e6ce61b9d0cd"
         );
     }
@@ -207,18 +232,31 @@ mod tests {
     fn secrets_file_lookup_and_permissions() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("cram-md5.pwd");
-        fs::write(&path, "# comment\tline\ntim\ttanstaaftanstaaf\r\nmrose\ttanstaaf\nnotab\n").unwrap();
+        fs::write(
+            &path,
+            "# comment\tline\ntim\ttanstaaftanstaaf\r\nmrose\ttanstaaf\nnotab\n",
+        )
+        .unwrap();
         fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
         assert!(secrets_available(&path));
-        assert_eq!(lookup_secret(&path, "tim").unwrap().unwrap().as_bytes(), b"tanstaaftanstaaf");
-        assert_eq!(lookup_secret(&path, "MRose").unwrap().unwrap().as_bytes(), b"tanstaaf");
+        assert_eq!(
+            lookup_secret(&path, "tim").unwrap().unwrap().as_bytes(),
+            b"tanstaaftanstaaf"
+        );
+        assert_eq!(
+            lookup_secret(&path, "MRose").unwrap().unwrap().as_bytes(),
+            b"tanstaaf"
+        );
         assert!(lookup_secret(&path, "# comment").unwrap().is_none());
         assert!(lookup_secret(&path, "notab").unwrap().is_none());
         assert!(lookup_secret(&path, "nobody").unwrap().is_none());
 
         fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
         assert!(!secrets_available(&path));
-        assert!(matches!(lookup_secret(&path, "tim"), Err(Error::AuthUnavailable(_))));
+        assert!(matches!(
+            lookup_secret(&path, "tim"),
+            Err(Error::AuthUnavailable(_))
+        ));
         fs::set_permissions(&path, fs::Permissions::from_mode(0o604)).unwrap();
         assert!(lookup_secret(&path, "tim").is_err());
         assert!(!secrets_available(&dir.path().join("missing")));

@@ -92,7 +92,10 @@ impl Error {
         if let Some(sig) = err.get_ref().and_then(|e| e.downcast_ref::<Signal>()) {
             return Error::Signal(*sig);
         }
-        if err.get_ref().is_some_and(|e| e.is::<crate::transport::LineTooLong>()) {
+        if err
+            .get_ref()
+            .is_some_and(|e| e.is::<crate::transport::LineTooLong>())
+        {
             return Error::LineTooLong;
         }
         match err.kind() {
@@ -130,28 +133,36 @@ impl Error {
         use ImapStatus::*;
         let a = |status, code, text| Some(ImapAnswer { status, code, text });
         match self {
-            Error::Config(_) | Error::Usage(_) => a(Bye, Some("UNAVAILABLE"), "Server misconfigured"),
+            Error::Config(_) | Error::Usage(_) => {
+                a(Bye, Some("UNAVAILABLE"), "Server misconfigured")
+            }
             Error::IdleTimeout => a(Bye, None, "Autologout; idle for too long"),
             Error::ConnectionLost => None,
             Error::Signal(_) => a(Bye, None, "Server shutting down"),
             Error::LineTooLong => a(Bye, Some("TOOBIG"), "Command line too long"),
             Error::Io(_) => a(Bye, Some("SERVERBUG"), "I/O error"),
-            Error::TlsSetup { .. } | Error::TlsUnavailable => {
-                a(No, Some("UNAVAILABLE"), "TLS is not available on this server")
-            }
+            Error::TlsSetup { .. } | Error::TlsUnavailable => a(
+                No,
+                Some("UNAVAILABLE"),
+                "TLS is not available on this server",
+            ),
             Error::Tls(_) => None,
             Error::TlsAlreadyActive => a(Bad, None, "TLS is already active"),
             Error::AuthenticationFailed | Error::RootLoginRefused => {
                 a(No, Some("AUTHENTICATIONFAILED"), "Authentication failed")
             }
-            Error::PlaintextDisallowed => {
-                a(No, Some("PRIVACYREQUIRED"), "Plaintext authentication disallowed without TLS")
-            }
+            Error::PlaintextDisallowed => a(
+                No,
+                Some("PRIVACYREQUIRED"),
+                "Plaintext authentication disallowed without TLS",
+            ),
             Error::AccountRefused => a(No, Some("CONTACTADMIN"), "Account not available"),
             Error::TooManyFailures => a(Bye, None, "Too many login failures"),
-            Error::AuthUnavailable(_) => {
-                a(No, Some("UNAVAILABLE"), "Authentication temporarily unavailable")
-            }
+            Error::AuthUnavailable(_) => a(
+                No,
+                Some("UNAVAILABLE"),
+                "Authentication temporarily unavailable",
+            ),
             Error::UnsupportedMechanism => a(No, None, "Unsupported authentication mechanism"),
             Error::SaslCancelled => a(Bad, None, "Authentication cancelled"),
             Error::SaslMalformed => a(Bad, None, "Invalid authentication response"),
@@ -169,21 +180,27 @@ impl Error {
             Error::Signal(_) => a(None, "Server shutting down", true),
             Error::LineTooLong => a(None, "Command line too long", true),
             Error::Io(_) => a(Some("SYS/TEMP"), "I/O error", true),
-            Error::TlsSetup { .. } | Error::TlsUnavailable => {
-                a(Some("SYS/TEMP"), "TLS is not available on this server", false)
-            }
+            Error::TlsSetup { .. } | Error::TlsUnavailable => a(
+                Some("SYS/TEMP"),
+                "TLS is not available on this server",
+                false,
+            ),
             Error::TlsAlreadyActive => a(None, "TLS is already active", false),
             Error::AuthenticationFailed | Error::RootLoginRefused => {
                 a(Some("AUTH"), "Authentication failed", false)
             }
-            Error::PlaintextDisallowed => {
-                a(Some("AUTH"), "Plaintext authentication disallowed without TLS", false)
-            }
+            Error::PlaintextDisallowed => a(
+                Some("AUTH"),
+                "Plaintext authentication disallowed without TLS",
+                false,
+            ),
             Error::AccountRefused => a(Some("SYS/PERM"), "Account not available", false),
             Error::TooManyFailures => a(None, "Too many login failures", true),
-            Error::AuthUnavailable(_) => {
-                a(Some("SYS/TEMP"), "Authentication temporarily unavailable", false)
-            }
+            Error::AuthUnavailable(_) => a(
+                Some("SYS/TEMP"),
+                "Authentication temporarily unavailable",
+                false,
+            ),
             Error::UnsupportedMechanism => a(None, "Unsupported authentication mechanism", false),
             Error::SaslCancelled => a(None, "Authentication cancelled", false),
             Error::SaslMalformed => a(None, "Invalid authentication response", false),
@@ -263,7 +280,10 @@ mod tests {
         let failed = Error::AuthenticationFailed.imap_answer();
         assert_eq!(failed, Error::RootLoginRefused.imap_answer());
         assert_eq!(failed.unwrap().code, Some("AUTHENTICATIONFAILED"));
-        assert_eq!(Error::AuthenticationFailed.pop_answer().unwrap().code, Some("AUTH"));
+        assert_eq!(
+            Error::AuthenticationFailed.pop_answer().unwrap().code,
+            Some("AUTH")
+        );
     }
 
     #[test]
@@ -272,6 +292,9 @@ mod tests {
         assert!(Error::ConnectionLost.closes_connection());
         assert!(Error::IdleTimeout.pop_answer().unwrap().close);
         assert!(!Error::AuthenticationFailed.closes_connection());
-        assert_eq!(Error::TlsAlreadyActive.imap_answer().unwrap().status, ImapStatus::Bad);
+        assert_eq!(
+            Error::TlsAlreadyActive.imap_answer().unwrap().status,
+            ImapStatus::Bad
+        );
     }
 }

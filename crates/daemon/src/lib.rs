@@ -84,8 +84,8 @@ pub mod privilege;
 pub mod sasl;
 pub mod service;
 pub mod signals;
-pub mod syslog;
 mod sys;
+pub mod syslog;
 pub mod tls;
 pub mod transport;
 
@@ -128,7 +128,10 @@ impl Daemon {
     /// configuration, the connection on fd 0/1 with the login timeout, the TLS
     /// certificate (read now, while still root), and the TLS handshake itself
     /// when `-t` was given or the local port is 993/995.
-    pub fn start<I: IntoIterator<Item = String>>(service: Service, args: I) -> Result<Startup, Error> {
+    pub fn start<I: IntoIterator<Item = String>>(
+        service: Service,
+        args: I,
+    ) -> Result<Startup, Error> {
         let options = match options::parse(service, args)? {
             options::Command::Print(text) => return Ok(Startup::Exit(text)),
             options::Command::Run(o) => o,
@@ -147,10 +150,22 @@ impl Daemon {
     }
 
     /// A context over any transport, without TLS; for tests and other front ends.
-    pub fn new(service: Service, config: Config, options: Options, mut transport: Transport) -> Daemon {
+    pub fn new(
+        service: Service,
+        config: Config,
+        options: Options,
+        mut transport: Transport,
+    ) -> Daemon {
         transport.set_idle_timeout(Some(config.login_timeout));
         let authenticator = Authenticator::new(&config, service, transport.peer());
-        Daemon { service, config, options, transport, authenticator, tls: None }
+        Daemon {
+            service,
+            config,
+            options,
+            transport,
+            authenticator,
+            tls: None,
+        }
     }
 
     /// Loads the configured certificate; a failure is logged and leaves TLS off.
@@ -160,7 +175,11 @@ impl Daemon {
             Err(Error::TlsUnavailable) => {}
             // Run by a user from a shell, the server key is rightly unreadable.
             Err(e) => {
-                let level = if sys::is_root() { Level::Warning } else { Level::Debug };
+                let level = if sys::is_root() {
+                    Level::Warning
+                } else {
+                    Level::Debug
+                };
                 syslog::log(level, &format!("TLS disabled: {e}"));
             }
         }
@@ -178,7 +197,8 @@ impl Daemon {
 
     /// Whether to advertise LOGINDISABLED (IMAP) or hide USER/PASS (POP3).
     pub fn plaintext_allowed(&self) -> bool {
-        self.authenticator.plaintext_allowed(self.transport.is_tls())
+        self.authenticator
+            .plaintext_allowed(self.transport.is_tls())
     }
 
     /// STARTTLS / STLS after the engine queued its `OK`: flushes it, discards
@@ -190,7 +210,11 @@ impl Daemon {
         let tls = self.tls.clone().ok_or(Error::TlsUnavailable)?;
         let discarded = self.transport.start_tls(tls)?;
         let description = self.transport.tls_description().unwrap_or_default();
-        syslog::event(&Event::Tls { peer: self.transport.peer(), description: &description, discarded });
+        syslog::event(&Event::Tls {
+            peer: self.transport.peer(),
+            description: &description,
+            discarded,
+        });
         Ok(())
     }
 
@@ -203,7 +227,8 @@ impl Daemon {
     /// The "try it" mode: the current user, environment set, session timeout on.
     pub fn preauth(&mut self) -> Result<User, Error> {
         let user = User::preauthenticated(&self.config, self.transport.peer())?;
-        self.transport.set_idle_timeout(Some(self.config.idle_timeout(self.service)));
+        self.transport
+            .set_idle_timeout(Some(self.config.idle_timeout(self.service)));
         Ok(user)
     }
 
@@ -211,7 +236,8 @@ impl Daemon {
     /// privileges for good, and switches to the session idle timeout.
     pub fn enter(&mut self, login: Login) -> Result<User, Error> {
         let user = login.start_session(&self.config)?;
-        self.transport.set_idle_timeout(Some(self.config.idle_timeout(self.service)));
+        self.transport
+            .set_idle_timeout(Some(self.config.idle_timeout(self.service)));
         Ok(user)
     }
 
@@ -225,7 +251,11 @@ impl Daemon {
             None => syslog::event(&Event::Logout { user, peer }),
             Some(Error::IdleTimeout) => syslog::event(&Event::Autologout { user, peer }),
             Some(Error::ConnectionLost) => syslog::event(&Event::ConnectionLost { user, peer }),
-            Some(Error::Signal(signal)) => syslog::event(&Event::Killed { signal: *signal, user, peer }),
+            Some(Error::Signal(signal)) => syslog::event(&Event::Killed {
+                signal: *signal,
+                user,
+                peer,
+            }),
             Some(e) => syslog::log(Level::Notice, &format!("Session ended: {e} host={peer}")),
         }
         let _ = self.transport.close();

@@ -109,7 +109,11 @@ impl Authenticator {
         }
         match self.check(credentials) {
             Ok(login) => {
-                syslog::event(&Event::Login { user: &login.user, mechanism: via, peer: self.peer });
+                syslog::event(&Event::Login {
+                    user: &login.user,
+                    mechanism: via,
+                    peer: self.peer,
+                });
                 Ok(login)
             }
             Err((error, reason)) => {
@@ -119,7 +123,10 @@ impl Authenticator {
                     std::thread::sleep(self.delay);
                 }
                 if self.failures >= self.limit {
-                    syslog::event(&Event::TooManyFailures { user: &user, peer: self.peer });
+                    syslog::event(&Event::TooManyFailures {
+                        user: &user,
+                        peer: self.peer,
+                    });
                     return Err(Error::TooManyFailures);
                 }
                 Err(error)
@@ -128,7 +135,12 @@ impl Authenticator {
     }
 
     fn log_failure(&self, user: &str, via: &str, reason: &str) {
-        syslog::event(&Event::LoginFailed { user, mechanism: via, peer: self.peer, reason });
+        syslog::event(&Event::LoginFailed {
+            user,
+            mechanism: via,
+            peer: self.peer,
+            reason,
+        });
     }
 
     fn check(&self, credentials: Credentials) -> Result<Login, (Error, String)> {
@@ -136,23 +148,39 @@ impl Authenticator {
         let user = credentials.user().to_string();
         self.check_root(&user)?;
         let rhost = self.peer.host();
-        let mut pam = Pam::start(&self.pam_service, &user, rhost.as_deref()).map_err(pam_failure)?;
+        let mut pam =
+            Pam::start(&self.pam_service, &user, rhost.as_deref()).map_err(pam_failure)?;
         match credentials {
-            Credentials::Password { authzid, password, .. } => {
+            Credentials::Password {
+                authzid, password, ..
+            } => {
                 if authzid.as_ref().is_some_and(|a| *a != user) {
-                    return Err((Error::AuthenticationFailed, "authorization identity differs".into()));
+                    return Err((
+                        Error::AuthenticationFailed,
+                        "authorization identity differs".into(),
+                    ));
                 }
                 pam.authenticate(password.as_str()).map_err(pam_failure)?;
             }
-            Credentials::CramMd5 { challenge, digest, .. } => {
+            Credentials::CramMd5 {
+                challenge, digest, ..
+            } => {
                 let secret = self.secret(&user)?;
-                if !cram::digest_matches(&cram::cram_md5_digest(secret.as_bytes(), challenge.as_bytes()), &digest) {
+                if !cram::digest_matches(
+                    &cram::cram_md5_digest(secret.as_bytes(), challenge.as_bytes()),
+                    &digest,
+                ) {
                     return Err((Error::AuthenticationFailed, "wrong CRAM-MD5 digest".into()));
                 }
             }
-            Credentials::Apop { timestamp, digest, .. } => {
+            Credentials::Apop {
+                timestamp, digest, ..
+            } => {
                 let secret = self.secret(&user)?;
-                if !cram::digest_matches(&cram::apop_digest(timestamp.as_bytes(), secret.as_bytes()), &digest) {
+                if !cram::digest_matches(
+                    &cram::apop_digest(timestamp.as_bytes(), secret.as_bytes()),
+                    &digest,
+                ) {
                     return Err((Error::AuthenticationFailed, "wrong APOP digest".into()));
                 }
             }
@@ -164,7 +192,11 @@ impl Authenticator {
         // A PAM module may have mapped the name; the rules apply to the result.
         let user = pam.user().unwrap_or(user);
         self.check_root(&user)?;
-        Ok(Login { user, mechanism: via, pam })
+        Ok(Login {
+            user,
+            mechanism: via,
+            pam,
+        })
     }
 
     fn check_root(&self, user: &str) -> Result<(), (Error, String)> {
@@ -173,16 +205,24 @@ impl Authenticator {
         }
         // Any name with uid 0 counts (toor, admin aliases), not just "root".
         match Account::by_name(user) {
-            Ok(Some(a)) if a.uid == 0 => Err((Error::RootLoginRefused, "root login refused".into())),
+            Ok(Some(a)) if a.uid == 0 => {
+                Err((Error::RootLoginRefused, "root login refused".into()))
+            }
             Ok(_) => Ok(()),
-            Err(e) => Err((Error::AuthUnavailable(e.to_string()), format!("passwd lookup: {e}"))),
+            Err(e) => Err((
+                Error::AuthUnavailable(e.to_string()),
+                format!("passwd lookup: {e}"),
+            )),
         }
     }
 
     fn secret(&self, user: &str) -> Result<cram::Secret, (Error, String)> {
         match cram::lookup_secret(&self.secrets, user) {
             Ok(Some(secret)) => Ok(secret),
-            Ok(None) => Err((Error::AuthenticationFailed, "no shared secret for user".into())),
+            Ok(None) => Err((
+                Error::AuthenticationFailed,
+                "no shared secret for user".into(),
+            )),
             Err(e) => Err((e, "secrets file unusable".into())),
         }
     }
@@ -194,7 +234,11 @@ impl Authenticator {
 }
 
 fn pam_failure(e: PamError) -> (Error, String) {
-    let error = if e.is_user_error() { Error::AuthenticationFailed } else { Error::AuthUnavailable(e.to_string()) };
+    let error = if e.is_user_error() {
+        Error::AuthenticationFailed
+    } else {
+        Error::AuthUnavailable(e.to_string())
+    };
     (error, e.to_string())
 }
 
@@ -216,9 +260,15 @@ impl Login {
         self.pam
             .establish_credentials()
             .map_err(|e| Error::PrivilegeDrop(e.to_string()))?;
-        self.pam.open_session().map_err(|e| Error::PrivilegeDrop(e.to_string()))?;
+        self.pam
+            .open_session()
+            .map_err(|e| Error::PrivilegeDrop(e.to_string()))?;
         privilege::drop_privileges(&account, &config.inbox_for(&account.name, &account.home))?;
-        Ok(User { account, mechanism: self.mechanism, _pam: Some(self.pam) })
+        Ok(User {
+            account,
+            mechanism: self.mechanism,
+            _pam: Some(self.pam),
+        })
     }
 }
 
@@ -228,7 +278,14 @@ impl User {
     pub fn preauthenticated(config: &Config, peer: Peer) -> Result<User, Error> {
         let account = Account::current().map_err(|e| Error::AuthUnavailable(e.to_string()))?;
         privilege::set_login_environment(&account, &config.inbox_for(&account.name, &account.home));
-        syslog::event(&Event::Preauth { user: &account.name, peer });
-        Ok(User { account, mechanism: "PREAUTH", _pam: None })
+        syslog::event(&Event::Preauth {
+            user: &account.name,
+            peer,
+        });
+        Ok(User {
+            account,
+            mechanism: "PREAUTH",
+            _pam: None,
+        })
     }
 }

@@ -27,9 +27,18 @@ fn spec() -> getopts::Options {
     let mut opts = getopts::Options::new();
     opts.optflag("h", "help", "print this help and exit");
     opts.optflag("V", "version", "print the version and exit");
-    opts.optopt("c", "config", "configuration file (default /etc/pullmail.conf)", "FILE");
+    opts.optopt(
+        "c",
+        "config",
+        "configuration file (default /etc/pullmail.conf)",
+        "FILE",
+    );
     opts.optflag("t", "tls", "implicit TLS: start the handshake at once");
-    opts.optflag("d", "debug", "log to standard error as well, with debug lines");
+    opts.optflag(
+        "d",
+        "debug",
+        "log to standard error as well, with debug lines",
+    );
     opts
 }
 
@@ -54,7 +63,11 @@ pub fn parse<I: IntoIterator<Item = String>>(service: Service, args: I) -> Resul
         return Ok(Command::Print(opts.usage(&brief)));
     }
     if m.opt_present("V") {
-        return Ok(Command::Print(format!("{} (pullmail) {}\n", service.program(), env!("CARGO_PKG_VERSION"))));
+        return Ok(Command::Print(format!(
+            "{} (pullmail) {}\n",
+            service.program(),
+            env!("CARGO_PKG_VERSION")
+        )));
     }
     Ok(Command::Run(Options {
         config: m.opt_str("c").map(PathBuf::from),
@@ -76,23 +89,43 @@ mod tests {
         let c = parse(Service::Imap, args(&["-c", "/tmp/x.conf", "-t", "-d"])).unwrap();
         assert_eq!(
             c,
-            Command::Run(Options { config: Some("/tmp/x.conf".into()), implicit_tls: true, debug: true })
+            Command::Run(Options {
+                config: Some("/tmp/x.conf".into()),
+                implicit_tls: true,
+                debug: true
+            })
         );
-        assert_eq!(parse(Service::Pop3, args(&[])).unwrap(), Command::Run(Options::default()));
+        assert_eq!(
+            parse(Service::Pop3, args(&[])).unwrap(),
+            Command::Run(Options::default())
+        );
     }
 
     #[test]
     fn help_and_version_print() {
-        let Command::Print(help) = parse(Service::Imap, args(&["-h"])).unwrap() else { panic!() };
+        let Command::Print(help) = parse(Service::Imap, args(&["-h"])).unwrap() else {
+            panic!()
+        };
         assert!(help.contains("Usage: imapd") && help.contains("--config"));
-        let Command::Print(v) = parse(Service::Pop3, args(&["--version"])).unwrap() else { panic!() };
+        let Command::Print(v) = parse(Service::Pop3, args(&["--version"])).unwrap() else {
+            panic!()
+        };
         assert!(v.starts_with("ipop3d (pullmail) "));
     }
 
     #[test]
     fn bad_flags_are_usage_errors() {
-        assert!(matches!(parse(Service::Imap, args(&["-x"])), Err(Error::Usage(_))));
-        assert!(matches!(parse(Service::Imap, args(&["-c"])), Err(Error::Usage(_))));
-        assert!(matches!(parse(Service::Imap, args(&["extra"])), Err(Error::Usage(_))));
+        assert!(matches!(
+            parse(Service::Imap, args(&["-x"])),
+            Err(Error::Usage(_))
+        ));
+        assert!(matches!(
+            parse(Service::Imap, args(&["-c"])),
+            Err(Error::Usage(_))
+        ));
+        assert!(matches!(
+            parse(Service::Imap, args(&["extra"])),
+            Err(Error::Usage(_))
+        ));
     }
 }

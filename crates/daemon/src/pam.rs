@@ -52,7 +52,8 @@ struct PamResponse {
     resp_retcode: c_int,
 }
 
-type ConvFn = extern "C" fn(c_int, *mut *const PamMessage, *mut *mut PamResponse, *mut c_void) -> c_int;
+type ConvFn =
+    extern "C" fn(c_int, *mut *const PamMessage, *mut *mut PamResponse, *mut c_void) -> c_int;
 
 #[repr(C)]
 struct PamConv {
@@ -69,7 +70,12 @@ type FailDelayFn = extern "C" fn(c_int, libc::c_uint, *mut c_void);
 
 #[link(name = "libpam.so.0", kind = "dylib", modifiers = "+verbatim")]
 extern "C" {
-    fn pam_start(service: *const c_char, user: *const c_char, conv: *const PamConv, pamh: *mut *mut PamHandle) -> c_int;
+    fn pam_start(
+        service: *const c_char,
+        user: *const c_char,
+        conv: *const PamConv,
+        pamh: *mut *mut PamHandle,
+    ) -> c_int;
     fn pam_end(pamh: *mut PamHandle, status: c_int) -> c_int;
     fn pam_authenticate(pamh: *mut PamHandle, flags: c_int) -> c_int;
     fn pam_acct_mgmt(pamh: *mut PamHandle, flags: c_int) -> c_int;
@@ -156,7 +162,12 @@ extern "C" fn conversation(
     resp: *mut *mut PamResponse,
     appdata: *mut c_void,
 ) -> c_int {
-    if num_msg <= 0 || num_msg > PAM_MAX_NUM_MSG || msg.is_null() || resp.is_null() || appdata.is_null() {
+    if num_msg <= 0
+        || num_msg > PAM_MAX_NUM_MSG
+        || msg.is_null()
+        || resp.is_null()
+        || appdata.is_null()
+    {
         return PAM_CONV_ERR;
     }
     let n = num_msg as usize;
@@ -164,7 +175,8 @@ extern "C" fn conversation(
     // as the handle; PAM calls us only from within our own pam_* calls.
     let data = unsafe { &*(appdata as *const ConvData) };
     // SAFETY: calloc of n small structs; checked for NULL below.
-    let replies = unsafe { libc::calloc(n, std::mem::size_of::<PamResponse>()) } as *mut PamResponse;
+    let replies =
+        unsafe { libc::calloc(n, std::mem::size_of::<PamResponse>()) } as *mut PamResponse;
     if replies.is_null() {
         return PAM_BUF_ERR;
     }
@@ -236,10 +248,17 @@ pub struct Pam {
 impl Pam {
     /// pam_start for `service` and `user`, with the remote host as PAM_RHOST.
     pub fn start(service: &str, user: &str, rhost: Option<&str>) -> Result<Pam, PamError> {
-        let invalid = |what: &str| PamError { call: "pam_start", code: PAM_USER_UNKNOWN, message: format!("{what} contains NUL") };
+        let invalid = |what: &str| PamError {
+            call: "pam_start",
+            code: PAM_USER_UNKNOWN,
+            message: format!("{what} contains NUL"),
+        };
         let c_service = CString::new(service).map_err(|_| invalid("service"))?;
         let c_user = CString::new(user).map_err(|_| invalid("user"))?;
-        let mut data = Box::new(ConvData { user: c_user, password: None });
+        let mut data = Box::new(ConvData {
+            user: c_user,
+            password: None,
+        });
         let conv = Box::new(PamConv {
             conv: Some(conversation),
             appdata_ptr: (&mut *data as *mut ConvData).cast(),
@@ -249,9 +268,20 @@ impl Pam {
         // appdata is the ConvData box, both kept in the returned Pam.
         let rc = unsafe { pam_start(c_service.as_ptr(), data.user.as_ptr(), &*conv, &mut handle) };
         if rc != PAM_SUCCESS || handle.is_null() {
-            return Err(PamError { call: "pam_start", code: rc, message: format!("PAM error {rc}") });
+            return Err(PamError {
+                call: "pam_start",
+                code: rc,
+                message: format!("PAM error {rc}"),
+            });
         }
-        let mut pam = Pam { handle, _conv: conv, data, last_status: PAM_SUCCESS, credentials: false, session: false };
+        let mut pam = Pam {
+            handle,
+            _conv: conv,
+            data,
+            last_status: PAM_SUCCESS,
+            credentials: false,
+            session: false,
+        };
         pam.set_fail_delay();
         if let Some(host) = rhost {
             if let Ok(h) = CString::new(host) {
@@ -275,7 +305,11 @@ impl Pam {
         if rc == PAM_SUCCESS {
             Ok(())
         } else {
-            Err(PamError { call, code: rc, message: strerror(self.handle, rc) })
+            Err(PamError {
+                call,
+                code: rc,
+                message: strerror(self.handle, rc),
+            })
         }
     }
 
@@ -285,7 +319,11 @@ impl Pam {
         self.data.forget_password();
         let Ok(pw) = CString::new(password) else {
             self.last_status = PAM_AUTH_ERR;
-            return Err(PamError { call: "pam_authenticate", code: PAM_AUTH_ERR, message: "password contains NUL".into() });
+            return Err(PamError {
+                call: "pam_authenticate",
+                code: PAM_AUTH_ERR,
+                message: "password contains NUL".into(),
+            });
         };
         self.data.password = Some(pw);
         // SAFETY: handle is live; the conversation data is alive in self.
@@ -329,7 +367,10 @@ impl Pam {
             return None;
         }
         // SAFETY: PAM_USER is a NUL-terminated string owned by the handle.
-        unsafe { CStr::from_ptr(item.cast()) }.to_str().ok().map(str::to_string)
+        unsafe { CStr::from_ptr(item.cast()) }
+            .to_str()
+            .ok()
+            .map(str::to_string)
     }
 }
 
@@ -359,5 +400,7 @@ fn strerror(handle: *mut PamHandle, code: c_int) -> String {
         return format!("PAM error {code}");
     }
     // SAFETY: non-NULL results are NUL-terminated strings.
-    unsafe { CStr::from_ptr(text) }.to_string_lossy().into_owned()
+    unsafe { CStr::from_ptr(text) }
+        .to_string_lossy()
+        .into_owned()
 }

@@ -18,12 +18,18 @@ pub struct Peer {
 impl Peer {
     /// Asks the kernel about `fd` (normally 0) with getpeername/getsockname.
     pub fn of_fd(fd: RawFd) -> Peer {
-        Peer { remote: crate::sys::peer_addr(fd), local: crate::sys::local_addr(fd) }
+        Peer {
+            remote: crate::sys::peer_addr(fd),
+            local: crate::sys::local_addr(fd),
+        }
     }
 
     /// A peer that is not a socket (tests, a shell).
     pub fn local_process() -> Peer {
-        Peer { remote: None, local: None }
+        Peer {
+            remote: None,
+            local: None,
+        }
     }
 
     /// True for a loopback address (127/8, ::1, ::ffff:127/104) or no socket at
@@ -68,7 +74,10 @@ mod tests {
     use super::*;
 
     fn peer(remote: &str, local: &str) -> Peer {
-        Peer { remote: Some(remote.parse().unwrap()), local: Some(local.parse().unwrap()) }
+        Peer {
+            remote: Some(remote.parse().unwrap()),
+            local: Some(local.parse().unwrap()),
+        }
     }
 
     #[test]
@@ -88,6 +97,9 @@ mod tests {
         assert!(!peer("192.0.2.7:5000", "192.0.2.1:143").is_implicit_tls_port(Service::Imap));
         assert!(peer("192.0.2.7:5000", "192.0.2.1:995").is_implicit_tls_port(Service::Pop3));
         assert!(!peer("192.0.2.7:5000", "192.0.2.1:995").is_implicit_tls_port(Service::Pop2));
-        assert_eq!(peer("192.0.2.7:5000", "192.0.2.1:993").to_string(), "[192.0.2.7]");
+        assert_eq!(
+            peer("192.0.2.7:5000", "192.0.2.1:993").to_string(),
+            "[192.0.2.7]"
+        );
     }
 }

@@ -44,7 +44,15 @@ impl Identity {
             return Err(io::Error::last_os_error());
         }
         groups.truncate(got as usize);
-        Ok(Identity { uid, euid, saved_uid: suid, gid, egid, saved_gid: sgid, groups })
+        Ok(Identity {
+            uid,
+            euid,
+            saved_uid: suid,
+            gid,
+            egid,
+            saved_gid: sgid,
+            groups,
+        })
     }
 }
 
@@ -85,11 +93,15 @@ pub fn drop_privileges(account: &Account, mail: &Path) -> Result<(), Error> {
         return Err(Error::PrivilegeDrop(format!("ids did not change: {id:?}")));
     }
     if account.uid != 0 && can_regain_root() {
-        return Err(Error::PrivilegeDrop("root could be regained after setuid".into()));
+        return Err(Error::PrivilegeDrop(
+            "root could be regained after setuid".into(),
+        ));
     }
     // SAFETY: as above; success here would mean the group drop is not final.
     if account.uid != 0 && account.gid != 0 && unsafe { libc::setgid(0) } == 0 {
-        return Err(Error::PrivilegeDrop("gid 0 could be regained after setuid".into()));
+        return Err(Error::PrivilegeDrop(
+            "gid 0 could be regained after setuid".into(),
+        ));
     }
     std::env::set_current_dir(&account.home)
         .map_err(|e| Error::PrivilegeDrop(format!("chdir {}: {e}", account.home.display())))?;

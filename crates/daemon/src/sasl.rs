@@ -83,23 +83,43 @@ impl Drop for Password {
 pub enum Credentials {
     /// A user name and password: IMAP LOGIN, POP3 USER/PASS, SASL PLAIN/LOGIN.
     /// `via` names the command or mechanism for the log.
-    Password { via: &'static str, authzid: Option<String>, user: String, password: Password },
+    Password {
+        via: &'static str,
+        authzid: Option<String>,
+        user: String,
+        password: Password,
+    },
     /// CRAM-MD5: the challenge we sent and the hex digest the client returned.
-    CramMd5 { user: String, challenge: String, digest: String },
+    CramMd5 {
+        user: String,
+        challenge: String,
+        digest: String,
+    },
     /// POP3 APOP: the greeting's timestamp and the hex digest.
-    Apop { user: String, timestamp: String, digest: String },
+    Apop {
+        user: String,
+        timestamp: String,
+        digest: String,
+    },
 }
 
 impl Credentials {
     /// Credentials from a LOGIN-style command (IMAP LOGIN, POP3 USER/PASS).
     pub fn password(via: &'static str, user: &str, password: &str) -> Credentials {
-        Credentials::Password { via, authzid: None, user: user.to_string(), password: Password::new(password) }
+        Credentials::Password {
+            via,
+            authzid: None,
+            user: user.to_string(),
+            password: Password::new(password),
+        }
     }
 
     /// The user name claimed.
     pub fn user(&self) -> &str {
         match self {
-            Credentials::Password { user, .. } | Credentials::CramMd5 { user, .. } | Credentials::Apop { user, .. } => user,
+            Credentials::Password { user, .. }
+            | Credentials::CramMd5 { user, .. }
+            | Credentials::Apop { user, .. } => user,
         }
     }
 
@@ -148,7 +168,11 @@ pub struct Exchange {
 impl Exchange {
     /// A new exchange; `server_name` goes into the CRAM-MD5 challenge.
     pub fn new(mechanism: Mechanism, server_name: &str) -> Exchange {
-        Exchange { mechanism, server_name: server_name.to_string(), state: State::Start }
+        Exchange {
+            mechanism,
+            server_name: server_name.to_string(),
+            state: State::Start,
+        }
     }
 
     pub fn mechanism(&self) -> Mechanism {
@@ -212,7 +236,9 @@ impl Exchange {
                 }))
             }
             State::LoginUser => {
-                self.state = State::LoginPassword { user: text(response)? };
+                self.state = State::LoginPassword {
+                    user: text(response)?,
+                };
                 Ok(Step::Challenge(b"Password:".to_vec()))
             }
             State::LoginPassword { user } => Ok(Step::Done(Credentials::Password {
@@ -225,10 +251,17 @@ impl Exchange {
                 // response = user SP digest, digest 32 lower-case hex (RFC 2195 §2)
                 let response = text(response)?;
                 let (user, digest) = response.rsplit_once(' ').ok_or(Error::SaslMalformed)?;
-                if digest.len() != 32 || !digest.bytes().all(|b| b.is_ascii_hexdigit()) || user.is_empty() {
+                if digest.len() != 32
+                    || !digest.bytes().all(|b| b.is_ascii_hexdigit())
+                    || user.is_empty()
+                {
                     return Err(Error::SaslMalformed);
                 }
-                Ok(Step::Done(Credentials::CramMd5 { user: user.to_string(), challenge, digest: digest.to_string() }))
+                Ok(Step::Done(Credentials::CramMd5 {
+                    user: user.to_string(),
+                    challenge,
+                    digest: digest.to_string(),
+                }))
             }
             State::Start | State::Finished => Err(Error::SaslMalformed),
         }
@@ -247,7 +280,10 @@ fn text(bytes: &[u8]) -> Result<String, Error> {
 /// Decodes one client response line (without CRLF): `*` cancels (RFC 4422 §3.5),
 /// `=` is an empty initial response (RFC 4959), anything else must be base64.
 pub fn decode_response(line: &[u8]) -> Result<Vec<u8>, Error> {
-    let line = line.strip_suffix(b"\r\n").or_else(|| line.strip_suffix(b"\n")).unwrap_or(line);
+    let line = line
+        .strip_suffix(b"\r\n")
+        .or_else(|| line.strip_suffix(b"\n"))
+        .unwrap_or(line);
     match line {
         b"*" => Err(Error::SaslCancelled),
         b"=" => Ok(Vec::new()),
@@ -277,13 +313,19 @@ mod tests {
         let mut ex = Exchange::new(Mechanism::Plain, "host");
         let raw = decode_response(b"AHRpbQB0YW5zdGFhZnRhbnN0YWFm\r\n").unwrap();
         let creds = done(ex.start(Some(&raw)).unwrap());
-        assert_eq!(creds, Credentials::Password {
-            via: "PLAIN",
-            authzid: None,
-            user: "tim".into(),
-            password: Password::new("tanstaaftanstaaf"),
-        });
-        assert!(!format!("{creds:?}").contains("tanstaaf"), "passwords never print");
+        assert_eq!(
+            creds,
+            Credentials::Password {
+                via: "PLAIN",
+                authzid: None,
+                user: "tim".into(),
+                password: Password::new("tanstaaftanstaaf"),
+            }
+        );
+        assert!(
+            !format!("{creds:?}").contains("tanstaaf"),
+            "passwords never print"
+        );
     }
 
     #[test]
@@ -291,23 +333,39 @@ mod tests {
         let mut ex = Exchange::new(Mechanism::Plain, "host");
         assert_eq!(ex.start(None).unwrap(), Step::Challenge(Vec::new()));
         let creds = done(ex.step(b"admin\0tim\0pw").unwrap());
-        let Credentials::Password { authzid, user, .. } = creds else { panic!() };
+        let Credentials::Password { authzid, user, .. } = creds else {
+            panic!()
+        };
         assert_eq!((authzid.as_deref(), user.as_str()), (Some("admin"), "tim"));
     }
 
     #[test]
     fn plain_rejects_malformed_messages() {
-        for bad in [&b"tim\0pw"[..], b"\0tim\0pw\0extra", b"\0ti\xffm\0pw", b"\0tim\0p\nw"] {
+        for bad in [
+            &b"tim\0pw"[..],
+            b"\0tim\0pw\0extra",
+            b"\0ti\xffm\0pw",
+            b"\0tim\0p\nw",
+        ] {
             let mut ex = Exchange::new(Mechanism::Plain, "host");
-            assert!(matches!(ex.start(Some(bad)), Err(Error::SaslMalformed)), "{bad:?}");
+            assert!(
+                matches!(ex.start(Some(bad)), Err(Error::SaslMalformed)),
+                "{bad:?}"
+            );
         }
     }
 
     #[test]
     fn login_asks_for_user_then_password() {
         let mut ex = Exchange::new(Mechanism::Login, "host");
-        assert_eq!(ex.start(None).unwrap(), Step::Challenge(b"Username:".to_vec()));
-        assert_eq!(ex.step(b"tim").unwrap(), Step::Challenge(b"Password:".to_vec()));
+        assert_eq!(
+            ex.start(None).unwrap(),
+            Step::Challenge(b"Username:".to_vec())
+        );
+        assert_eq!(
+            ex.step(b"tim").unwrap(),
+            Step::Challenge(b"Password:".to_vec())
+        );
         let creds = done(ex.step(b"secret").unwrap());
         assert_eq!(creds.user(), "tim");
         assert_eq!(creds.via(), "LOGIN");
@@ -317,12 +375,21 @@ mod tests {
     #[test]
     fn cram_md5_exchange_gives_digest_for_checking() {
         let mut ex = Exchange::new(Mechanism::CramMd5, "mail.example");
-        let Step::Challenge(challenge) = ex.start(None).unwrap() else { panic!() };
+        let Step::Challenge(challenge) = ex.start(None).unwrap() else {
+            panic!()
+        };
         let challenge = String::from_utf8(challenge).unwrap();
         assert!(challenge.ends_with("@mail.example>"));
         let digest = crate::cram::cram_md5_digest(b"secret", challenge.as_bytes());
         let creds = done(ex.step(format!("tim {digest}").as_bytes()).unwrap());
-        assert_eq!(creds, Credentials::CramMd5 { user: "tim".into(), challenge, digest });
+        assert_eq!(
+            creds,
+            Credentials::CramMd5 {
+                user: "tim".into(),
+                challenge,
+                digest
+            }
+        );
         let mut ex = Exchange::new(Mechanism::CramMd5, "h");
         assert!(ex.start(Some(b"x")).is_err());
         ex.start(None).unwrap();
@@ -331,9 +398,15 @@ mod tests {
 
     #[test]
     fn responses_cancel_or_decode() {
-        assert!(matches!(decode_response(b"*\r\n"), Err(Error::SaslCancelled)));
+        assert!(matches!(
+            decode_response(b"*\r\n"),
+            Err(Error::SaslCancelled)
+        ));
         assert_eq!(decode_response(b"=").unwrap(), b"");
-        assert!(matches!(decode_response(b"not base64!"), Err(Error::SaslMalformed)));
+        assert!(matches!(
+            decode_response(b"not base64!"),
+            Err(Error::SaslMalformed)
+        ));
         assert_eq!(encode_challenge(b"Username:"), "VXNlcm5hbWU6");
         assert_eq!(Mechanism::from_name("cram-md5"), Some(Mechanism::CramMd5));
         assert_eq!(Mechanism::from_name("GSSAPI"), None);

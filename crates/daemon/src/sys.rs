@@ -83,7 +83,10 @@ fn sock_addr(fd: RawFd, peer: bool) -> Option<SocketAddr> {
             libc::AF_INET if len as usize >= std::mem::size_of::<libc::sockaddr_in>() => {
                 let sin = &*(ptr as *const libc::sockaddr_in);
                 let ip = Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr));
-                Some(SocketAddr::V4(SocketAddrV4::new(ip, u16::from_be(sin.sin_port))))
+                Some(SocketAddr::V4(SocketAddrV4::new(
+                    ip,
+                    u16::from_be(sin.sin_port),
+                )))
             }
             libc::AF_INET6 if len as usize >= std::mem::size_of::<libc::sockaddr_in6>() => {
                 let sin6 = &*(ptr as *const libc::sockaddr_in6);
@@ -103,10 +106,23 @@ fn sock_addr(fd: RawFd, peer: bool) -> Option<SocketAddr> {
 /// Waits until `fd` is ready for `events` (POLLIN/POLLOUT), up to `timeout_ms`
 /// (-1: forever). Also wakes when `wake` (the signal self-pipe) is readable.
 /// Returns Ok(Ready::Fd), Ok(Ready::Wake) or Ok(Ready::Timeout).
-pub(crate) fn poll(fd: RawFd, events: libc::c_short, wake: Option<RawFd>, timeout_ms: i32) -> io::Result<Ready> {
+pub(crate) fn poll(
+    fd: RawFd,
+    events: libc::c_short,
+    wake: Option<RawFd>,
+    timeout_ms: i32,
+) -> io::Result<Ready> {
     let mut fds = [
-        libc::pollfd { fd, events, revents: 0 },
-        libc::pollfd { fd: wake.unwrap_or(-1), events: libc::POLLIN, revents: 0 },
+        libc::pollfd {
+            fd,
+            events,
+            revents: 0,
+        },
+        libc::pollfd {
+            fd: wake.unwrap_or(-1),
+            events: libc::POLLIN,
+            revents: 0,
+        },
     ];
     let nfds = if wake.is_some() { 2 } else { 1 };
     // SAFETY: fds is a valid array of at least nfds pollfd structs.
@@ -141,8 +157,14 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
         let (server, _) = listener.accept().unwrap();
-        assert_eq!(peer_addr(server.as_raw_fd()), Some(client.local_addr().unwrap()));
-        assert_eq!(local_addr(server.as_raw_fd()), Some(listener.local_addr().unwrap()));
+        assert_eq!(
+            peer_addr(server.as_raw_fd()),
+            Some(client.local_addr().unwrap())
+        );
+        assert_eq!(
+            local_addr(server.as_raw_fd()),
+            Some(listener.local_addr().unwrap())
+        );
     }
 
     #[test]

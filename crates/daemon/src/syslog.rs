@@ -46,21 +46,41 @@ pub fn open(program: &str, debug: bool) {
     let ident = IDENT.get_or_init(|| CString::new(clean).unwrap_or_default());
     // SAFETY: ident lives in a static for the rest of the process, as openlog(3)
     // requires (it keeps the pointer).
-    unsafe { libc::openlog(ident.as_ptr(), libc::LOG_PID | libc::LOG_NDELAY, libc::LOG_MAIL) };
+    unsafe {
+        libc::openlog(
+            ident.as_ptr(),
+            libc::LOG_PID | libc::LOG_NDELAY,
+            libc::LOG_MAIL,
+        )
+    };
 }
 
 /// Writes one line.
 pub fn log(level: Level, message: &str) {
     if STDERR.load(Ordering::SeqCst) {
-        eprintln!("{}: {message}", IDENT.get().and_then(|i| i.to_str().ok()).unwrap_or("pullmail"));
+        eprintln!(
+            "{}: {message}",
+            IDENT
+                .get()
+                .and_then(|i| i.to_str().ok())
+                .unwrap_or("pullmail")
+        );
     }
     if level == Level::Debug && !STDERR.load(Ordering::SeqCst) {
         return;
     }
-    let Ok(text) = CString::new(message.replace('\0', "?")) else { return };
+    let Ok(text) = CString::new(message.replace('\0', "?")) else {
+        return;
+    };
     // SAFETY: the format is a constant "%s" and the argument a valid C string, so
     // no client text is ever interpreted as a format.
-    unsafe { libc::syslog(libc::LOG_MAIL | level.priority(), c"%s".as_ptr(), text.as_ptr()) };
+    unsafe {
+        libc::syslog(
+            libc::LOG_MAIL | level.priority(),
+            c"%s".as_ptr(),
+            text.as_ptr(),
+        )
+    };
 }
 
 /// Writes one event at its level.
@@ -72,19 +92,51 @@ pub fn event(event: &Event<'_>) {
 #[derive(Debug, Clone)]
 pub enum Event<'a> {
     /// A successful login with a password or SASL mechanism.
-    Login { user: &'a str, mechanism: &'a str, peer: Peer },
+    Login {
+        user: &'a str,
+        mechanism: &'a str,
+        peer: Peer,
+    },
     /// Started by a user from a shell: no login needed (IMAP PREAUTH).
-    Preauth { user: &'a str, peer: Peer },
+    Preauth {
+        user: &'a str,
+        peer: Peer,
+    },
     /// A failed login; `reason` is for the log only, never for the client.
-    LoginFailed { user: &'a str, mechanism: &'a str, peer: Peer, reason: &'a str },
+    LoginFailed {
+        user: &'a str,
+        mechanism: &'a str,
+        peer: Peer,
+        reason: &'a str,
+    },
     /// The attempt limit was reached and the connection is closed.
-    TooManyFailures { user: &'a str, peer: Peer },
-    Logout { user: Option<&'a str>, peer: Peer },
-    Autologout { user: Option<&'a str>, peer: Peer },
-    ConnectionLost { user: Option<&'a str>, peer: Peer },
-    Killed { signal: Signal, user: Option<&'a str>, peer: Peer },
+    TooManyFailures {
+        user: &'a str,
+        peer: Peer,
+    },
+    Logout {
+        user: Option<&'a str>,
+        peer: Peer,
+    },
+    Autologout {
+        user: Option<&'a str>,
+        peer: Peer,
+    },
+    ConnectionLost {
+        user: Option<&'a str>,
+        peer: Peer,
+    },
+    Killed {
+        signal: Signal,
+        user: Option<&'a str>,
+        peer: Peer,
+    },
     /// TLS is up; `discarded` bytes that arrived before the handshake were dropped.
-    Tls { peer: Peer, description: &'a str, discarded: usize },
+    Tls {
+        peer: Peer,
+        description: &'a str,
+        discarded: usize,
+    },
 }
 
 impl Event<'_> {
@@ -118,13 +170,27 @@ fn who(user: Option<&str>) -> Clean<'_> {
 impl fmt::Display for Event<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Event::Login { user, mechanism, peer } => {
-                write!(f, "Login user={} auth={} host={peer}", Clean(user), Clean(mechanism))
+            Event::Login {
+                user,
+                mechanism,
+                peer,
+            } => {
+                write!(
+                    f,
+                    "Login user={} auth={} host={peer}",
+                    Clean(user),
+                    Clean(mechanism)
+                )
             }
             Event::Preauth { user, peer } => {
                 write!(f, "Preauthenticated user={} host={peer}", Clean(user))
             }
-            Event::LoginFailed { user, mechanism, peer, reason } => write!(
+            Event::LoginFailed {
+                user,
+                mechanism,
+                peer,
+                reason,
+            } => write!(
                 f,
                 "Login failed user={} auth={} host={peer} reason={}",
                 Clean(user),
@@ -132,19 +198,31 @@ impl fmt::Display for Event<'_> {
                 Clean(reason)
             ),
             Event::TooManyFailures { user, peer } => {
-                write!(f, "Excessive login failures user={} host={peer}", Clean(user))
+                write!(
+                    f,
+                    "Excessive login failures user={} host={peer}",
+                    Clean(user)
+                )
             }
             Event::Logout { user, peer } => write!(f, "Logout user={} host={peer}", who(*user)),
             Event::Autologout { user, peer } => {
                 write!(f, "Autologout user={} host={peer}", who(*user))
             }
             Event::ConnectionLost { user, peer } => {
-                write!(f, "Unexpected client disconnect user={} host={peer}", who(*user))
+                write!(
+                    f,
+                    "Unexpected client disconnect user={} host={peer}",
+                    who(*user)
+                )
             }
             Event::Killed { signal, user, peer } => {
                 write!(f, "Killed ({signal}) user={} host={peer}", who(*user))
             }
-            Event::Tls { peer, description, discarded } => {
+            Event::Tls {
+                peer,
+                description,
+                discarded,
+            } => {
                 write!(f, "TLS started host={peer} {}", Clean(description))?;
                 if *discarded > 0 {
                     write!(f, " discarded={discarded} bytes sent before the handshake")?;
@@ -160,28 +238,50 @@ mod tests {
     use super::*;
 
     fn peer() -> Peer {
-        Peer { remote: Some("192.0.2.9:4000".parse().unwrap()), local: None }
+        Peer {
+            remote: Some("192.0.2.9:4000".parse().unwrap()),
+            local: None,
+        }
     }
 
     #[test]
     fn lines_look_like_uw() {
-        let e = Event::Login { user: "fred", mechanism: "PLAIN", peer: peer() };
+        let e = Event::Login {
+            user: "fred",
+            mechanism: "PLAIN",
+            peer: peer(),
+        };
         assert_eq!(e.to_string(), "Login user=fred auth=PLAIN host=[192.0.2.9]");
-        let e = Event::Autologout { user: None, peer: Peer::local_process() };
+        let e = Event::Autologout {
+            user: None,
+            peer: Peer::local_process(),
+        };
         assert_eq!(e.to_string(), "Autologout user=??? host=local");
-        let e = Event::Killed { signal: Signal::Hup, user: Some("fred"), peer: peer() };
+        let e = Event::Killed {
+            signal: Signal::Hup,
+            user: Some("fred"),
+            peer: peer(),
+        };
         assert_eq!(e.to_string(), "Killed (SIGHUP) user=fred host=[192.0.2.9]");
     }
 
     #[test]
     fn client_text_cannot_forge_log_lines() {
         let user = "x\nLogin user=root host=[127.0.0.1]";
-        let e = Event::LoginFailed { user, mechanism: "LOGIN", peer: peer(), reason: "bad" };
+        let e = Event::LoginFailed {
+            user,
+            mechanism: "LOGIN",
+            peer: peer(),
+            reason: "bad",
+        };
         let line = e.to_string();
         assert!(!line.contains('\n'));
         assert!(line.starts_with("Login failed user=x?Login"));
         let long = "a".repeat(500);
-        let e = Event::TooManyFailures { user: &long, peer: peer() };
+        let e = Event::TooManyFailures {
+            user: &long,
+            peer: peer(),
+        };
         assert!(e.to_string().len() < 150);
     }
 
@@ -189,6 +289,9 @@ mod tests {
     fn logging_does_not_fail_without_a_syslog_daemon() {
         open("daemon-test", false);
         log(Level::Debug, "not sent");
-        event(&Event::Logout { user: Some("fred"), peer: peer() });
+        event(&Event::Logout {
+            user: Some("fred"),
+            peer: peer(),
+        });
     }
 }

@@ -27,7 +27,10 @@ pub fn load(config: &Config, service: Service) -> Result<Arc<ServerConfig>, Erro
 /// key. If `key_file` does not exist, the key is looked for in `cert_file`, as UW's
 /// imapd did with a combined `imapd.pem`.
 pub fn server_config(cert_file: &Path, key_file: &Path) -> Result<Arc<ServerConfig>, Error> {
-    let setup = |path: &Path, reason: String| Error::TlsSetup { path: path.to_path_buf(), reason };
+    let setup = |path: &Path, reason: String| Error::TlsSetup {
+        path: path.to_path_buf(),
+        reason,
+    };
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert_file)
         .map_err(|e| setup(cert_file, e.to_string()))?
         .collect::<Result<_, _>>()
@@ -39,7 +42,8 @@ pub fn server_config(cert_file: &Path, key_file: &Path) -> Result<Arc<ServerConf
         Err(e) if e.kind() == io::ErrorKind::NotFound => cert_file,
         _ => key_file,
     };
-    let key = PrivateKeyDer::from_pem_file(key_source).map_err(|e| setup(key_source, e.to_string()))?;
+    let key =
+        PrivateKeyDer::from_pem_file(key_source).map_err(|e| setup(key_source, e.to_string()))?;
     with_certificate(certs, key).map_err(|reason| setup(cert_file, reason))
 }
 

@@ -51,7 +51,12 @@ struct FdIo {
 impl FdIo {
     /// Waits until `fd` is ready, honouring the idle timeout, the deadline and (for
     /// reads) termination signals.
-    fn wait(&self, fd: BorrowedFd<'_>, events: libc::c_short, watch_signals: bool) -> io::Result<()> {
+    fn wait(
+        &self,
+        fd: BorrowedFd<'_>,
+        events: libc::c_short,
+        watch_signals: bool,
+    ) -> io::Result<()> {
         let start = Instant::now();
         let end = match (self.idle.map(|d| start + d), self.deadline) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -71,7 +76,11 @@ impl FdIo {
                     i32::try_from(left.as_millis() + 1).unwrap_or(i32::MAX)
                 }
             };
-            let wake = if watch_signals { signals::wake_fd() } else { None };
+            let wake = if watch_signals {
+                signals::wake_fd()
+            } else {
+                None
+            };
             match sys::poll(fd.as_raw_fd(), events, wake, timeout_ms) {
                 Ok(Ready::Fd) => return Ok(()),
                 Ok(Ready::Wake) => {
@@ -96,12 +105,16 @@ impl Read for FdIo {
         for _ in 0..MAX_RETRIES {
             self.wait(self.input.as_fd_ref(), libc::POLLIN, true)?;
             // SAFETY: buf is valid for writes of buf.len() bytes; input is open.
-            let n = unsafe { libc::read(self.input.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+            let n =
+                unsafe { libc::read(self.input.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
             if n >= 0 {
                 return Ok(n as usize);
             }
             let e = io::Error::last_os_error();
-            if !matches!(e.kind(), io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock) {
+            if !matches!(
+                e.kind(),
+                io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock
+            ) {
                 return Err(e);
             }
         }
@@ -121,7 +134,10 @@ impl Write for FdIo {
                 return Ok(n as usize);
             }
             let e = io::Error::last_os_error();
-            if !matches!(e.kind(), io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock) {
+            if !matches!(
+                e.kind(),
+                io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock
+            ) {
                 return Err(e);
             }
         }
@@ -178,7 +194,12 @@ impl Transport {
     /// Any pair of descriptors (pipes, sockets) with a known peer.
     pub fn from_fds(input: OwnedFd, output: OwnedFd, peer: Peer) -> Transport {
         Transport {
-            stream: Stream::Plain(FdIo { input, output, idle: None, deadline: None }),
+            stream: Stream::Plain(FdIo {
+                input,
+                output,
+                idle: None,
+                deadline: None,
+            }),
             rbuf: vec![0; READ_BUFFER].into_boxed_slice(),
             rpos: 0,
             rlen: 0,
@@ -209,8 +230,15 @@ impl Transport {
         match &self.stream {
             Stream::Tls(tls) => {
                 let version = tls.conn.protocol_version().map(|v| format!("{v:?}"));
-                let suite = tls.conn.negotiated_cipher_suite().map(|s| format!("{:?}", s.suite()));
-                Some(format!("{} {}", version.unwrap_or_default(), suite.unwrap_or_default()))
+                let suite = tls
+                    .conn
+                    .negotiated_cipher_suite()
+                    .map(|s| format!("{:?}", s.suite()));
+                Some(format!(
+                    "{} {}",
+                    version.unwrap_or_default(),
+                    suite.unwrap_or_default()
+                ))
             }
             _ => None,
         }
@@ -274,7 +302,11 @@ impl Transport {
         loop {
             let available = self.fill_buf().map_err(Error::from_io)?;
             if available.is_empty() {
-                return if line.is_empty() { Err(Error::ConnectionLost) } else { Ok(line) };
+                return if line.is_empty() {
+                    Err(Error::ConnectionLost)
+                } else {
+                    Ok(line)
+                };
             }
             let (take, done) = match available.iter().position(|&b| b == b'\n') {
                 Some(i) => (i + 1, true),

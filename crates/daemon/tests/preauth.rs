@@ -24,6 +24,9 @@ fn a_server_started_from_a_shell_serves_its_user() {
     assert_eq!(std::env::var("USER").unwrap(), me.name);
     assert_eq!(std::env::var("LOGNAME").unwrap(), me.name);
     assert_eq!(Path::new(&std::env::var("HOME").unwrap()), me.home);
-    assert_eq!(std::env::var("MAIL").unwrap(), format!("/var/spool/mail/{}", me.name));
+    assert_eq!(
+        std::env::var("MAIL").unwrap(),
+        format!("/var/spool/mail/{}", me.name)
+    );
     d.finish(Some(&me.name), None);
 }

@@ -12,7 +12,9 @@ use daemon::{signals, Error, Signal, Transport};
 fn pair() -> (Transport, TcpStream) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-    client.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    client
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     let (server, _) = listener.accept().unwrap();
     let mut t = Transport::from_socket(server).unwrap();
     t.set_idle_timeout(Some(Duration::from_secs(20)));
@@ -30,7 +32,10 @@ fn termination_signals_end_a_blocked_read_and_the_goodbye_still_goes_out() {
     thread::sleep(Duration::from_millis(50));
     let mut lost = None;
     for _ in 0..20 {
-        if let Err(e) = transport.write_all(&[b'x'; 65536]).and_then(|()| transport.flush()) {
+        if let Err(e) = transport
+            .write_all(&[b'x'; 65536])
+            .and_then(|()| transport.flush())
+        {
             lost = Some(Error::from_io(e));
             break;
         }
@@ -48,7 +53,10 @@ fn termination_signals_end_a_blocked_read_and_the_goodbye_still_goes_out() {
     let err = transport.read_line(1024).unwrap_err();
     sender.join().unwrap();
     assert!(matches!(err, Error::Signal(Signal::Term)), "{err:?}");
-    assert!(start.elapsed() < Duration::from_secs(10), "woken by the signal, not the timeout");
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "woken by the signal, not the timeout"
+    );
     assert_eq!(signals::pending(), Some(Signal::Term));
 
     // The engine saves its state, then says goodbye: writes still work.
@@ -62,7 +70,10 @@ fn termination_signals_end_a_blocked_read_and_the_goodbye_still_goes_out() {
 
     // Once pending, every later read ends at once too.
     let (mut transport, _client) = pair();
-    assert!(matches!(transport.read_line(1024), Err(Error::Signal(Signal::Term))));
+    assert!(matches!(
+        transport.read_line(1024),
+        Err(Error::Signal(Signal::Term))
+    ));
 
     // SIGHUP is reported as itself.
     // SAFETY: as above.
@@ -72,5 +83,8 @@ fn termination_signals_end_a_blocked_read_and_the_goodbye_still_goes_out() {
         thread::sleep(Duration::from_millis(10));
     }
     assert_eq!(signals::pending(), Some(Signal::Hup));
-    assert_eq!(Error::Signal(Signal::Hup).pop_answer().unwrap().text, "Server shutting down");
+    assert_eq!(
+        Error::Signal(Signal::Hup).pop_answer().unwrap().text,
+        "Server shutting down"
+    );
 }

@@ -35,10 +35,17 @@ fn inetd_style_start_with_implicit_tls_and_a_config_file() {
 
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-    client.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    client
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
     let (server_side, _) = listener.accept().unwrap();
     let child = Command::new(std::env::current_exe().unwrap())
-        .args(["child_serve_on_stdio", "--exact", "--ignored", "--test-threads=1"])
+        .args([
+            "child_serve_on_stdio",
+            "--exact",
+            "--ignored",
+            "--test-threads=1",
+        ])
         .env(CONFIG_VAR, &config)
         .stdin(Stdio::from(std::os::fd::OwnedFd::from(server_side)))
         .stdout(Stdio::piped())
@@ -48,12 +55,17 @@ fn inetd_style_start_with_implicit_tls_and_a_config_file() {
 
     let mut roots = RootCertStore::empty();
     roots.add(ck.cert.der().clone()).unwrap();
-    let tls_config = ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let conn = ClientConnection::new(Arc::new(tls_config), ServerName::try_from("localhost").unwrap()).unwrap();
+    let tls_config =
+        ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+    let conn = ClientConnection::new(
+        Arc::new(tls_config),
+        ServerName::try_from("localhost").unwrap(),
+    )
+    .unwrap();
     let mut tls = BufReader::new(StreamOwned::new(conn, client));
     let mut line = String::new();
     tls.read_line(&mut line).unwrap();
@@ -114,11 +126,27 @@ fn child_serve_on_stdio() {
     let bad = dir.path().join("bad.conf");
     std::fs::write(&bad, "tls = yes\nlogin_attempts = many\n").unwrap();
     let args = ["-c".to_string(), bad.display().to_string()];
-    let Err(err) = Daemon::start(Service::Imap, args) else { panic!("bad config accepted") };
+    let Err(err) = Daemon::start(Service::Imap, args) else {
+        panic!("bad config accepted")
+    };
     assert!(matches!(err, Error::Config(_)));
-    assert_eq!(err.to_string(), format!("{}:2: login_attempts: `many` is not a number", bad.display()));
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}:2: login_attempts: `many` is not a number",
+            bad.display()
+        )
+    );
     assert_eq!(err.exit_code(), 78);
-    let Ok(Startup::Exit(help)) = Daemon::start(Service::Pop3, ["-h".to_string()]) else { panic!() };
+    let Ok(Startup::Exit(help)) = Daemon::start(Service::Pop3, ["-h".to_string()]) else {
+        panic!()
+    };
     assert!(help.contains("ipop3d"));
-    assert_eq!(Daemon::start(Service::Pop3, ["-q".to_string()]).err().unwrap().exit_code(), 64);
+    assert_eq!(
+        Daemon::start(Service::Pop3, ["-q".to_string()])
+            .err()
+            .unwrap()
+            .exit_code(),
+        64
+    );
 }

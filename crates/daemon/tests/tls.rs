@@ -27,7 +27,12 @@ fn certificate() -> Certificate {
     let der = ck.cert.der().clone();
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(ck.signing_key.serialize_der()));
     let server = daemon::tls::with_certificate(vec![der.clone()], key).unwrap();
-    Certificate { der, server, cert_pem: ck.cert.pem(), key_pem: ck.signing_key.serialize_pem() }
+    Certificate {
+        der,
+        server,
+        cert_pem: ck.cert.pem(),
+        key_pem: ck.signing_key.serialize_pem(),
+    }
 }
 
 fn client_config(cert: &Certificate) -> Arc<ClientConfig> {
@@ -43,7 +48,11 @@ fn client_config(cert: &Certificate) -> Arc<ClientConfig> {
 }
 
 fn tls_client(cert: &Certificate, socket: TcpStream) -> StreamOwned<ClientConnection, TcpStream> {
-    let conn = ClientConnection::new(client_config(cert), ServerName::try_from("localhost").unwrap()).unwrap();
+    let conn = ClientConnection::new(
+        client_config(cert),
+        ServerName::try_from("localhost").unwrap(),
+    )
+    .unwrap();
     StreamOwned::new(conn, socket)
 }
 
@@ -51,7 +60,9 @@ fn tls_client(cert: &Certificate, socket: TcpStream) -> StreamOwned<ClientConnec
 fn pair() -> (Transport, TcpStream) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-    client.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    client
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     let (server, _) = listener.accept().unwrap();
     let mut transport = Transport::from_socket(server).unwrap();
     transport.set_idle_timeout(Some(Duration::from_secs(10)));
@@ -100,7 +111,12 @@ fn serve(mut d: Daemon) -> (Vec<String>, Vec<usize>) {
 }
 
 fn daemon_with(transport: Transport, cert: &Certificate) -> Daemon {
-    let mut d = Daemon::new(Service::Imap, Config::default(), Options::default(), transport);
+    let mut d = Daemon::new(
+        Service::Imap,
+        Config::default(),
+        Options::default(),
+        transport,
+    );
     d.set_tls(cert.server.clone());
     d
 }
@@ -129,7 +145,16 @@ fn starttls_upgrades_the_connection_in_place() {
     assert_eq!(read_line(&mut tls), "a5 OK\r\n");
 
     let (executed, discarded) = server.join().unwrap();
-    assert_eq!(executed, ["a1 NOOP", "a2 STARTTLS", "a3 NOOP", "a4 STARTTLS", "a5 LOGOUT"]);
+    assert_eq!(
+        executed,
+        [
+            "a1 NOOP",
+            "a2 STARTTLS",
+            "a3 NOOP",
+            "a4 STARTTLS",
+            "a5 LOGOUT"
+        ]
+    );
     assert_eq!(discarded, [0]);
 }
 
@@ -146,7 +171,9 @@ fn commands_pipelined_before_the_handshake_are_never_executed() {
     });
 
     let mut plain = BufReader::new(client.try_clone().unwrap());
-    (&client).write_all(b"a1 STARTTLS\r\na2 LOGIN root secret\r\na3 DELETE INBOX\r\n").unwrap();
+    (&client)
+        .write_all(b"a1 STARTTLS\r\na2 LOGIN root secret\r\na3 DELETE INBOX\r\n")
+        .unwrap();
     assert_eq!(read_line(&mut plain), "a1 OK Begin TLS negotiation now\r\n");
     let mut tls = BufReader::new(tls_client(&cert, client));
     tls.get_mut().write_all(b"a4 NOOP\r\n").unwrap();
@@ -156,7 +183,10 @@ fn commands_pipelined_before_the_handshake_are_never_executed() {
 
     let (executed, discarded) = server.join().unwrap();
     assert_eq!(executed, ["a1 STARTTLS", "a4 NOOP", "a5 LOGOUT"]);
-    assert_eq!(discarded, ["a2 LOGIN root secret\r\na3 DELETE INBOX\r\n".len()]);
+    assert_eq!(
+        discarded,
+        ["a2 LOGIN root secret\r\na3 DELETE INBOX\r\n".len()]
+    );
 }
 
 #[test]
@@ -210,12 +240,14 @@ fn tls_1_2_clients_are_served_too() {
     });
     let mut roots = RootCertStore::empty();
     roots.add(cert.der.clone()).unwrap();
-    let config = ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_protocol_versions(&[&rustls::version::TLS12])
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let conn = ClientConnection::new(Arc::new(config), ServerName::try_from("localhost").unwrap()).unwrap();
+    let config =
+        ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_protocol_versions(&[&rustls::version::TLS12])
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+    let conn = ClientConnection::new(Arc::new(config), ServerName::try_from("localhost").unwrap())
+        .unwrap();
     let mut tls = BufReader::new(StreamOwned::new(conn, client));
     assert!(read_line(&mut tls).starts_with("TLSv1_2 "));
     server.join().unwrap();
@@ -235,24 +267,45 @@ fn certificate_and_key_load_from_pem_files() {
     assert!(daemon::tls::server_config(&combined, &dir.path().join("missing.key")).is_ok());
     // Per-service defaults from the configuration.
     let mut config = Config::default();
-    config.set("tls_certificate", &dir.path().join("%s.pem").display().to_string()).unwrap();
-    config.set("tls_key", &dir.path().join("%s.key").display().to_string()).unwrap();
+    config
+        .set(
+            "tls_certificate",
+            &dir.path().join("%s.pem").display().to_string(),
+        )
+        .unwrap();
+    config
+        .set("tls_key", &dir.path().join("%s.key").display().to_string())
+        .unwrap();
     assert!(daemon::tls::load(&config, Service::Imap).is_ok());
-    assert!(matches!(daemon::tls::load(&config, Service::Pop3), Err(Error::TlsSetup { .. })));
+    assert!(matches!(
+        daemon::tls::load(&config, Service::Pop3),
+        Err(Error::TlsSetup { .. })
+    ));
     config.set("tls", "no").unwrap();
-    assert!(matches!(daemon::tls::load(&config, Service::Imap), Err(Error::TlsUnavailable)));
+    assert!(matches!(
+        daemon::tls::load(&config, Service::Imap),
+        Err(Error::TlsUnavailable)
+    ));
     std::fs::write(&cert_file, "not a certificate").unwrap();
-    assert!(matches!(daemon::tls::server_config(&cert_file, &key_file), Err(Error::TlsSetup { .. })));
+    assert!(matches!(
+        daemon::tls::server_config(&cert_file, &key_file),
+        Err(Error::TlsSetup { .. })
+    ));
 }
 
 /// A transport whose peer we pretend is remote, over a loopback socket.
 fn remote_pair() -> (Transport, TcpStream) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-    client.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    client
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     let (server, _) = listener.accept().unwrap();
     let input: OwnedFd = server.try_clone().unwrap().into();
-    let peer = Peer { remote: Some("192.0.2.10:40000".parse().unwrap()), local: Some("192.0.2.1:143".parse().unwrap()) };
+    let peer = Peer {
+        remote: Some("192.0.2.10:40000".parse().unwrap()),
+        local: Some("192.0.2.1:143".parse().unwrap()),
+    };
     (Transport::from_fds(input, server.into(), peer), client)
 }
 
@@ -263,18 +316,37 @@ fn plaintext_passwords_are_refused_until_tls_on_remote_connections() {
     let mut d = daemon_with(transport, &cert);
     d.authenticator.set_failure_delay(Duration::ZERO);
     assert!(!d.plaintext_allowed(), "LOGINDISABLED before TLS");
-    assert!(d.authenticator.mechanisms(false).iter().all(|m| !m.is_plaintext()));
+    assert!(d
+        .authenticator
+        .mechanisms(false)
+        .iter()
+        .all(|m| !m.is_plaintext()));
     let creds = Credentials::password("LOGIN", "fred", "secret");
-    let err = d.authenticator.login(creds, d.transport.is_tls()).err().unwrap();
+    let err = d
+        .authenticator
+        .login(creds, d.transport.is_tls())
+        .err()
+        .unwrap();
     assert!(matches!(err, Error::PlaintextDisallowed));
     assert_eq!(err.imap_answer().unwrap().code, Some("PRIVACYREQUIRED"));
-    assert_eq!(d.authenticator.failures(), 0, "a policy refusal is not a failed guess");
+    assert_eq!(
+        d.authenticator.failures(),
+        0,
+        "a policy refusal is not a failed guess"
+    );
 
     let server = thread::spawn(move || {
         d.start_tls().unwrap();
         let allowed = d.plaintext_allowed();
-        let mechs: Vec<_> = d.authenticator.mechanisms(true).iter().map(|m| m.name()).collect();
-        d.transport.write_all(format!("{allowed} {}\r\n", mechs.join(",")).as_bytes()).unwrap();
+        let mechs: Vec<_> = d
+            .authenticator
+            .mechanisms(true)
+            .iter()
+            .map(|m| m.name())
+            .collect();
+        d.transport
+            .write_all(format!("{allowed} {}\r\n", mechs.join(",")).as_bytes())
+            .unwrap();
         d.finish(None, None);
     });
     let mut tls = BufReader::new(tls_client(&cert, client));
@@ -301,7 +373,10 @@ fn idle_clients_time_out_and_closed_ones_are_lost() {
     assert!(matches!(err, Error::IdleTimeout), "{err:?}");
     assert!(start.elapsed() >= Duration::from_millis(290));
     assert!(start.elapsed() < Duration::from_secs(5));
-    assert_eq!(err.imap_answer().unwrap().text, "Autologout; idle for too long");
+    assert_eq!(
+        err.imap_answer().unwrap().text,
+        "Autologout; idle for too long"
+    );
 
     (&client).write_all(&[b'x'; 100]).unwrap();
     assert!(matches!(transport.read_line(50), Err(Error::LineTooLong)));
@@ -309,13 +384,21 @@ fn idle_clients_time_out_and_closed_ones_are_lost() {
     transport.set_idle_timeout(Some(Duration::from_secs(5)));
     let mut rest = Vec::new();
     let _ = transport.read_to_end(&mut rest);
-    assert!(matches!(transport.read_line(LIMIT), Err(Error::ConnectionLost)));
+    assert!(matches!(
+        transport.read_line(LIMIT),
+        Err(Error::ConnectionLost)
+    ));
 }
 
 #[test]
 fn starttls_without_a_certificate_is_unavailable() {
     let (transport, _client) = pair();
-    let mut d = Daemon::new(Service::Imap, Config::default(), Options::default(), transport);
+    let mut d = Daemon::new(
+        Service::Imap,
+        Config::default(),
+        Options::default(),
+        transport,
+    );
     assert!(!d.can_start_tls());
     assert!(matches!(d.start_tls(), Err(Error::TlsUnavailable)));
     let (transport, _client) = pair();
