@@ -96,6 +96,7 @@ mod lex;
 mod message;
 pub mod mime;
 pub mod section;
+pub mod text;
 pub mod thread;
 pub mod transfer;
 
@@ -105,7 +106,8 @@ pub use date::{parse_date, parse_internaldate, Date, DateTime};
 pub use envelope::Envelope;
 pub use error::Error;
 pub use header::{Field, Header};
-pub use message::{contains_ci, Message, Structure};
+pub use message::{Message, Structure};
+pub use text::contains_ci;
 pub use section::{Partial, Section, SectionData, SectionKind};
 
 use std::borrow::Cow;

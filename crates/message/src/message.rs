@@ -11,6 +11,7 @@ use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::header::{filter_fields, split_header, Header};
 use crate::section::{Form, Section, SectionData, SectionKind};
+use crate::text::{canonical, contains_ci};
 use crate::transfer::TransferEncoding;
 
 /// Everything parsed from a message, as plain owned data: what a mailbox
@@ -280,24 +281,17 @@ impl<'a> Message<'a> {
 
     /// SEARCH BODY.
     pub fn body_matches(&self, needle: &str) -> bool {
-        let needle = fold(needle);
-        self.body_texts().iter().any(|t| fold(t).contains(&needle))
+        if needle.is_empty() {
+            return true;
+        }
+        let needle = canonical(needle);
+        self.body_texts().iter().any(|t| canonical(t).contains(&needle))
     }
 
     /// SEARCH TEXT: header or body.
     pub fn text_matches(&self, needle: &str) -> bool {
         contains_ci(&decode_header_value(self.header_bytes(), Raw8bit::Replace), needle) || self.body_matches(needle)
     }
-}
-
-/// Case-folds for matching (Unicode lower case).
-fn fold(s: &str) -> String {
-    s.to_lowercase()
-}
-
-/// Case-insensitive substring test on UTF-8 text, the SEARCH primitive.
-pub fn contains_ci(haystack: &str, needle: &str) -> bool {
-    needle.is_empty() || fold(haystack).contains(&fold(needle))
 }
 
 #[cfg(test)]

@@ -162,13 +162,14 @@ pub struct SectionData<'a> {
 }
 
 impl<'a> SectionData<'a> {
-    /// Applies a partial range; an empty result is sent as `""`.
+    /// Applies a partial range. The form is kept: an empty TEXT range is
+    /// still `{0}`, as UW sends it; others become `""`.
     pub fn partial(self, p: Partial) -> SectionData<'a> {
         let data: Cow<'a, [u8]> = match self.data {
             Cow::Borrowed(b) => Cow::Borrowed(p.apply(b)),
             Cow::Owned(v) => Cow::Owned(p.apply(&v).to_vec()),
         };
-        let form = if data.is_empty() { Form::Auto } else { self.form };
+        let form = self.form;
         SectionData { data, form }
     }
 
@@ -244,6 +245,8 @@ mod tests {
         assert_eq!(d(b"abc", Form::Binary).to_imap(), b"{3}\r\nabc");
         assert_eq!(d(b"a\0", Form::Binary).to_imap(), b"~{2}\r\na\0");
         assert_eq!(d(b"", Form::Binary).to_imap(), b"\"\"");
-        assert_eq!(d(b"0123456789", Form::Literal).partial(Partial { origin: 10, octets: 5 }).to_imap(), b"\"\"");
+        assert_eq!(d(b"0123456789", Form::Literal).partial(Partial { origin: 10, octets: 5 }).to_imap(), b"{0}\r\n");
+        assert_eq!(d(b"012345678", Form::Literal).partial(Partial { origin: 10, octets: 5 }).to_imap(), b"{0}\r\n");
+        assert_eq!(d(b"012345678", Form::Auto).partial(Partial { origin: 10, octets: 5 }).to_imap(), b"\"\"");
     }
 }

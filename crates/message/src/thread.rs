@@ -107,9 +107,10 @@ fn strip_refwd(s: &str) -> Option<&str> {
     rest.strip_prefix(':')
 }
 
-/// Comparison key for base subjects (ASCII case folded, as UW compares).
+/// Comparison key for base subjects: the canonical (decomposed, case
+/// folded) form, as UW compares them.
 pub fn subject_key(base: &str) -> String {
-    base.to_ascii_uppercase()
+    crate::text::canonical(base)
 }
 
 /// The message-ids (`<...>` contents, white space removed) in a
