@@ -166,23 +166,15 @@ impl Authenticator {
                 challenge, digest, ..
             } => {
                 let secret = self.secret(&user)?;
-                if !cram::digest_matches(
-                    &cram::cram_md5_digest(secret.as_bytes(), challenge.as_bytes()),
-                    &digest,
-                ) {
-                    return Err((Error::AuthenticationFailed, "wrong CRAM-MD5 digest".into()));
-                }
+                let expected = cram::cram_md5_digest(secret.as_bytes(), challenge.as_bytes());
+                check_digest(&expected, &digest, "CRAM-MD5")?;
             }
             Credentials::Apop {
                 timestamp, digest, ..
             } => {
                 let secret = self.secret(&user)?;
-                if !cram::digest_matches(
-                    &cram::apop_digest(timestamp.as_bytes(), secret.as_bytes()),
-                    &digest,
-                ) {
-                    return Err((Error::AuthenticationFailed, "wrong APOP digest".into()));
-                }
+                let expected = cram::apop_digest(timestamp.as_bytes(), secret.as_bytes());
+                check_digest(&expected, &digest, "APOP")?;
             }
         }
         pam.account().map_err(|e| match e.is_user_error() {
@@ -230,6 +222,13 @@ impl Authenticator {
     /// The service this authenticator is for.
     pub fn service(&self) -> Service {
         self.service
+    }
+}
+
+fn check_digest(expected: &str, given: &str, what: &str) -> Result<(), (Error, String)> {
+    match cram::digest_matches(expected, given) {
+        true => Ok(()),
+        false => Err((Error::AuthenticationFailed, format!("wrong {what} digest"))),
     }
 }
 

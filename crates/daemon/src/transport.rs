@@ -100,13 +100,22 @@ impl FdIo {
     }
 }
 
-impl Read for FdIo {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+impl FdIo {
+    /// Waits for `fd`, then runs one read(2) or write(2) (`syscall`), retrying on
+    /// EINTR and EAGAIN a bounded number of times.
+    fn transfer(
+        &self,
+        output: bool,
+        mut syscall: impl FnMut(i32) -> libc::ssize_t,
+    ) -> io::Result<usize> {
+        let (fd, events) = match output {
+            true => (self.output.as_fd_ref(), libc::POLLOUT),
+            false => (self.input.as_fd_ref(), libc::POLLIN),
+        };
         for _ in 0..MAX_RETRIES {
-            self.wait(self.input.as_fd_ref(), libc::POLLIN, true)?;
-            // SAFETY: buf is valid for writes of buf.len() bytes; input is open.
-            let n =
-                unsafe { libc::read(self.input.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+            // Writes do not watch signals: after SIGTERM the goodbye must still go out.
+            self.wait(fd, events, !output)?;
+            let n = syscall(fd.as_raw_fd());
             if n >= 0 {
                 return Ok(n as usize);
             }
@@ -118,30 +127,26 @@ impl Read for FdIo {
                 return Err(e);
             }
         }
-        Err(io::Error::other("read retried too often"))
+        Err(io::Error::other("I/O retried too often"))
+    }
+}
+
+impl Read for FdIo {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        // SAFETY: buf is valid for writes of buf.len() bytes; the fd is open.
+        self.transfer(false, |fd| unsafe {
+            libc::read(fd, buf.as_mut_ptr().cast(), buf.len())
+        })
     }
 }
 
 impl Write for FdIo {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        for _ in 0..MAX_RETRIES {
-            // Writes do not watch signals: after SIGTERM the goodbye must still go out.
-            self.wait(self.output.as_fd_ref(), libc::POLLOUT, false)?;
-            // MSG_NOSIGNAL is for sockets only, and SIGPIPE is ignored anyway.
-            // SAFETY: buf is valid for reads of buf.len() bytes; output is open.
-            let n = unsafe { libc::write(self.output.as_raw_fd(), buf.as_ptr().cast(), buf.len()) };
-            if n >= 0 {
-                return Ok(n as usize);
-            }
-            let e = io::Error::last_os_error();
-            if !matches!(
-                e.kind(),
-                io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock
-            ) {
-                return Err(e);
-            }
-        }
-        Err(io::Error::other("write retried too often"))
+        // SIGPIPE is ignored (signals::install), so a closed peer is EPIPE here.
+        // SAFETY: buf is valid for reads of buf.len() bytes; the fd is open.
+        self.transfer(true, |fd| unsafe {
+            libc::write(fd, buf.as_ptr().cast(), buf.len())
+        })
     }
 
     fn flush(&mut self) -> io::Result<()> {
