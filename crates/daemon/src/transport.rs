@@ -254,6 +254,43 @@ impl Transport {
         self.rlen - self.rpos
     }
 
+    /// Waits up to `timeout` for input without reading it: `Ok(true)` when a
+    /// read would find data (or end of file; over TLS, when bytes arrived, which
+    /// may be less than a whole record), `Ok(false)` when the time is up.
+    /// For loops that must wake up now and then, such as IMAP IDLE checking
+    /// for new mail; a termination signal ends the wait as [`Error::Signal`].
+    pub fn poll_input(&mut self, timeout: Duration) -> Result<bool, Error> {
+        if self.buffered_input() > 0 {
+            return Ok(true);
+        }
+        self.flush().map_err(Error::from_io)?;
+        let io = match &mut self.stream {
+            Stream::Plain(io) => io,
+            Stream::Tls(tls) => {
+                let state = tls
+                    .conn
+                    .process_new_packets()
+                    .map_err(|e| Error::Tls(e.to_string()))?;
+                if state.plaintext_bytes_to_read() > 0 || state.peer_has_closed() {
+                    return Ok(true);
+                }
+                &mut tls.sock
+            }
+            Stream::Closed => return Err(Error::ConnectionLost),
+        };
+        let (idle, deadline) = (io.idle, io.deadline);
+        io.idle = Some(timeout);
+        io.deadline = None;
+        let result = io.wait(io.input.as_fd_ref(), libc::POLLIN, true);
+        io.idle = idle;
+        io.deadline = deadline;
+        match result {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::TimedOut => Ok(false),
+            Err(e) => Err(Error::from_io(e)),
+        }
+    }
+
     /// Upgrades the connection to TLS in place (STARTTLS, STLS, or right away for
     /// implicit TLS). Anything still buffered for writing is sent first in the
     /// clear — the `OK` to STARTTLS. Anything the client sent after the STARTTLS

@@ -391,6 +391,40 @@ fn idle_clients_time_out_and_closed_ones_are_lost() {
 }
 
 #[test]
+fn poll_input_wakes_for_data_and_times_out_without() {
+    let cert = certificate();
+    let (mut transport, client) = pair();
+    let start = std::time::Instant::now();
+    assert!(!transport.poll_input(Duration::from_millis(100)).unwrap());
+    assert!(start.elapsed() >= Duration::from_millis(95));
+    (&client).write_all(b"DONE\r\n").unwrap();
+    assert!(transport.poll_input(Duration::from_secs(5)).unwrap());
+    assert_eq!(transport.read_line(LIMIT).unwrap(), b"DONE\r\n");
+
+    // The same over TLS, where the socket may be readable with no plaintext yet.
+    let server_cfg = cert.server.clone();
+    let server = thread::spawn(move || {
+        transport.start_tls(server_cfg).unwrap();
+        assert!(!transport.poll_input(Duration::from_millis(100)).unwrap());
+        transport.write_all(b"+ idling\r\n").unwrap();
+        transport.flush().unwrap();
+        let mut woke = false;
+        for _ in 0..50 {
+            if transport.poll_input(Duration::from_millis(100)).unwrap() {
+                woke = true;
+                break;
+            }
+        }
+        assert!(woke);
+        transport.read_line(LIMIT).unwrap()
+    });
+    let mut tls = BufReader::new(tls_client(&cert, client));
+    assert_eq!(read_line(&mut tls), "+ idling\r\n");
+    tls.get_mut().write_all(b"DONE\r\n").unwrap();
+    assert_eq!(server.join().unwrap(), b"DONE\r\n");
+}
+
+#[test]
 fn starttls_without_a_certificate_is_unavailable() {
     let (transport, _client) = pair();
     let mut d = Daemon::new(
