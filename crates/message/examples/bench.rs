@@ -42,7 +42,14 @@ References: <root{}@example.org>\r\nMIME-Version: 1.0\r\n{ct}\r\n",
 }
 
 fn text(r: &mut Rng, lines: u64) -> String {
-    (0..lines).map(|k| format!("Line {k} of the text, with some words to make it realistic {}.\r\n", r.below(1000))).collect()
+    (0..lines)
+        .map(|k| {
+            format!(
+                "Line {k} of the text, with some words to make it realistic {}.\r\n",
+                r.below(1000)
+            )
+        })
+        .collect()
 }
 
 fn generate(r: &mut Rng, i: usize) -> Vec<u8> {
@@ -62,8 +69,11 @@ fn generate(r: &mut Rng, i: usize) -> Vec<u8> {
         }
         2 => {
             let b = format!("mix-{i}");
-            let mut s = header(r, i, &format!("Content-Type: multipart/mixed; boundary=\"{b}\"\r\n"))
-                + &format!("--{b}\r\nContent-Type: text/plain\r\n\r\n")
+            let mut s = header(
+                r,
+                i,
+                &format!("Content-Type: multipart/mixed; boundary=\"{b}\"\r\n"),
+            ) + &format!("--{b}\r\nContent-Type: text/plain\r\n\r\n")
                 + &text(r, 5);
             for k in 0..1 + r.below(3) {
                 s += &format!("\r\n--{b}\r\nContent-Type: application/pdf; name=\"f{k}.pdf\"\r\nContent-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename=\"f{k}.pdf\"\r\n\r\n");

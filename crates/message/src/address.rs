@@ -105,7 +105,12 @@ pub fn parse_address_list(value: &[u8], list: &mut Vec<Address>) {
 /// c-client `rfc822_parse_address`: a group or a mailbox. Returns `None` when
 /// nothing could be parsed, `Some(None)` when the input is used up, and
 /// `Some(Some(i))` with the position to continue at.
-fn parse_address(s: &[u8], i: usize, list: &mut Vec<Address>, depth: usize) -> Option<Option<usize>> {
+fn parse_address(
+    s: &[u8],
+    i: usize,
+    list: &mut Vec<Address>,
+    depth: usize,
+) -> Option<Option<usize>> {
     let i = skip_ws(s, i);
     if i >= s.len() {
         return None;
@@ -131,7 +136,10 @@ fn parse_group(s: &[u8], i: usize, list: &mut Vec<Address>, depth: usize) -> Opt
     if s.get(colon) != Some(&b':') {
         return None;
     }
-    list.push(Address { mailbox: Some(unquote(&s[i..p])), ..Address::default() });
+    list.push(Address {
+        mailbox: Some(unquote(&s[i..p])),
+        ..Address::default()
+    });
     let mut pos = Some(skip_ws(s, colon + 1));
     while let Some(j) = pos {
         if j >= s.len() || s[j] == b';' || list.len() >= MAX_ADDRESSES {
@@ -191,7 +199,9 @@ fn parse_route_addr(s: &[u8], i: usize) -> Option<(Address, Option<usize>)> {
     let mut t = skip_ws(s, start);
     let mut adl: Option<Vec<u8>> = None;
     while s.get(t) == Some(&b'@') {
-        let Some((dom, end)) = parse_domain(s, t + 1) else { break };
+        let Some((dom, end)) = parse_domain(s, t + 1) else {
+            break;
+        };
         let a = adl.get_or_insert_with(Vec::new);
         if !a.is_empty() {
             a.push(b',');
@@ -240,7 +250,10 @@ fn parse_addr_spec(s: &[u8], i: usize) -> Option<(Address, Option<usize>)> {
             None => break,
         }
     }
-    let mut adr = Address { mailbox: Some(mailbox), ..Address::default() };
+    let mut adr = Address {
+        mailbox: Some(mailbox),
+        ..Address::default()
+    };
     let at = skip_ws(s, end);
     if s.get(at) == Some(&b'@') {
         match parse_domain(s, at + 1) {
@@ -374,21 +387,39 @@ mod tests {
 
     #[test]
     fn name_and_angle_address() {
-        assert_eq!(imap("Alice Archer <alice@example.org>"), r#"(("Alice Archer" NIL "alice" "example.org"))"#);
+        assert_eq!(
+            imap("Alice Archer <alice@example.org>"),
+            r#"(("Alice Archer" NIL "alice" "example.org"))"#
+        );
         assert_eq!(imap("<a@b>"), r#"((NIL NIL "a" "b"))"#);
     }
 
     #[test]
     fn quoted_names_and_local_parts_are_unquoted() {
-        assert_eq!(imap(r#""Carol C." <carol@example.net>"#), r#"(("Carol C." NIL "carol" "example.net"))"#);
-        assert_eq!(imap(r#""john doe"@example.com"#), r#"((NIL NIL "john doe" "example.com"))"#);
+        assert_eq!(
+            imap(r#""Carol C." <carol@example.net>"#),
+            r#"(("Carol C." NIL "carol" "example.net"))"#
+        );
+        assert_eq!(
+            imap(r#""john doe"@example.com"#),
+            r#"((NIL NIL "john doe" "example.com"))"#
+        );
     }
 
     #[test]
     fn comments_become_names_only_when_trailing() {
-        assert_eq!(imap("alice@example.org (Alice Archer)"), r#"(("Alice Archer" NIL "alice" "example.org"))"#);
-        assert_eq!(imap("(lead) bob@example.com"), r#"((NIL NIL "bob" "example.com"))"#);
-        assert_eq!(imap("Carol <carol(work)@example.net>"), r#"(("Carol" NIL "carol" "example.net"))"#);
+        assert_eq!(
+            imap("alice@example.org (Alice Archer)"),
+            r#"(("Alice Archer" NIL "alice" "example.org"))"#
+        );
+        assert_eq!(
+            imap("(lead) bob@example.com"),
+            r#"((NIL NIL "bob" "example.com"))"#
+        );
+        assert_eq!(
+            imap("Carol <carol(work)@example.net>"),
+            r#"(("Carol" NIL "carol" "example.net"))"#
+        );
         assert_eq!(
             imap(r#""Dave (not a comment)" <dave@example.com> (real comment)"#),
             r#"(("Dave (not a comment)" NIL "dave" "example.com"))"#
@@ -401,7 +432,10 @@ mod tests {
             imap(r#"Team: bob@example.com, "Carol C." <carol@example.net>;, dave@example.com"#),
             r#"((NIL NIL "Team" NIL)(NIL NIL "bob" "example.com")("Carol C." NIL "carol" "example.net")(NIL NIL NIL NIL)(NIL NIL "dave" "example.com"))"#
         );
-        assert_eq!(imap("Nobody:;"), r#"((NIL NIL "Nobody" NIL)(NIL NIL NIL NIL))"#);
+        assert_eq!(
+            imap("Nobody:;"),
+            r#"((NIL NIL "Nobody" NIL)(NIL NIL NIL NIL))"#
+        );
     }
 
     #[test]
@@ -418,15 +452,27 @@ mod tests {
             imap("bob@example.com, , carol@example.net,"),
             r#"((NIL NIL "bob" "example.com")(NIL NIL "carol" "example.net"))"#
         );
-        assert_eq!(imap(", dave@example.com"), r#"((NIL NIL "dave" "example.com"))"#);
-        assert_eq!(imap("alice"), r#"((NIL NIL "alice" ".MISSING-HOST-NAME."))"#);
+        assert_eq!(
+            imap(", dave@example.com"),
+            r#"((NIL NIL "dave" "example.com"))"#
+        );
+        assert_eq!(
+            imap("alice"),
+            r#"((NIL NIL "alice" ".MISSING-HOST-NAME."))"#
+        );
         assert_eq!(imap(""), "NIL");
     }
 
     #[test]
     fn garbage_gives_error_addresses() {
-        assert_eq!(imap("a@b junk"), r#"((NIL NIL "a" "b")(NIL NIL "UNEXPECTED_DATA_AFTER_ADDRESS" ".SYNTAX-ERROR."))"#);
-        assert_eq!(imap("<>"), r#"((NIL NIL "INVALID_ADDRESS" ".SYNTAX-ERROR."))"#);
+        assert_eq!(
+            imap("a@b junk"),
+            r#"((NIL NIL "a" "b")(NIL NIL "UNEXPECTED_DATA_AFTER_ADDRESS" ".SYNTAX-ERROR."))"#
+        );
+        assert_eq!(
+            imap("<>"),
+            r#"((NIL NIL "INVALID_ADDRESS" ".SYNTAX-ERROR."))"#
+        );
     }
 
     #[test]

@@ -50,7 +50,10 @@ pub struct Span {
 impl Span {
     /// Range from `start` to `end`.
     pub fn new(start: usize, end: usize) -> Span {
-        Span { start, len: end.saturating_sub(start) }
+        Span {
+            start,
+            len: end.saturating_sub(start),
+        }
     }
 
     /// Offset just past the last octet.
@@ -276,10 +279,23 @@ impl<'a> Parser<'a> {
     pub fn message_body(&mut self, header: Span, text: Span, depth: usize) -> BodyPart {
         let h = Header::parse(header.of(self.msg));
         let cf = ContentFields::from_header(&h);
-        self.build(cf, Span::new(header.start, header.start), text, depth, false)
+        self.build(
+            cf,
+            Span::new(header.start, header.start),
+            text,
+            depth,
+            false,
+        )
     }
 
-    fn build(&mut self, cf: ContentFields, mime_header: Span, content: Span, depth: usize, in_digest: bool) -> BodyPart {
+    fn build(
+        &mut self,
+        cf: ContentFields,
+        mime_header: Span,
+        content: Span,
+        depth: usize,
+        in_digest: bool,
+    ) -> BodyPart {
         self.parts += 1;
         let (media_type, subtype) = match cf.media_type {
             Some(t) => {
@@ -327,7 +343,13 @@ impl<'a> Parser<'a> {
                             let header = Span::new(start, start + hlen);
                             let h = Header::parse(header.of(self.msg));
                             let cf = ContentFields::from_header(&h);
-                            parts.push(self.build(cf, header, Span::new(start + hlen, end), depth + 1, digest));
+                            parts.push(self.build(
+                                cf,
+                                header,
+                                Span::new(start + hlen, end),
+                                depth + 1,
+                                digest,
+                            ));
                         }
                     }
                 }
@@ -341,14 +363,22 @@ impl<'a> Parser<'a> {
                 part.lines = count_lf(body);
                 let (header, text) = if depth < MAX_DEPTH {
                     let hlen = split_header(body);
-                    (Span::new(content.start, content.start + hlen), Span::new(content.start + hlen, content.end()))
+                    (
+                        Span::new(content.start, content.start + hlen),
+                        Span::new(content.start + hlen, content.end()),
+                    )
                 } else {
                     let at = content.end();
                     (Span::new(at, at), Span::new(at, at))
                 };
                 let envelope = Envelope::parse(header.of(self.msg));
                 let body = self.message_body(header, text, depth + 1);
-                part.nested = Nested::Message(Box::new(Encapsulated { envelope, header, text, body }));
+                part.nested = Nested::Message(Box::new(Encapsulated {
+                    envelope,
+                    header,
+                    text,
+                    body,
+                }));
             }
             _ => {}
         }
@@ -398,7 +428,9 @@ fn delimiter(line: &[u8], boundary: &[u8]) -> Option<bool> {
         Some(r) => (true, r),
         None => (false, rest),
     };
-    rest.iter().all(|&c| matches!(c, b' ' | b'\t' | b'\r' | b'\n')).then_some(close)
+    rest.iter()
+        .all(|&c| matches!(c, b' ' | b'\t' | b'\r' | b'\n'))
+        .then_some(close)
 }
 
 fn count_lf(s: &[u8]) -> usize {
@@ -408,7 +440,10 @@ fn count_lf(s: &[u8]) -> usize {
 /// c-client's charset for a text part that has no parameters.
 fn guess_charset(body: &[u8], encoding: &[u8]) -> &'static [u8] {
     for (i, &c) in body.iter().enumerate() {
-        if c == 0x1b && body.get(i + 1) == Some(&b'$') && matches!(body.get(i + 2), Some(b'B' | b'@')) {
+        if c == 0x1b
+            && body.get(i + 1) == Some(&b'$')
+            && matches!(body.get(i + 2), Some(b'B' | b'@'))
+        {
             return b"ISO-2022-JP";
         }
         if c & 0x80 != 0 {
@@ -436,7 +471,10 @@ mod tests {
 
     #[test]
     fn no_content_type_is_us_ascii_text() {
-        assert_eq!(bs(b"Subject: x\r\n\r\nhello\r\n"), r#"("TEXT" "PLAIN" ("CHARSET" "US-ASCII") NIL NIL "7BIT" 7 1 NIL NIL NIL NIL)"#);
+        assert_eq!(
+            bs(b"Subject: x\r\n\r\nhello\r\n"),
+            r#"("TEXT" "PLAIN" ("CHARSET" "US-ASCII") NIL NIL "7BIT" 7 1 NIL NIL NIL NIL)"#
+        );
         assert!(bs(b"\r\n\xc3\xa9\r\n").contains("X-UNKNOWN"));
     }
 
@@ -477,7 +515,10 @@ mod tests {
     fn nesting_is_capped() {
         let mut m = Vec::new();
         for i in 0..(MAX_DEPTH + 10) {
-            m.extend_from_slice(format!("Content-Type: multipart/mixed; boundary=b{i}\r\n\r\n--b{i}\r\n").as_bytes());
+            m.extend_from_slice(
+                format!("Content-Type: multipart/mixed; boundary=b{i}\r\n\r\n--b{i}\r\n")
+                    .as_bytes(),
+            );
         }
         let s = bs(&m);
         assert_eq!(s.matches("MIXED").count(), MAX_DEPTH + 1);

@@ -47,11 +47,17 @@ mod tests {
     fn common_mail_charsets() {
         assert_eq!(to_utf8(b"ISO-8859-1", b"caf\xe9").unwrap(), "café");
         assert_eq!(to_utf8(b"windows-1252", b"\x80").unwrap(), "€");
-        assert_eq!(to_utf8(b"koi8-r", b"\xf0\xd2\xc9\xd7\xc5\xd4").unwrap(), "Привет");
+        assert_eq!(
+            to_utf8(b"koi8-r", b"\xf0\xd2\xc9\xd7\xc5\xd4").unwrap(),
+            "Привет"
+        );
         assert_eq!(to_utf8(b"iso-8859-15", b"\xa4").unwrap(), "€");
         assert_eq!(to_utf8(b"us-ascii", b"abc").unwrap(), "abc");
         assert_eq!(to_utf8(b"UTF-8", "é".as_bytes()).unwrap(), "é");
-        assert_eq!(to_utf8(b"iso-2022-jp", b"\x1b$B$3$s\x1b(B").unwrap(), "こん");
+        assert_eq!(
+            to_utf8(b"iso-2022-jp", b"\x1b$B$3$s\x1b(B").unwrap(),
+            "こん"
+        );
         assert!(to_utf8(b"x-unknown", b"x").is_none());
         assert_eq!(to_utf8_lossy(b"x-unknown", b"x\xff"), "x\u{fffd}");
     }

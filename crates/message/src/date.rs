@@ -11,7 +11,9 @@
 
 use crate::lex::skip_ws;
 
-const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
 
 /// An instant with the zone offset it was written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -44,7 +46,10 @@ impl DateTime {
     /// Builds from local calendar fields and a zone offset.
     pub fn from_local(date: Date, h: u32, m: u32, s: u32, offset_minutes: i32) -> DateTime {
         let local = date.days() * 86_400 + i64::from(h) * 3600 + i64::from(m) * 60 + i64::from(s);
-        DateTime { timestamp: local - i64::from(offset_minutes) * 60, offset_minutes }
+        DateTime {
+            timestamp: local - i64::from(offset_minutes) * 60,
+            offset_minutes,
+        }
     }
 
     fn local_fields(&self) -> (Date, u32, u32, u32) {
@@ -52,7 +57,16 @@ impl DateTime {
         let days = local.div_euclid(86_400);
         let secs = local.rem_euclid(86_400) as u32;
         let (y, m, d) = civil_from_days(days);
-        (Date { year: y as i32, month: m, day: d }, secs / 3600, secs / 60 % 60, secs % 60)
+        (
+            Date {
+                year: y as i32,
+                month: m,
+                day: d,
+            },
+            secs / 3600,
+            secs / 60 % 60,
+            secs % 60,
+        )
     }
 
     /// The calendar date in the value's own zone (SENTON, and ON for
@@ -63,7 +77,11 @@ impl DateTime {
 
     /// The calendar date in UTC.
     pub fn utc_date(&self) -> Date {
-        DateTime { timestamp: self.timestamp, offset_minutes: 0 }.local_date()
+        DateTime {
+            timestamp: self.timestamp,
+            offset_minutes: 0,
+        }
+        .local_date()
     }
 
     /// RFC 3501 date-time, as UW sends INTERNALDATE: `" 1-Jan-2024 10:00:00 +0000"`
@@ -131,14 +149,25 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let mp = (5 * doy + 2) / 153;
     let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
+    (
+        if m <= 2 {
+            yoe + era * 400 + 1
+        } else {
+            yoe + era * 400
+        },
+        m,
+        d,
+    )
 }
 
 fn month_from_name(w: &[u8]) -> Option<u32> {
     if w.len() < 3 {
         return None;
     }
-    MONTHS.iter().position(|m| m.as_bytes().eq_ignore_ascii_case(&w[..3])).map(|i| i as u32 + 1)
+    MONTHS
+        .iter()
+        .position(|m| m.as_bytes().eq_ignore_ascii_case(&w[..3]))
+        .map(|i| i as u32 + 1)
 }
 
 fn zone_from_name(w: &[u8]) -> Option<i32> {
@@ -163,7 +192,8 @@ fn zone_from_name(w: &[u8]) -> Option<i32> {
 /// found or a field is out of range.
 pub fn parse_date(value: &[u8]) -> Option<DateTime> {
     let s = value;
-    let (mut day, mut month, mut year): (Option<u32>, Option<u32>, Option<(i64, usize)>) = (None, None, None);
+    let (mut day, mut month, mut year): (Option<u32>, Option<u32>, Option<(i64, usize)>) =
+        (None, None, None);
     let mut time: Option<(u32, u32, u32)> = None;
     let mut zone: Option<i32> = None;
     let mut i = 0;
@@ -194,7 +224,11 @@ pub fn parse_date(value: &[u8]) -> Option<DateTime> {
             while i < s.len() && s[i].is_ascii_digit() {
                 i += 1;
             }
-            let n: i64 = std::str::from_utf8(&s[st..i]).ok()?.parse().ok().filter(|_| i - st <= 9)?;
+            let n: i64 = std::str::from_utf8(&s[st..i])
+                .ok()?
+                .parse()
+                .ok()
+                .filter(|_| i - st <= 9)?;
             if s.get(i) == Some(&b':') {
                 let (t, end) = parse_time(s, st)?;
                 time = Some(t);
@@ -216,7 +250,11 @@ pub fn parse_date(value: &[u8]) -> Option<DateTime> {
             }
             if time.is_some() && zone.is_none() && (j - st == 4 || j - st == 2) {
                 let n: i32 = std::str::from_utf8(&s[st..j]).ok()?.parse().ok()?;
-                let (h, m) = if j - st == 4 { (n / 100, n % 100) } else { (n, 0) };
+                let (h, m) = if j - st == 4 {
+                    (n / 100, n % 100)
+                } else {
+                    (n, 0)
+                };
                 if h > 23 || m > 59 {
                     return None;
                 }
@@ -241,7 +279,17 @@ pub fn parse_date(value: &[u8]) -> Option<DateTime> {
         return None;
     }
     let (h, m, sec) = time.unwrap_or((0, 0, 0));
-    Some(DateTime::from_local(Date { year: year as i32, month, day }, h, m, sec, zone.unwrap_or(0)))
+    Some(DateTime::from_local(
+        Date {
+            year: year as i32,
+            month,
+            day,
+        },
+        h,
+        m,
+        sec,
+        zone.unwrap_or(0),
+    ))
 }
 
 /// `hh:mm[:ss]` at `s[i..]`; returns the time and the end index.
@@ -281,7 +329,10 @@ pub fn parse_internaldate(s: &[u8]) -> Option<DateTime> {
     let (date, rest) = s.split_once(' ')?;
     let d = parse_search_date(date.as_bytes())?;
     let (time, zone) = rest.trim_start().split_once(' ')?;
-    let t: Vec<u32> = time.split(':').map(|p| p.parse().ok()).collect::<Option<_>>()?;
+    let t: Vec<u32> = time
+        .split(':')
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
     if t.len() != 3 || t[0] > 23 || t[1] > 59 || t[2] > 60 {
         return None;
     }
@@ -291,7 +342,13 @@ pub fn parse_internaldate(s: &[u8]) -> Option<DateTime> {
     }
     let n: i32 = zone[1..].parse().ok()?;
     let off = (n / 100) * 60 + n % 100;
-    Some(DateTime::from_local(d, t[0], t[1], t[2].min(59), if zb[0] == b'-' { -off } else { off }))
+    Some(DateTime::from_local(
+        d,
+        t[0],
+        t[1],
+        t[2].min(59),
+        if zb[0] == b'-' { -off } else { off },
+    ))
 }
 
 /// Parses an IMAP `date` (`1-Feb-1994`, as in SEARCH SINCE).
@@ -329,12 +386,35 @@ mod tests {
     fn broken_forms() {
         let d = p("Mon, 1 Jan 96 10:00:00 EST");
         assert_eq!(d.to_imap(), " 1-Jan-1996 10:00:00 -0500");
-        assert_eq!(p("1 Jan 2024 10:00:00").to_imap(), " 1-Jan-2024 10:00:00 +0000");
+        assert_eq!(
+            p("1 Jan 2024 10:00:00").to_imap(),
+            " 1-Jan-2024 10:00:00 +0000"
+        );
         let d = p("thu, 22 feb 2024 23:59:59 -1200 (very late)");
-        assert_eq!(d.local_date(), Date { year: 2024, month: 2, day: 22 });
-        assert_eq!(d.utc_date(), Date { year: 2024, month: 2, day: 23 });
-        assert_eq!(p("Mon Jan  1 10:00:00 2024").to_imap(), " 1-Jan-2024 10:00:00 +0000");
-        assert_eq!(p("1-Jan-2024 10:00 +0200").to_imap(), " 1-Jan-2024 10:00:00 +0200");
+        assert_eq!(
+            d.local_date(),
+            Date {
+                year: 2024,
+                month: 2,
+                day: 22
+            }
+        );
+        assert_eq!(
+            d.utc_date(),
+            Date {
+                year: 2024,
+                month: 2,
+                day: 23
+            }
+        );
+        assert_eq!(
+            p("Mon Jan  1 10:00:00 2024").to_imap(),
+            " 1-Jan-2024 10:00:00 +0000"
+        );
+        assert_eq!(
+            p("1-Jan-2024 10:00 +0200").to_imap(),
+            " 1-Jan-2024 10:00:00 +0200"
+        );
         assert_eq!(p("Sat, 1 Jan 00 00:00:00 GMT").local_date().year, 2000);
         assert!(parse_date(b"yesterday").is_none());
         assert!(parse_date(b"").is_none());
@@ -347,7 +427,14 @@ mod tests {
         assert_eq!(d.to_imap(), " 1-Jan-2024 10:00:00 +0000");
         let d = parse_internaldate(b" 6-Jan-2024 15:39:00 +0530").unwrap();
         assert_eq!(d.to_imap(), " 6-Jan-2024 15:39:00 +0530");
-        assert_eq!(d.utc_date(), Date { year: 2024, month: 1, day: 6 });
+        assert_eq!(
+            d.utc_date(),
+            Date {
+                year: 2024,
+                month: 1,
+                day: 6
+            }
+        );
         assert!(parse_internaldate(b"6-Jan-2024 25:00:00 +0000").is_none());
     }
 

@@ -118,8 +118,14 @@ mod tests {
 
     #[test]
     fn q_and_b_words() {
-        assert_eq!(d("=?utf-8?q?Spesenabrechnung_=E2=80=93_Expenses?="), "Spesenabrechnung – Expenses");
-        assert_eq!(d("=?ISO-8859-1?q?D=E9claration_commune?="), "Déclaration commune");
+        assert_eq!(
+            d("=?utf-8?q?Spesenabrechnung_=E2=80=93_Expenses?="),
+            "Spesenabrechnung – Expenses"
+        );
+        assert_eq!(
+            d("=?ISO-8859-1?q?D=E9claration_commune?="),
+            "Déclaration commune"
+        );
         assert_eq!(d("=?utf-8?b?RnLDpG5rIEdyw7xu?= <f@x>"), "Fränk Grün <f@x>");
     }
 
@@ -131,13 +137,22 @@ mod tests {
 
     #[test]
     fn bad_words_stay_as_they_are() {
-        assert_eq!(d("=?utf-8?x?bogus?= =?utf-8?q?unterminated"), "=?utf-8?x?bogus?= =?utf-8?q?unterminated");
+        assert_eq!(
+            d("=?utf-8?x?bogus?= =?utf-8?q?unterminated"),
+            "=?utf-8?x?bogus?= =?utf-8?q?unterminated"
+        );
         assert_eq!(d("=?x-unknown?q?Mystery?="), "=?x-unknown?q?Mystery?=");
     }
 
     #[test]
     fn raw_8bit_policy() {
-        assert_eq!(decode_header_value("Grüße".as_bytes(), Raw8bit::Utf8), "Grüße");
-        assert_eq!(decode_header_value("Grü".as_bytes(), Raw8bit::Replace), "Gr\u{fffd}\u{fffd}");
+        assert_eq!(
+            decode_header_value("Grüße".as_bytes(), Raw8bit::Utf8),
+            "Grüße"
+        );
+        assert_eq!(
+            decode_header_value("Grü".as_bytes(), Raw8bit::Replace),
+            "Gr\u{fffd}\u{fffd}"
+        );
     }
 }

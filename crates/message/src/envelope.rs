@@ -90,7 +90,14 @@ impl Envelope {
         write_nstring(out, self.date.as_deref());
         out.push(b' ');
         write_nstring(out, self.subject.as_deref());
-        for list in [&self.from, &self.sender, &self.reply_to, &self.to, &self.cc, &self.bcc] {
+        for list in [
+            &self.from,
+            &self.sender,
+            &self.reply_to,
+            &self.to,
+            &self.cc,
+            &self.bcc,
+        ] {
             out.push(b' ');
             write_address_list(out, list);
         }
@@ -115,7 +122,10 @@ mod tests {
 
     #[test]
     fn empty_header_is_all_nil() {
-        assert_eq!(Envelope::parse(b"").to_imap(), b"(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)");
+        assert_eq!(
+            Envelope::parse(b"").to_imap(),
+            b"(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)"
+        );
     }
 
     #[test]

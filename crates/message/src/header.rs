@@ -100,7 +100,11 @@ impl<'a> Header<'a> {
                 }
                 None => (&line[..0], &raw[end..end]),
             };
-            fields.push(Field { name, raw: line, value });
+            fields.push(Field {
+                name,
+                raw: line,
+                value,
+            });
             pos = end;
         }
         Header { raw, fields }
@@ -224,7 +228,10 @@ mod tests {
     fn header_fields_filter_keeps_order_and_blank_line() {
         let h = b"Date: d\r\nFrom: f\r\n x\r\nTo: t\r\nSubject: s\r\n\r\n";
         let names = vec![b"SUBJECT".to_vec(), b"from".to_vec()];
-        assert_eq!(filter_fields(h, &names, false), b"From: f\r\n x\r\nSubject: s\r\n\r\n");
+        assert_eq!(
+            filter_fields(h, &names, false),
+            b"From: f\r\n x\r\nSubject: s\r\n\r\n"
+        );
         assert_eq!(filter_fields(h, &names, true), b"Date: d\r\nTo: t\r\n\r\n");
         assert_eq!(filter_fields(h, &[b"nope".to_vec()], false), b"\r\n");
     }

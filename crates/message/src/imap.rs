@@ -13,11 +13,16 @@ pub fn quotable(s: &[u8]) -> bool {
 }
 
 /// Appends `s` as a quoted string or, when it cannot be quoted, a literal.
+/// A NUL, which no IMAP4rev1 string may hold, is sent as 0x80, the octet UW's
+/// mailbox store puts in its place.
 pub fn write_string(out: &mut Vec<u8>, s: &[u8]) {
     if quotable(s) {
         out.push(b'"');
         out.extend_from_slice(s);
         out.push(b'"');
+    } else if s.contains(&0) {
+        let v: Vec<u8> = s.iter().map(|&c| if c == 0 { 0x80 } else { c }).collect();
+        write_literal(out, &v);
     } else {
         write_literal(out, s);
     }
@@ -73,7 +78,7 @@ mod tests {
         assert_eq!(s(b"back\\slash"), b"{10}\r\nback\\slash");
         assert_eq!(s(b"two\r\nlines"), b"{10}\r\ntwo\r\nlines");
         assert_eq!(s("Grüße".as_bytes()), "{7}\r\nGrüße".as_bytes());
-        assert_eq!(s(b"nul\0"), b"{4}\r\nnul\0");
+        assert_eq!(s(b"nul\0"), b"{4}\r\nnul\x80");
     }
 
     #[test]

@@ -107,15 +107,19 @@ pub use envelope::Envelope;
 pub use error::Error;
 pub use header::{Field, Header};
 pub use message::{Message, Structure};
-pub use text::contains_ci;
 pub use section::{Partial, Section, SectionData, SectionKind};
+pub use text::contains_ci;
 
 use std::borrow::Cow;
 
 /// Converts bare LF line ends to CRLF (a CR already before an LF is kept,
 /// so CRLF input comes back borrowed and unchanged).
 pub fn to_crlf(bytes: &[u8]) -> Cow<'_, [u8]> {
-    let bare = bytes.iter().enumerate().filter(|&(i, &c)| c == b'\n' && (i == 0 || bytes[i - 1] != b'\r')).count();
+    let bare = bytes
+        .iter()
+        .enumerate()
+        .filter(|&(i, &c)| c == b'\n' && (i == 0 || bytes[i - 1] != b'\r'))
+        .count();
     if bare == 0 {
         return Cow::Borrowed(bytes);
     }

@@ -34,8 +34,16 @@ impl Structure {
         let header_len = split_header(bytes);
         let header = Header::parse(&bytes[..header_len]);
         let envelope = Envelope::from_header(&header);
-        let body = Parser::new(bytes).message_body(Span::new(0, header_len), Span::new(header_len, bytes.len()), 0);
-        Structure { header_len, envelope, body }
+        let body = Parser::new(bytes).message_body(
+            Span::new(0, header_len),
+            Span::new(header_len, bytes.len()),
+            0,
+        );
+        Structure {
+            header_len,
+            envelope,
+            body,
+        }
     }
 }
 
@@ -54,14 +62,20 @@ struct Target<'s> {
 impl<'a> Message<'a> {
     /// Parses a message. Never fails: any octets give some structure.
     pub fn parse(bytes: &'a [u8]) -> Message<'a> {
-        Message { bytes, structure: Cow::Owned(Structure::parse(bytes)) }
+        Message {
+            bytes,
+            structure: Cow::Owned(Structure::parse(bytes)),
+        }
     }
 
     /// Wraps bytes with a structure parsed from the very same bytes earlier
     /// (a cache hit). Offsets in a structure of other bytes give wrong
     /// sections, never a panic.
     pub fn with_structure(bytes: &'a [u8], structure: &'a Structure) -> Message<'a> {
-        Message { bytes, structure: Cow::Borrowed(structure) }
+        Message {
+            bytes,
+            structure: Cow::Borrowed(structure),
+        }
     }
 
     /// The message octets.
@@ -81,12 +95,16 @@ impl<'a> Message<'a> {
 
     /// The header octets, blank line included (RFC822.HEADER, BODY[HEADER]).
     pub fn header_bytes(&self) -> &'a [u8] {
-        self.bytes.get(..self.structure.header_len).unwrap_or(self.bytes)
+        self.bytes
+            .get(..self.structure.header_len)
+            .unwrap_or(self.bytes)
     }
 
     /// The text octets (RFC822.TEXT, BODY[TEXT]).
     pub fn text_bytes(&self) -> &'a [u8] {
-        self.bytes.get(self.structure.header_len..).unwrap_or_default()
+        self.bytes
+            .get(self.structure.header_len..)
+            .unwrap_or_default()
     }
 
     /// The parsed header fields.
@@ -160,7 +178,10 @@ impl<'a> Message<'a> {
     /// The data of `BODY[section]`. A path that leads nowhere, or HEADER/TEXT
     /// on a part that is not a message/rfc822, gives empty data, as UW does.
     pub fn section(&self, section: &Section) -> SectionData<'a> {
-        let auto = |d: &'a [u8]| SectionData { data: Cow::Borrowed(d), form: Form::Auto };
+        let auto = |d: &'a [u8]| SectionData {
+            data: Cow::Borrowed(d),
+            form: Form::Auto,
+        };
         let empty = || auto(&[]);
         let (header, text): (&'a [u8], &'a [u8]) = if section.path.is_empty() {
             (self.header_bytes(), self.text_bytes())
@@ -184,13 +205,18 @@ impl<'a> Message<'a> {
                 None => empty(),
             },
             SectionKind::Header => auto(header),
-            SectionKind::Text => SectionData { data: Cow::Borrowed(text), form: Form::Literal },
-            SectionKind::HeaderFields(names) => {
-                SectionData { data: Cow::Owned(filter_fields(header, names, false)), form: Form::Auto }
-            }
-            SectionKind::HeaderFieldsNot(names) => {
-                SectionData { data: Cow::Owned(filter_fields(header, names, true)), form: Form::Auto }
-            }
+            SectionKind::Text => SectionData {
+                data: Cow::Borrowed(text),
+                form: Form::Literal,
+            },
+            SectionKind::HeaderFields(names) => SectionData {
+                data: Cow::Owned(filter_fields(header, names, false)),
+                form: Form::Auto,
+            },
+            SectionKind::HeaderFieldsNot(names) => SectionData {
+                data: Cow::Owned(filter_fields(header, names, true)),
+                form: Form::Auto,
+            },
         }
     }
 
@@ -200,10 +226,16 @@ impl<'a> Message<'a> {
     /// answers `NO [UNKNOWN-CTE]`).
     pub fn binary(&self, path: &[u32]) -> Result<SectionData<'a>, Error> {
         if path.is_empty() {
-            return Ok(SectionData { data: Cow::Borrowed(self.bytes), form: Form::Binary });
+            return Ok(SectionData {
+                data: Cow::Borrowed(self.bytes),
+                form: Form::Binary,
+            });
         }
         let Some(t) = self.resolve(path) else {
-            return Ok(SectionData { data: Cow::Borrowed(&[]), form: Form::Binary });
+            return Ok(SectionData {
+                data: Cow::Borrowed(&[]),
+                form: Form::Binary,
+            });
         };
         let raw = self.span(t.part.content);
         let data = match TransferEncoding::from_name(&t.part.encoding) {
@@ -211,7 +243,10 @@ impl<'a> Message<'a> {
             TransferEncoding::Unknown => return Err(Error::UnknownCte),
             enc => Cow::Owned(enc.decode(raw).unwrap_or_default()),
         };
-        Ok(SectionData { data, form: Form::Binary })
+        Ok(SectionData {
+            data,
+            form: Form::Binary,
+        })
     }
 
     /// `BINARY.SIZE[path]`.
@@ -224,13 +259,18 @@ impl<'a> Message<'a> {
     /// The decoded (RFC 2047) values of every field called `name`, for
     /// SEARCH HEADER/SUBJECT. Raw 8-bit octets become U+FFFD, as in UW.
     pub fn header_values(&self, name: &str) -> Vec<String> {
-        self.header().get_all(name).map(|f| decode_header_value(&f.unfolded(), Raw8bit::Replace)).collect()
+        self.header()
+            .get_all(name)
+            .map(|f| decode_header_value(&f.unfolded(), Raw8bit::Replace))
+            .collect()
     }
 
     /// SEARCH HEADER `name` `needle`: some field `name` contains `needle`
     /// (case-insensitive; an empty needle matches any such field).
     pub fn header_matches(&self, name: &str, needle: &str) -> bool {
-        self.header_values(name).iter().any(|v| contains_ci(v, needle))
+        self.header_values(name)
+            .iter()
+            .any(|v| contains_ci(v, needle))
     }
 
     /// SEARCH FROM/TO/CC/BCC: the address list, written out as RFC 5322
@@ -272,7 +312,9 @@ impl<'a> Message<'a> {
             }
             Nested::None => {
                 let raw = self.span(b.content);
-                let decoded = TransferEncoding::from_name(&b.encoding).decode(raw).unwrap_or_else(|| raw.to_vec());
+                let decoded = TransferEncoding::from_name(&b.encoding)
+                    .decode(raw)
+                    .unwrap_or_else(|| raw.to_vec());
                 let charset = b.param("CHARSET").unwrap_or(b"US-ASCII");
                 out.push(to_utf8_lossy(charset, &decoded));
             }
@@ -285,12 +327,17 @@ impl<'a> Message<'a> {
             return true;
         }
         let needle = canonical(needle);
-        self.body_texts().iter().any(|t| canonical(t).contains(&needle))
+        self.body_texts()
+            .iter()
+            .any(|t| canonical(t).contains(&needle))
     }
 
     /// SEARCH TEXT: header or body.
     pub fn text_matches(&self, needle: &str) -> bool {
-        contains_ci(&decode_header_value(self.header_bytes(), Raw8bit::Replace), needle) || self.body_matches(needle)
+        contains_ci(
+            &decode_header_value(self.header_bytes(), Raw8bit::Replace),
+            needle,
+        ) || self.body_matches(needle)
     }
 }
 
@@ -303,7 +350,11 @@ mod tests {
     #[test]
     fn sections_address_parts_and_nested_messages() {
         let m = Message::parse(M);
-        let get = |s: &str| m.section(&Section::parse(s.as_bytes()).unwrap()).data.into_owned();
+        let get = |s: &str| {
+            m.section(&Section::parse(s.as_bytes()).unwrap())
+                .data
+                .into_owned()
+        };
         assert_eq!(get("1"), b"d=E9j=E0 vu");
         assert!(get("1.MIME").starts_with(b"Content-Type: text/plain"));
         assert_eq!(get("2"), b"Subject: inner\r\n\r\ninner body");
@@ -343,6 +394,9 @@ mod tests {
     fn cached_structure_gives_the_same_answers() {
         let s = Structure::parse(M);
         let m = Message::with_structure(M, &s);
-        assert_eq!(m.bodystructure_imap(), Message::parse(M).bodystructure_imap());
+        assert_eq!(
+            m.bodystructure_imap(),
+            Message::parse(M).bodystructure_imap()
+        );
     }
 }

@@ -84,7 +84,10 @@ impl ContentFields {
         } else if is("disposition") {
             if self.disposition.is_none() {
                 if let Some((a, b)) = parse_word(s, start, TSPECIALS) {
-                    let mut d = Disposition { kind: upper(&s[a..b]), params: Vec::new() };
+                    let mut d = Disposition {
+                        kind: upper(&s[a..b]),
+                        params: Vec::new(),
+                    };
                     parse_params(s, skip_ws(s, b), &mut d.params);
                     self.disposition = Some(d);
                 }
@@ -108,7 +111,9 @@ impl ContentFields {
     }
 
     fn parse_type(&mut self, s: &[u8], start: usize) {
-        let Some((a, b)) = parse_word(s, start, TSPECIALS) else { return };
+        let Some((a, b)) = parse_word(s, start, TSPECIALS) else {
+            return;
+        };
         self.media_type = Some(upper(&unquote(&s[a..b])));
         let mut i = skip_ws(s, b);
         if s.get(i) == Some(&b'/') {
@@ -128,7 +133,9 @@ impl ContentFields {
 pub(crate) fn parse_params(s: &[u8], mut i: usize, params: &mut Params) {
     const MAX_PARAMS: usize = 256;
     while s.get(i) == Some(&b';') && params.len() < MAX_PARAMS {
-        let Some((a, b)) = parse_word(s, i + 1, TSPECIALS) else { return };
+        let Some((a, b)) = parse_word(s, i + 1, TSPECIALS) else {
+            return;
+        };
         let name = upper(&s[a..b]);
         let mut t = skip_ws(s, b);
         let mut value = None;
@@ -144,14 +151,20 @@ pub(crate) fn parse_params(s: &[u8], mut i: usize, params: &mut Params) {
                 }
             }
         }
-        params.push((name, value.unwrap_or_else(|| MISSING_PARAMETER_VALUE.to_vec())));
+        params.push((
+            name,
+            value.unwrap_or_else(|| MISSING_PARAMETER_VALUE.to_vec()),
+        ));
         i = t;
     }
 }
 
 /// Case-insensitive parameter lookup.
 pub fn param<'p>(params: &'p Params, name: &str) -> Option<&'p [u8]> {
-    params.iter().find(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes())).map(|(_, v)| v.as_slice())
+    params
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
+        .map(|(_, v)| v.as_slice())
 }
 
 #[cfg(test)]
@@ -169,13 +182,24 @@ mod tests {
         let c = ct(r#"Text/Html; Charset="ISO-8859-1"; format = flowed"#);
         assert_eq!(c.media_type.unwrap(), b"TEXT");
         assert_eq!(c.subtype.unwrap(), b"HTML");
-        assert_eq!(c.params, vec![(b"CHARSET".to_vec(), b"ISO-8859-1".to_vec()), (b"FORMAT".to_vec(), b"flowed".to_vec())]);
+        assert_eq!(
+            c.params,
+            vec![
+                (b"CHARSET".to_vec(), b"ISO-8859-1".to_vec()),
+                (b"FORMAT".to_vec(), b"flowed".to_vec())
+            ]
+        );
     }
 
     #[test]
     fn comments_and_quoted_specials() {
-        let c = ct(r#"multipart/mixed (outer comment); boundary="=_part;boundary?(x)" ; charset = us-ascii"#);
-        assert_eq!(param(&c.params, "boundary").unwrap(), b"=_part;boundary?(x)");
+        let c = ct(
+            r#"multipart/mixed (outer comment); boundary="=_part;boundary?(x)" ; charset = us-ascii"#,
+        );
+        assert_eq!(
+            param(&c.params, "boundary").unwrap(),
+            b"=_part;boundary?(x)"
+        );
         assert_eq!(param(&c.params, "CHARSET").unwrap(), b"us-ascii");
     }
 
@@ -183,7 +207,10 @@ mod tests {
     fn missing_values_and_bad_tails() {
         let c = ct(r#"application/octet-stream; name=unquoted.bin; empty=""; novalue="#);
         assert_eq!(param(&c.params, "empty").unwrap(), b"");
-        assert_eq!(param(&c.params, "novalue").unwrap(), MISSING_PARAMETER_VALUE);
+        assert_eq!(
+            param(&c.params, "novalue").unwrap(),
+            MISSING_PARAMETER_VALUE
+        );
         let c = ct("foo/bar/baz; a=b");
         assert_eq!(c.subtype.unwrap(), b"BAR");
         assert!(c.params.is_empty());
@@ -196,12 +223,18 @@ mod tests {
     #[test]
     fn disposition_and_language() {
         let mut c = ContentFields::default();
-        c.add(b"disposition", br#"attachment; filename="back\\slash.txt"; x-flag"#);
+        c.add(
+            b"disposition",
+            br#"attachment; filename="back\\slash.txt"; x-flag"#,
+        );
         c.add(b"language", b"en, de");
         let d = c.disposition.unwrap();
         assert_eq!(d.kind, b"ATTACHMENT");
         assert_eq!(d.params[0].1, br"back\slash.txt");
-        assert_eq!(d.params[1], (b"X-FLAG".to_vec(), MISSING_PARAMETER_VALUE.to_vec()));
+        assert_eq!(
+            d.params[1],
+            (b"X-FLAG".to_vec(), MISSING_PARAMETER_VALUE.to_vec())
+        );
         assert_eq!(c.language.unwrap(), vec![b"EN".to_vec(), b"DE".to_vec()]);
     }
 }

@@ -47,7 +47,10 @@ impl std::error::Error for SectionSyntaxError {}
 impl Section {
     /// The whole message (`BODY[]`).
     pub fn full() -> Section {
-        Section { path: Vec::new(), kind: SectionKind::Full }
+        Section {
+            path: Vec::new(),
+            kind: SectionKind::Full,
+        }
     }
 
     /// Builds a section from a path and a kind.
@@ -81,8 +84,14 @@ impl Section {
         }
         let names = || -> Result<Vec<Vec<u8>>, SectionSyntaxError> {
             let l = list.ok_or(SectionSyntaxError)?;
-            let inner = l.strip_prefix('(').and_then(|l| l.strip_suffix(')')).ok_or(SectionSyntaxError)?;
-            let v: Vec<Vec<u8>> = inner.split_ascii_whitespace().map(|n| n.trim_matches('"').as_bytes().to_vec()).collect();
+            let inner = l
+                .strip_prefix('(')
+                .and_then(|l| l.strip_suffix(')'))
+                .ok_or(SectionSyntaxError)?;
+            let v: Vec<Vec<u8>> = inner
+                .split_ascii_whitespace()
+                .map(|n| n.trim_matches('"').as_bytes().to_vec())
+                .collect();
             if v.is_empty() {
                 return Err(SectionSyntaxError);
             }
@@ -105,7 +114,11 @@ impl Section {
     pub fn to_imap(&self) -> String {
         let mut s: Vec<String> = self.path.iter().map(u32::to_string).collect();
         let fields = |names: &Vec<Vec<u8>>| {
-            names.iter().map(|n| String::from_utf8_lossy(n).to_ascii_uppercase()).collect::<Vec<_>>().join(" ")
+            names
+                .iter()
+                .map(|n| String::from_utf8_lossy(n).to_ascii_uppercase())
+                .collect::<Vec<_>>()
+                .join(" ")
         };
         match &self.kind {
             SectionKind::Full => {}
@@ -209,15 +222,36 @@ mod tests {
     #[test]
     fn parse_specs() {
         assert_eq!(Section::parse(b"").unwrap(), Section::full());
-        assert_eq!(Section::parse(b"1.2.MIME").unwrap(), Section::new(vec![1, 2], SectionKind::Mime));
-        assert_eq!(Section::parse(b"3").unwrap(), Section::new(vec![3], SectionKind::Full));
+        assert_eq!(
+            Section::parse(b"1.2.MIME").unwrap(),
+            Section::new(vec![1, 2], SectionKind::Mime)
+        );
+        assert_eq!(
+            Section::parse(b"3").unwrap(),
+            Section::new(vec![3], SectionKind::Full)
+        );
         assert_eq!(
             Section::parse(b"HEADER.FIELDS (FROM Subject)").unwrap(),
-            Section::new(vec![], SectionKind::HeaderFields(vec![b"FROM".to_vec(), b"Subject".to_vec()]))
+            Section::new(
+                vec![],
+                SectionKind::HeaderFields(vec![b"FROM".to_vec(), b"Subject".to_vec()])
+            )
         );
         assert_eq!(Section::parse(b"2.text").unwrap().kind, SectionKind::Text);
-        for bad in [&b"MIME"[..], b"0", b"1.", b"HEADER.FIELDS", b"HEADER.FIELDS ()", b"BOGUS", b"1..2"] {
-            assert!(Section::parse(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
+        for bad in [
+            &b"MIME"[..],
+            b"0",
+            b"1.",
+            b"HEADER.FIELDS",
+            b"HEADER.FIELDS ()",
+            b"BOGUS",
+            b"1..2",
+        ] {
+            assert!(
+                Section::parse(bad).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 
@@ -230,23 +264,67 @@ mod tests {
 
     #[test]
     fn partial_ranges() {
-        let p = Partial { origin: 10, octets: 50 };
+        let p = Partial {
+            origin: 10,
+            octets: 50,
+        };
         assert_eq!(p.apply(b"0123456789abc"), b"abc");
         assert_eq!(p.apply(b"0123456789"), b"");
-        assert_eq!(Partial { origin: 0, octets: 2 }.apply(b"abc"), b"ab");
-        assert_eq!(Partial { origin: u64::MAX, octets: u64::MAX }.apply(b"abc"), b"");
+        assert_eq!(
+            Partial {
+                origin: 0,
+                octets: 2
+            }
+            .apply(b"abc"),
+            b"ab"
+        );
+        assert_eq!(
+            Partial {
+                origin: u64::MAX,
+                octets: u64::MAX
+            }
+            .apply(b"abc"),
+            b""
+        );
     }
 
     #[test]
     fn forms() {
-        let d = |b: &'static [u8], form| SectionData { data: Cow::Borrowed(b), form };
+        let d = |b: &'static [u8], form| SectionData {
+            data: Cow::Borrowed(b),
+            form,
+        };
         assert_eq!(d(b"abc", Form::Auto).to_imap(), b"\"abc\"");
         assert_eq!(d(b"", Form::Literal).to_imap(), b"{0}\r\n");
         assert_eq!(d(b"abc", Form::Binary).to_imap(), b"{3}\r\nabc");
         assert_eq!(d(b"a\0", Form::Binary).to_imap(), b"~{2}\r\na\0");
         assert_eq!(d(b"", Form::Binary).to_imap(), b"\"\"");
-        assert_eq!(d(b"0123456789", Form::Literal).partial(Partial { origin: 10, octets: 5 }).to_imap(), b"{0}\r\n");
-        assert_eq!(d(b"012345678", Form::Literal).partial(Partial { origin: 10, octets: 5 }).to_imap(), b"{0}\r\n");
-        assert_eq!(d(b"012345678", Form::Auto).partial(Partial { origin: 10, octets: 5 }).to_imap(), b"\"\"");
+        assert_eq!(
+            d(b"0123456789", Form::Literal)
+                .partial(Partial {
+                    origin: 10,
+                    octets: 5
+                })
+                .to_imap(),
+            b"{0}\r\n"
+        );
+        assert_eq!(
+            d(b"012345678", Form::Literal)
+                .partial(Partial {
+                    origin: 10,
+                    octets: 5
+                })
+                .to_imap(),
+            b"{0}\r\n"
+        );
+        assert_eq!(
+            d(b"012345678", Form::Auto)
+                .partial(Partial {
+                    origin: 10,
+                    octets: 5
+                })
+                .to_imap(),
+            b"\"\""
+        );
     }
 }

@@ -22,7 +22,11 @@ pub fn base_subject_and_reply(raw: &[u8]) -> (String, bool) {
     // (1) collapse white space.
     let mut s = String::with_capacity(decoded.len());
     for c in decoded.chars() {
-        let c = if matches!(c, '\t' | '\r' | '\n') { ' ' } else { c };
+        let c = if matches!(c, '\t' | '\r' | '\n') {
+            ' '
+        } else {
+            c
+        };
         if c == ' ' && (s.ends_with(' ') || s.is_empty()) {
             continue;
         }
@@ -120,8 +124,14 @@ pub fn message_ids(value: &[u8]) -> Vec<String> {
     let mut i = 0;
     while let Some(open) = value[i..].iter().position(|&c| c == b'<') {
         let st = i + open + 1;
-        let Some(close) = value[st..].iter().position(|&c| c == b'>') else { break };
-        let id: Vec<u8> = value[st..st + close].iter().copied().filter(|c| !c.is_ascii_whitespace()).collect();
+        let Some(close) = value[st..].iter().position(|&c| c == b'>') else {
+            break;
+        };
+        let id: Vec<u8> = value[st..st + close]
+            .iter()
+            .copied()
+            .filter(|c| !c.is_ascii_whitespace())
+            .collect();
         if !id.is_empty() && !id.contains(&b'<') {
             out.push(String::from_utf8_lossy(&id).into_owned());
         }
@@ -137,7 +147,12 @@ pub fn references(references: Option<&[u8]>, in_reply_to: Option<&[u8]>) -> Vec<
     if !refs.is_empty() {
         return refs;
     }
-    in_reply_to.map(message_ids).unwrap_or_default().into_iter().take(1).collect()
+    in_reply_to
+        .map(message_ids)
+        .unwrap_or_default()
+        .into_iter()
+        .take(1)
+        .collect()
 }
 
 /// What threading needs to know about one message.
@@ -167,7 +182,10 @@ pub struct Thread {
 
 impl Thread {
     fn leaf(id: u32) -> Thread {
-        Thread { id: Some(id), children: Vec::new() }
+        Thread {
+            id: Some(id),
+            children: Vec::new(),
+        }
     }
 
     fn write_chain(&self, out: &mut String) {
@@ -213,8 +231,11 @@ pub fn write_threads(threads: &[Thread]) -> String {
 /// subject; each thread is its earliest message with the others as
 /// children, threads ordered by their first message's date.
 pub fn ordered_subject(msgs: &[ThreadInput]) -> Vec<Thread> {
-    let mut order: Vec<(String, i64, usize)> =
-        msgs.iter().enumerate().map(|(i, m)| (subject_key(&base_subject(&m.subject)), m.date, i)).collect();
+    let mut order: Vec<(String, i64, usize)> = msgs
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (subject_key(&base_subject(&m.subject)), m.date, i))
+        .collect();
     order.sort();
     let mut threads: Vec<(i64, usize, Thread)> = Vec::new();
     let mut k = 0;
@@ -225,7 +246,10 @@ pub fn ordered_subject(msgs: &[ThreadInput]) -> Vec<Thread> {
         }
         let first = &msgs[order[k].2];
         let mut t = Thread::leaf(first.id);
-        t.children = order[k + 1..j].iter().map(|o| Thread::leaf(msgs[o.2].id)).collect();
+        t.children = order[k + 1..j]
+            .iter()
+            .map(|o| Thread::leaf(msgs[o.2].id))
+            .collect();
         threads.push((order[k].1, order[k].2, t));
         k = j;
     }
@@ -324,7 +348,10 @@ pub fn references_thread(msgs: &[ThreadInput]) -> Vec<Thread> {
             }
         }
         match cs[c].msg {
-            Some(i) => vec![Thread { id: Some(msgs[i].id), children: kids }],
+            Some(i) => vec![Thread {
+                id: Some(msgs[i].id),
+                children: kids,
+            }],
             // A dummy below the root disappears; its children move up.
             None => kids,
         }
@@ -338,11 +365,18 @@ pub fn references_thread(msgs: &[ThreadInput]) -> Vec<Thread> {
         match cs[c].msg {
             Some(_) => roots.extend(build(&cs, c, msgs, 0)),
             None => {
-                let kids: Vec<Thread> = cs[c].children.iter().flat_map(|&k| build(&cs, k, msgs, 1)).collect();
+                let kids: Vec<Thread> = cs[c]
+                    .children
+                    .iter()
+                    .flat_map(|&k| build(&cs, k, msgs, 1))
+                    .collect();
                 match kids.len() {
                     0 => {}
                     1 => roots.extend(kids),
-                    _ => roots.push(Thread { id: None, children: kids }),
+                    _ => roots.push(Thread {
+                        id: None,
+                        children: kids,
+                    }),
                 }
             }
         }
@@ -356,7 +390,8 @@ pub fn references_thread(msgs: &[ThreadInput]) -> Vec<Thread> {
                 None => return (i64::MAX, usize::MAX),
             }
         }
-        n.id.map(|id| date_of(idx_of[&id])).unwrap_or((i64::MAX, usize::MAX))
+        n.id.map(|id| date_of(idx_of[&id]))
+            .unwrap_or((i64::MAX, usize::MAX))
     };
     fn sort_tree(t: &mut Thread, key: &dyn Fn(&Thread) -> (i64, usize)) {
         for c in &mut t.children {
@@ -379,7 +414,9 @@ pub fn references_thread(msgs: &[ThreadInput]) -> Vec<Thread> {
     };
     let mut table: HashMap<String, usize> = HashMap::new();
     for (i, r) in roots.iter().enumerate() {
-        let Some((s, reply)) = subject_of(r) else { continue };
+        let Some((s, reply)) = subject_of(r) else {
+            continue;
+        };
         match table.get(&s) {
             None => {
                 table.insert(s, i);
@@ -387,7 +424,9 @@ pub fn references_thread(msgs: &[ThreadInput]) -> Vec<Thread> {
             Some(&j) => {
                 let other = &roots[j];
                 let other_reply = subject_of(other).is_some_and(|x| x.1);
-                if (r.id.is_none() && other.id.is_some()) || (other_reply && !reply && other.id.is_some()) {
+                if (r.id.is_none() && other.id.is_some())
+                    || (other_reply && !reply && other.id.is_some())
+                {
                     table.insert(s, i);
                 }
             }
@@ -395,21 +434,36 @@ pub fn references_thread(msgs: &[ThreadInput]) -> Vec<Thread> {
     }
     let mut merged: Vec<Option<Thread>> = roots.into_iter().map(Some).collect();
     for i in 0..merged.len() {
-        let Some(r) = merged[i].as_ref() else { continue };
-        let Some((s, reply)) = subject_of(r) else { continue };
+        let Some(r) = merged[i].as_ref() else {
+            continue;
+        };
+        let Some((s, reply)) = subject_of(r) else {
+            continue;
+        };
         let Some(&j) = table.get(&s) else { continue };
         if j == i || merged[j].is_none() {
             continue;
         }
-        let this = merged[i].take().unwrap_or(Thread { id: None, children: Vec::new() });
-        let Some(target) = merged[j].as_mut() else { continue };
+        let this = merged[i].take().unwrap_or(Thread {
+            id: None,
+            children: Vec::new(),
+        });
+        let Some(target) = merged[j].as_mut() else {
+            continue;
+        };
         let target_reply = subject_of(target).is_some_and(|x| x.1);
         if this.id.is_none() && target.id.is_none() {
             target.children.extend(this.children);
         } else if target.id.is_none() || (reply && !target_reply) {
             target.children.push(this);
         } else {
-            let old = std::mem::replace(target, Thread { id: None, children: Vec::new() });
+            let old = std::mem::replace(
+                target,
+                Thread {
+                    id: None,
+                    children: Vec::new(),
+                },
+            );
             target.children = vec![old, this];
         }
     }
@@ -429,10 +483,16 @@ mod tests {
     #[test]
     fn base_subjects() {
         assert_eq!(base_subject(b"Re: Budget 2024 (fwd)"), "Budget 2024");
-        assert_eq!(base_subject(b"[team] Re: Project kickoff"), "Project kickoff");
+        assert_eq!(
+            base_subject(b"[team] Re: Project kickoff"),
+            "Project kickoff"
+        );
         assert_eq!(base_subject(b"RE: Project kickoff"), "Project kickoff");
         assert_eq!(base_subject(b"Fwd: Project kickoff"), "Project kickoff");
-        assert_eq!(base_subject(b"Re: re[2]: Fw:  hello   world "), "hello world");
+        assert_eq!(
+            base_subject(b"Re: re[2]: Fw:  hello   world "),
+            "hello world"
+        );
         assert_eq!(base_subject(b"[fwd: Re: x]"), "x");
         assert_eq!(base_subject(b"[only blob]"), "[only blob]");
         assert_eq!(base_subject(b"=?utf-8?q?Re=3A_caf=C3=A9?="), "café");
@@ -443,7 +503,10 @@ mod tests {
     #[test]
     fn ids_and_references() {
         assert_eq!(message_ids(b"<a@b> <c\r\n @d>"), vec!["a@b", "c@d"]);
-        assert_eq!(references(None, Some(b"<x@y> (comment) <z@w>")), vec!["x@y"]);
+        assert_eq!(
+            references(None, Some(b"<x@y> (comment) <z@w>")),
+            vec!["x@y"]
+        );
         assert_eq!(references(Some(b"<r@s>"), Some(b"<x@y>")), vec!["r@s"]);
     }
 
@@ -475,7 +538,12 @@ mod tests {
 
     #[test]
     fn ordered_subject_groups() {
-        let msgs = vec![m(1, 10, "a", &[], "B"), m(2, 5, "b", &[], "Re: b"), m(3, 1, "c", &[], "A"), m(4, 20, "d", &[], "b")];
+        let msgs = vec![
+            m(1, 10, "a", &[], "B"),
+            m(2, 5, "b", &[], "Re: b"),
+            m(3, 1, "c", &[], "A"),
+            m(4, 20, "d", &[], "b"),
+        ];
         assert_eq!(write_threads(&ordered_subject(&msgs)), "(3)(2 (1)(4))");
     }
 }

@@ -101,10 +101,15 @@ pub fn decode_quoted_printable(data: &[u8]) -> Vec<u8> {
                     // "=" plus blanks at the very end: a soft break.
                     i = j;
                     sig = out.len();
-                } else if data.get(j) == Some(&b'\n') || (data.get(j) == Some(&b'\r') && data.get(j + 1) == Some(&b'\n')) {
+                } else if data.get(j) == Some(&b'\n')
+                    || (data.get(j) == Some(&b'\r') && data.get(j + 1) == Some(&b'\n'))
+                {
                     i = if data[j] == b'\r' { j + 2 } else { j + 1 };
                     sig = out.len();
-                } else if let (Some(h), Some(l)) = (data.get(i).and_then(|&c| hex(c)), data.get(i + 1).and_then(|&c| hex(c))) {
+                } else if let (Some(h), Some(l)) = (
+                    data.get(i).and_then(|&c| hex(c)),
+                    data.get(i + 1).and_then(|&c| hex(c)),
+                ) {
                     out.push(h << 4 | l);
                     i += 2;
                     sig = out.len();
@@ -155,8 +160,14 @@ mod tests {
 
     #[test]
     fn encodings_by_name() {
-        assert_eq!(TransferEncoding::from_name(b"base64"), TransferEncoding::Base64);
-        assert_eq!(TransferEncoding::from_name(b"X-UUENCODE"), TransferEncoding::Unknown);
+        assert_eq!(
+            TransferEncoding::from_name(b"base64"),
+            TransferEncoding::Base64
+        );
+        assert_eq!(
+            TransferEncoding::from_name(b"X-UUENCODE"),
+            TransferEncoding::Unknown
+        );
         assert_eq!(TransferEncoding::Unknown.decode(b"x"), None);
     }
 }

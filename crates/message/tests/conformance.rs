@@ -48,7 +48,10 @@ fn transcript(uw: &[u8]) -> Vec<Exchange> {
     let mut pos = 0;
     let mut cur: Option<Exchange> = None;
     while pos < uw.len() {
-        let end = uw[pos..].windows(2).position(|w| w == b"\r\n").map_or(uw.len(), |i| pos + i + 2);
+        let end = uw[pos..]
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .map_or(uw.len(), |i| pos + i + 2);
         let line = &uw[pos..end];
         if let Some(c) = line.strip_prefix(b"C: ") {
             if let Some(x) = cur.take() {
@@ -59,13 +62,20 @@ fn transcript(uw: &[u8]) -> Vec<Exchange> {
             // LITERAL+ data is shown inline: take it and the rest of the line.
             while let Some(n) = literal_plus(&command) {
                 let data_end = (end + n).min(uw.len());
-                let line_end = uw[data_end..].windows(2).position(|w| w == b"\r\n").map_or(uw.len(), |i| data_end + i);
+                let line_end = uw[data_end..]
+                    .windows(2)
+                    .position(|w| w == b"\r\n")
+                    .map_or(uw.len(), |i| data_end + i);
                 command.extend_from_slice(b"\r\n");
                 command.extend_from_slice(&uw[end..line_end]);
                 end = (line_end + 2).min(uw.len());
             }
             pos = end;
-            cur = Some(Exchange { command, server: Vec::new(), tagged: Vec::new() });
+            cur = Some(Exchange {
+                command,
+                server: Vec::new(),
+                tagged: Vec::new(),
+            });
             continue;
         } else if let Some(r) = line.strip_prefix(b"R: ") {
             if let Some(x) = cur.as_mut() {
@@ -100,7 +110,10 @@ fn deviations() -> HashSet<(String, String, String)> {
 }
 
 fn replace(hay: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
-    let i = hay.windows(from.len()).position(|w| w == from).expect("text to replace");
+    let i = hay
+        .windows(from.len())
+        .position(|w| w == from)
+        .expect("text to replace");
     [&hay[..i], to, &hay[i + from.len()..]].concat()
 }
 
@@ -124,7 +137,14 @@ fn answer(msg: &Message<'_>, item: &str) -> Option<(Vec<u8>, bool)> {
         }
         "RFC822.SIZE INTERNALDATE FLAGS" => {
             let d = parse_internaldate(b"01-Jan-2024 10:00:00 +0000").unwrap();
-            out.extend(format!("RFC822.SIZE {} INTERNALDATE \"{}\" FLAGS (\\Recent)", msg.size(), d.to_imap()).bytes());
+            out.extend(
+                format!(
+                    "RFC822.SIZE {} INTERNALDATE \"{}\" FLAGS (\\Recent)",
+                    msg.size(),
+                    d.to_imap()
+                )
+                .bytes(),
+            );
         }
         _ => {
             let (binary, rest) = if let Some(r) = item.strip_prefix("BODY.PEEK[") {
@@ -136,10 +156,16 @@ fn answer(msg: &Message<'_>, item: &str) -> Option<(Vec<u8>, bool)> {
             };
             let close = rest.rfind(']')?;
             let spec = &rest[..close];
-            let partial = rest[close + 1..].strip_prefix('<').and_then(|p| p.strip_suffix('>')).map(|p| {
-                let (o, n) = p.split_once('.').unwrap();
-                Partial { origin: o.parse().unwrap(), octets: n.parse().unwrap() }
-            });
+            let partial = rest[close + 1..]
+                .strip_prefix('<')
+                .and_then(|p| p.strip_suffix('>'))
+                .map(|p| {
+                    let (o, n) = p.split_once('.').unwrap();
+                    Partial {
+                        origin: o.parse().unwrap(),
+                        octets: n.parse().unwrap(),
+                    }
+                });
             let section = Section::parse(spec.as_bytes()).expect("section");
             let data = if binary {
                 let path = section.path.clone();
@@ -175,9 +201,11 @@ fn rfc_expected(kind: &str, uw: &[u8], msg: &Message<'_>, item: &str) -> Vec<u8>
             let i = uw.iter().position(|&c| c == b'{').unwrap();
             [&uw[..i], b"~", &uw[i..]].concat()
         }
-        "obs-addr-list" => {
-            replace(uw, br#"(NIL NIL "INVALID_ADDRESS" ".SYNTAX-ERROR.")"#, br#"(NIL NIL "carol" "example.net")"#)
-        }
+        "obs-addr-list" => replace(
+            uw,
+            br#"(NIL NIL "INVALID_ADDRESS" ".SYNTAX-ERROR.")"#,
+            br#"(NIL NIL "carol" "example.net")"#,
+        ),
         "content-description-comment" => {
             let mut lit = Vec::new();
             write_literal(&mut lit, br#"(not a comment) "quoted" description"#);
@@ -227,12 +255,24 @@ fn fetch_answers_match_uw_or_the_rfc() {
         let uw = std::fs::read(dir.join(format!("{n}.uw"))).unwrap();
         for x in transcript(&uw) {
             let cmd = String::from_utf8_lossy(&x.command).into_owned();
-            let Some((tag, rest)) = cmd.split_once(' ') else { continue };
-            let Some(item) = rest.strip_prefix("FETCH 1 (").and_then(|r| r.strip_suffix(')')) else { continue };
-            let Some((ours, ok)) = answer(&msg, item) else { panic!("unhandled FETCH item {item}") };
+            let Some((tag, rest)) = cmd.split_once(' ') else {
+                continue;
+            };
+            let Some(item) = rest
+                .strip_prefix("FETCH 1 (")
+                .and_then(|r| r.strip_suffix(')'))
+            else {
+                continue;
+            };
+            let Some((ours, ok)) = answer(&msg, item) else {
+                panic!("unhandled FETCH item {item}")
+            };
             total += 1;
             let key = (format!("messages/{n}.uw"), tag.to_string());
-            let kind = dev.iter().find(|d| d.0 == key.0 && d.1 == key.1).map(|d| d.2.clone());
+            let kind = dev
+                .iter()
+                .find(|d| d.0 == key.0 && d.1 == key.1)
+                .map(|d| d.2.clone());
             let expected = match &kind {
                 Some(k) => {
                     *per_kind.entry(k.clone()).or_default() += 1;
@@ -261,7 +301,12 @@ fn fetch_answers_match_uw_or_the_rfc() {
         names.len(),
         failures.len()
     );
-    assert!(failures.is_empty(), "{} of {total} answers differ:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {total} answers differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 /// The corpus mailbox: every message in NNN order with its APPEND date.
@@ -292,7 +337,11 @@ fn answers(file: &str) -> Vec<(String, Vec<u8>, Vec<u8>)> {
 }
 
 fn sent_date(m: &Message<'_>, internal: i64) -> i64 {
-    m.envelope().date.as_deref().and_then(parse_date).map_or(internal, |d| d.timestamp)
+    m.envelope()
+        .date
+        .as_deref()
+        .and_then(parse_date)
+        .map_or(internal, |d| d.timestamp)
 }
 
 fn thread_inputs(mailbox: &[(Vec<u8>, i64)]) -> Vec<ThreadInput> {
@@ -305,8 +354,13 @@ fn thread_inputs(mailbox: &[(Vec<u8>, i64)]) -> Vec<ThreadInput> {
             ThreadInput {
                 id: i as u32 + 1,
                 date: sent_date(&m, *internal),
-                message_id: h.value("message-id").and_then(|v| thread::message_ids(&v).into_iter().next()),
-                references: thread::references(h.value("references").as_deref(), h.value("in-reply-to").as_deref()),
+                message_id: h
+                    .value("message-id")
+                    .and_then(|v| thread::message_ids(&v).into_iter().next()),
+                references: thread::references(
+                    h.value("references").as_deref(),
+                    h.value("in-reply-to").as_deref(),
+                ),
                 subject: h.value("subject").unwrap_or_default(),
             }
         })
@@ -319,8 +373,16 @@ fn thread_answers_match_uw() {
     let inputs = thread_inputs(&mailbox);
     let mut checked = 0;
     for (cmd, server, _) in answers("thread.uw") {
-        let Some(line) = server.split(|&c| c == b'\n').find(|l| l.starts_with(b"* THREAD")) else { continue };
-        let want = String::from_utf8_lossy(line).trim_end().trim_start_matches("* THREAD ").to_string();
+        let Some(line) = server
+            .split(|&c| c == b'\n')
+            .find(|l| l.starts_with(b"* THREAD"))
+        else {
+            continue;
+        };
+        let want = String::from_utf8_lossy(line)
+            .trim_end()
+            .trim_start_matches("* THREAD ")
+            .to_string();
         let threads = if cmd.ends_with("THREAD REFERENCES UTF-8 ALL") {
             thread::references_thread(&inputs)
         } else if cmd.ends_with("THREAD ORDEREDSUBJECT UTF-8 ALL") {
@@ -340,13 +402,27 @@ fn sort_date_and_subject_match_uw() {
     let inputs = thread_inputs(&mailbox);
     let mut checked = 0;
     for (cmd, server, _) in answers("sort.uw") {
-        let Some(line) = server.split(|&c| c == b'\n').find(|l| l.starts_with(b"* SORT")) else { continue };
-        let want = String::from_utf8_lossy(line).trim_end().trim_start_matches("* SORT").trim().to_string();
+        let Some(line) = server
+            .split(|&c| c == b'\n')
+            .find(|l| l.starts_with(b"* SORT"))
+        else {
+            continue;
+        };
+        let want = String::from_utf8_lossy(line)
+            .trim_end()
+            .trim_start_matches("* SORT")
+            .trim()
+            .to_string();
         let mut ids: Vec<usize> = (0..inputs.len()).collect();
         if cmd.ends_with("SORT (DATE) UTF-8 ALL") {
             ids.sort_by_key(|&i| (inputs[i].date, i));
         } else if cmd.ends_with("SORT (SUBJECT) UTF-8 ALL") {
-            ids.sort_by_key(|&i| (thread::subject_key(&thread::base_subject(&inputs[i].subject)), i));
+            ids.sort_by_key(|&i| {
+                (
+                    thread::subject_key(&thread::base_subject(&inputs[i].subject)),
+                    i,
+                )
+            });
         } else if cmd.ends_with("SORT (ARRIVAL) UTF-8 ALL") {
             ids.sort_by_key(|&i| (mailbox[i].1, i));
         } else {
@@ -367,11 +443,20 @@ fn search_text_keys_match_uw() {
     let msgs: Vec<Message<'_>> = mailbox.iter().map(|(b, _)| Message::parse(b)).collect();
     let mut checked = 0;
     for (cmd, server, tagged) in answers("search.uw") {
-        let Some(line) = server.split(|&c| c == b'\n').find(|l| l.starts_with(b"* SEARCH")) else { continue };
+        let Some(line) = server
+            .split(|&c| c == b'\n')
+            .find(|l| l.starts_with(b"* SEARCH"))
+        else {
+            continue;
+        };
         if !tagged.windows(2).any(|w| w == b"OK") {
             continue;
         }
-        let want = String::from_utf8_lossy(line).trim_end().trim_start_matches("* SEARCH").trim().to_string();
+        let want = String::from_utf8_lossy(line)
+            .trim_end()
+            .trim_start_matches("* SEARCH")
+            .trim()
+            .to_string();
         // "sNN SEARCH [CHARSET X] KEY args", with LITERAL+ literals inline.
         let args = cmd.split_once(" SEARCH ").unwrap().1;
         let args = match args.strip_prefix("CHARSET ") {
@@ -405,7 +490,9 @@ fn search_text_keys_match_uw() {
                 let d = message::date::parse_search_date(rest.as_bytes()).unwrap();
                 let key = key.to_string();
                 Box::new(move |m| {
-                    let Some(sent) = m.envelope().date.as_deref().and_then(parse_date) else { return false };
+                    let Some(sent) = m.envelope().date.as_deref().and_then(parse_date) else {
+                        return false;
+                    };
                     let s = sent.local_date();
                     match key.as_str() {
                         "SENTBEFORE" => s < d,
@@ -416,8 +503,12 @@ fn search_text_keys_match_uw() {
             }
             _ => continue,
         };
-        let got: Vec<String> =
-            msgs.iter().enumerate().filter(|(_, m)| matcher(m)).map(|(i, _)| (i + 1).to_string()).collect();
+        let got: Vec<String> = msgs
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| matcher(m))
+            .map(|(i, _)| (i + 1).to_string())
+            .collect();
         assert_eq!(got.join(" "), want, "{cmd}");
         checked += 1;
     }

@@ -81,7 +81,9 @@ fn gen_part(r: &mut Rng, depth: usize, out: &mut Vec<u8>) {
     match kind {
         0 | 1 => {
             let b = format!("b{}x{}", depth, r.below(3));
-            out.extend_from_slice(format!("Content-Type: multipart/mixed; boundary=\"{b}\"\r\n\r\n").as_bytes());
+            out.extend_from_slice(
+                format!("Content-Type: multipart/mixed; boundary=\"{b}\"\r\n\r\n").as_bytes(),
+            );
             if r.below(4) == 0 {
                 out.extend_from_slice(b"preamble\r\n");
             }
@@ -122,7 +124,12 @@ fn mutate(r: &mut Rng, m: &mut Vec<u8>) {
             1 => {
                 m.remove(i);
             }
-            2 => m.insert(i, *b"\r\n-:;\"()<>=\0\x80"[..].get(r.below(14)).unwrap_or(&b'x')),
+            2 => m.insert(
+                i,
+                *b"\r\n-:;\"()<>=\0\x80"[..]
+                    .get(r.below(14))
+                    .unwrap_or(&b'x'),
+            ),
             3 => m.truncate(i),
             _ => {
                 let j = r.below(m.len());
@@ -181,9 +188,17 @@ fn check(bytes: &[u8]) {
     let env = msg.envelope_imap();
     // Each part renders in a bounded number of octets plus its own strings.
     let bound = 64 * n + 4096;
-    assert!(bs.len() <= bound, "BODYSTRUCTURE {} octets for {n}", bs.len());
+    assert!(
+        bs.len() <= bound,
+        "BODYSTRUCTURE {} octets for {n}",
+        bs.len()
+    );
     assert!(body.len() <= bs.len());
-    assert!(env.len() <= 16 * n + 256, "ENVELOPE {} octets for {n}", env.len());
+    assert!(
+        env.len() <= 16 * n + 256,
+        "ENVELOPE {} octets for {n}",
+        env.len()
+    );
     assert!(depth_of(msg.body()) <= MAX_DEPTH + 1);
     let _ = msg.envelope().date.as_deref().map(parse_date);
 
@@ -209,7 +224,10 @@ fn check(bytes: &[u8]) {
             assert_eq!(Section::parse(s.to_imap().as_bytes()).as_ref(), Ok(&s));
             let d = msg.section(&s);
             assert!(d.data.len() <= n);
-            let part = d.partial(Partial { origin: 3, octets: 7 });
+            let part = d.partial(Partial {
+                origin: 3,
+                octets: 7,
+            });
             assert!(part.data.len() <= 7);
             let _ = part.to_imap();
         }
@@ -221,7 +239,10 @@ fn check(bytes: &[u8]) {
     if let Nested::Multipart(parts) = &msg.body().nested {
         for (i, part) in parts.iter().enumerate() {
             if let Some(m) = part.message() {
-                let inner = msg.section(&Section::new(vec![i as u32 + 1], SectionKind::Full)).data.into_owned();
+                let inner = msg
+                    .section(&Section::new(vec![i as u32 + 1], SectionKind::Full))
+                    .data
+                    .into_owned();
                 let alone = Message::parse(&inner);
                 let mut want = Vec::new();
                 m.body.write_imap(&mut want, true);
@@ -249,7 +270,10 @@ fn random_messages_never_panic_and_stay_bounded() {
         }
         let r2 = std::panic::catch_unwind(|| check(&m));
         if r2.is_err() {
-            panic!("case {case} failed on message:\n{}", String::from_utf8_lossy(&m).escape_debug());
+            panic!(
+                "case {case} failed on message:\n{}",
+                String::from_utf8_lossy(&m).escape_debug()
+            );
         }
     }
 }
@@ -259,7 +283,9 @@ fn deep_nesting_is_cut_not_followed() {
     // 5,000 nested multiparts and 5,000 nested message/rfc822 parts.
     let mut m = Vec::new();
     for i in 0..5000 {
-        m.extend_from_slice(format!("Content-Type: multipart/mixed; boundary=b{i}\r\n\r\n--b{i}\r\n").as_bytes());
+        m.extend_from_slice(
+            format!("Content-Type: multipart/mixed; boundary=b{i}\r\n\r\n--b{i}\r\n").as_bytes(),
+        );
     }
     check(&m);
     let m = "Content-Type: message/rfc822\r\n\r\n".repeat(5000);
