@@ -93,14 +93,14 @@ impl<'a> Message<'a> {
         self.structure.into_owned()
     }
 
-    /// The header octets, blank line included (RFC822.HEADER, BODY[HEADER]).
+    /// The header octets, blank line included (`RFC822.HEADER`, `BODY[HEADER]`).
     pub fn header_bytes(&self) -> &'a [u8] {
         self.bytes
             .get(..self.structure.header_len)
             .unwrap_or(self.bytes)
     }
 
-    /// The text octets (RFC822.TEXT, BODY[TEXT]).
+    /// The text octets (RFC822.TEXT, `BODY[TEXT]`).
     pub fn text_bytes(&self) -> &'a [u8] {
         self.bytes
             .get(self.structure.header_len..)
