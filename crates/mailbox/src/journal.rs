@@ -1,0 +1,615 @@
+//! Crash-safe rewriting of a mailbox file in place.
+//!
+//! Why in place: the spool directory is not writable by the user (Debian's /var/mail
+//! is root:mail 2775), and a delivery agent that opened the file before we replaced
+//! it by rename would append to the old, unlinked inode. So pullmail, like UW and
+//! Dovecot, rewrites the file itself; unlike them it makes that crash-safe with a
+//! redo journal kept in the user's state directory.
+//!
+//! A rewrite is a set of small in-place *patches* (status blocks and the `X-IMAP`
+//! numbers, which keep their length) and an optional *tail*: everything from the
+//! first octet whose position changes to the end of the file. The steps:
+//!
+//! 1. Write the journal to `KEY.journal.tmp`: a header (file identity, the old
+//!    length, where the tail starts, a hash of the old octets the shrink will cut
+//!    off), the new tail and the patches. fsync it, rename it to `KEY.journal`,
+//!    fsync the directory. This is the commit point: before it the mailbox is
+//!    untouched; after it, recovery finishes the rewrite.
+//! 2. Reserve the space a growing file needs (fallocate, keeping the size), so that
+//!    ENOSPC happens before the commit and leaves the mailbox as it was.
+//! 3. Write the patches and the tail in place, fsync; cut the file to its new length
+//!    when it shrank, fsync; delete the journal.
+//!
+//! Recovery (at the next lock of the mailbox by any pullmail process) redoes step 3.
+//! It also copes with mail appended after a crash by an agent that broke our stale
+//! dot-lock: those octets are found after the region the rewrite owns (the old end,
+//! or the new end once the cut happened — told apart by the hash of the octets the
+//! cut removes) and are moved behind the rewritten tail through a second journal.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufWriter, Read, Write};
+use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::io::AsRawFd;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::state::{create_private_dir, path_key};
+
+const MAGIC: &[u8; 8] = b"PMJRNL01";
+const HEADER_LEN: u64 = 4096;
+const COPY_CHUNK: usize = 1 << 20;
+
+/// Where the journal of a mailbox lives.
+pub fn journal_path(state_dir: &Path, mailbox: &Path) -> PathBuf {
+    state_dir.join(format!("{}.journal", path_key(mailbox)))
+}
+
+/// A fast 64-bit hash for telling old octets from new ones during recovery; not
+/// cryptographic, only needs to make a coincidental match negligible.
+#[derive(Clone)]
+struct Hash64(u64, u64);
+
+impl Hash64 {
+    fn new() -> Self {
+        Hash64(0x9e3779b97f4a7c15, 0)
+    }
+    fn update(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes(c.try_into().unwrap_or([0; 8]));
+            self.0 = (self.0 ^ w).wrapping_mul(0xff51afd7ed558ccd).rotate_left(29);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0 ^ b as u64).wrapping_mul(0xc4ceb9fe1a85ec53).rotate_left(17);
+        }
+        self.1 += bytes.len() as u64;
+    }
+    fn finish(&self) -> u64 {
+        (self.0 ^ self.1).wrapping_mul(0x9e3779b97f4a7c15)
+    }
+}
+
+/// What a committed journal says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Header {
+    path: PathBuf,
+    dev: u64,
+    ino: u64,
+    old_len: u64,
+    /// u64::MAX when there is no tail.
+    tail_start: u64,
+    tail_len: u64,
+    patch_count: u32,
+    patch_bytes: u64,
+    /// Hash of the old octets in `[new_end, old_len)` (zero when the file grows).
+    stale_hash: u64,
+}
+
+impl Header {
+    fn new_end(&self) -> u64 {
+        if self.tail_start == u64::MAX {
+            self.old_len
+        } else {
+            self.tail_start + self.tail_len
+        }
+    }
+
+    fn encode(&self) -> Result<Vec<u8>> {
+        let p = self.path.as_os_str().as_encoded_bytes();
+        if p.len() > 3000 {
+            return Err(Error::NotPermitted("mailbox path too long for the journal"));
+        }
+        let mut h = Vec::with_capacity(HEADER_LEN as usize);
+        h.extend_from_slice(MAGIC);
+        for v in [self.dev, self.ino, self.old_len, self.tail_start, self.tail_len, self.patch_count as u64, self.patch_bytes, self.stale_hash] {
+            h.extend_from_slice(&v.to_le_bytes());
+        }
+        h.extend_from_slice(&(p.len() as u32).to_le_bytes());
+        h.extend_from_slice(p);
+        let mut sum = Hash64::new();
+        sum.update(&h);
+        h.extend_from_slice(&sum.finish().to_le_bytes());
+        h.resize(HEADER_LEN as usize, 0);
+        Ok(h)
+    }
+
+    fn decode(h: &[u8]) -> Option<Header> {
+        if h.len() < HEADER_LEN as usize || &h[..8] != MAGIC {
+            return None;
+        }
+        let num = |i: usize| u64::from_le_bytes(h[8 + i * 8..16 + i * 8].try_into().unwrap_or([0; 8]));
+        let plen = u32::from_le_bytes(h[72..76].try_into().ok()?) as usize;
+        if plen > 3000 {
+            return None;
+        }
+        let end = 76 + plen;
+        let mut sum = Hash64::new();
+        sum.update(&h[..end]);
+        if u64::from_le_bytes(h[end..end + 8].try_into().ok()?) != sum.finish() {
+            return None;
+        }
+        let path = PathBuf::from(std::ffi::OsStr::from_bytes_compat(&h[76..end]));
+        Some(Header {
+            path,
+            dev: num(0),
+            ino: num(1),
+            old_len: num(2),
+            tail_start: num(3),
+            tail_len: num(4),
+            patch_count: num(5) as u32,
+            patch_bytes: num(6),
+            stale_hash: num(7),
+        })
+    }
+}
+
+trait FromBytesCompat {
+    fn from_bytes_compat(b: &[u8]) -> &std::ffi::OsStr;
+}
+impl FromBytesCompat for std::ffi::OsStr {
+    fn from_bytes_compat(b: &[u8]) -> &std::ffi::OsStr {
+        std::os::unix::ffi::OsStrExt::from_bytes(b)
+    }
+}
+
+/// A rewrite being prepared: patches in memory, the tail streamed into the journal.
+pub struct Rewrite<'a> {
+    file: &'a File,
+    mailbox: PathBuf,
+    journal: PathBuf,
+    tmp: PathBuf,
+    out: BufWriter<File>,
+    old_len: u64,
+    patches: Vec<(u64, Vec<u8>)>,
+    tail_start: Option<u64>,
+    tail_len: u64,
+}
+
+/// What a finished rewrite changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Applied {
+    pub new_len: u64,
+    /// Where the tail began (the first octet whose position may have changed).
+    pub tail_start: Option<u64>,
+}
+
+impl<'a> Rewrite<'a> {
+    /// Starts a rewrite of `file` (at `mailbox`), whose current length is `old_len`.
+    /// The caller holds the mailbox's write lock.
+    pub fn begin(state_dir: &Path, mailbox: &Path, file: &'a File, old_len: u64) -> Result<Rewrite<'a>> {
+        create_private_dir(state_dir)?;
+        let journal = journal_path(state_dir, mailbox);
+        let tmp = journal.with_extension("journal.tmp");
+        let f = OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
+        let mut out = BufWriter::with_capacity(COPY_CHUNK, f);
+        out.write_all(&[0u8; HEADER_LEN as usize]).map_err(Error::from_write)?;
+        Ok(Rewrite { file, mailbox: mailbox.to_path_buf(), journal, tmp, out, old_len, patches: Vec::new(), tail_start: None, tail_len: 0 })
+    }
+
+    /// Replaces `bytes.len()` octets at `offset` (before the tail) in place.
+    pub fn patch(&mut self, offset: u64, bytes: Vec<u8>) {
+        self.patches.push((offset, bytes));
+    }
+
+    /// Everything from `start` to the end of the file will be what is written next.
+    pub fn start_tail(&mut self, start: u64) {
+        debug_assert!(self.tail_start.is_none());
+        self.tail_start = Some(start);
+    }
+
+    pub fn has_tail(&self) -> bool {
+        self.tail_start.is_some()
+    }
+
+    /// Appends octets to the new tail.
+    pub fn write(&mut self, bytes: &[u8]) -> Result<()> {
+        debug_assert!(self.tail_start.is_some());
+        self.out.write_all(bytes).map_err(Error::from_write)?;
+        self.tail_len += bytes.len() as u64;
+        Ok(())
+    }
+
+    /// Copies `len` octets of the current file at `offset` into the new tail.
+    pub fn copy_from_file(&mut self, offset: u64, len: u64) -> Result<()> {
+        let mut buf = vec![0u8; COPY_CHUNK.min(len as usize)];
+        let mut done = 0u64;
+        while done < len {
+            let n = ((len - done) as usize).min(buf.len());
+            self.file.read_exact_at(&mut buf[..n], offset + done)?;
+            self.write(&buf[..n])?;
+            done += n as u64;
+        }
+        Ok(())
+    }
+
+    /// Commits the journal and applies it. On any failure before the commit the
+    /// mailbox is unchanged; after it, the journal stays for recovery.
+    pub fn commit(mut self) -> Result<Applied> {
+        let result = self.commit_inner();
+        if result.is_err() {
+            let _ = fs::remove_file(&self.tmp);
+        }
+        let header = result?;
+        apply(self.file, &self.journal, &header, true)?;
+        Ok(Applied { new_len: header.new_end(), tail_start: self.tail_start })
+    }
+
+    fn commit_inner(&mut self) -> Result<Header> {
+        let meta = self.file.metadata()?;
+        let tail_start = self.tail_start.unwrap_or(u64::MAX);
+        let new_end = self.tail_start.map(|s| s + self.tail_len).unwrap_or(self.old_len);
+        // The octets a shrink cuts off identify "not yet cut" during recovery.
+        let mut stale = Hash64::new();
+        if new_end < self.old_len {
+            hash_file_range(self.file, new_end, self.old_len, &mut stale)?;
+        }
+        let mut patch_bytes = 0u64;
+        for (off, bytes) in &self.patches {
+            let mut rec = Vec::with_capacity(12 + bytes.len());
+            rec.extend_from_slice(&off.to_le_bytes());
+            rec.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+            rec.extend_from_slice(bytes);
+            self.out.write_all(&rec).map_err(Error::from_write)?;
+            patch_bytes += rec.len() as u64;
+        }
+        let header = Header {
+            path: self.mailbox.clone(),
+            dev: meta.dev(),
+            ino: meta.ino(),
+            old_len: self.old_len,
+            tail_start,
+            tail_len: self.tail_len,
+            patch_count: self.patches.len() as u32,
+            patch_bytes,
+            stale_hash: if new_end < self.old_len { stale.finish() } else { 0 },
+        };
+        self.out.flush().map_err(Error::from_write)?;
+        let f = self.out.get_ref();
+        f.write_all_at(&header.encode()?, 0).map_err(Error::from_write)?;
+        f.sync_all().map_err(Error::from_write)?;
+        // Reserve the room a growing file needs before committing: ENOSPC must strike
+        // while the mailbox is still untouched.
+        if new_end > self.old_len {
+            reserve(self.file, self.old_len, new_end - self.old_len)?;
+        }
+        fs::rename(&self.tmp, &self.journal)?;
+        sync_dir(&self.journal)?;
+        Ok(header)
+    }
+}
+
+fn hash_file_range(file: &File, from: u64, to: u64, h: &mut Hash64) -> io::Result<()> {
+    let mut buf = vec![0u8; COPY_CHUNK.min((to - from) as usize)];
+    let mut at = from;
+    while at < to {
+        let n = ((to - at) as usize).min(buf.len());
+        file.read_exact_at(&mut buf[..n], at)?;
+        h.update(&buf[..n]);
+        at += n as u64;
+    }
+    Ok(())
+}
+
+fn reserve(file: &File, offset: u64, len: u64) -> Result<()> {
+    // SAFETY: fallocate on a valid descriptor; FALLOC_FL_KEEP_SIZE allocates blocks
+    // without changing the visible length.
+    let r = unsafe { libc::fallocate(file.as_raw_fd(), libc::FALLOC_FL_KEEP_SIZE, offset as libc::off_t, len as libc::off_t) };
+    if r != 0 {
+        let e = io::Error::last_os_error();
+        match e.raw_os_error() {
+            Some(libc::EOPNOTSUPP) | Some(libc::ENOSYS) | Some(libc::EINVAL) => {}
+            _ => return Err(Error::from_write(e)),
+        }
+    }
+    Ok(())
+}
+
+fn sync_dir(path: &Path) -> io::Result<()> {
+    if let Some(dir) = path.parent() {
+        File::open(dir)?.sync_all()?;
+    }
+    Ok(())
+}
+
+/// Reads the patches of a committed journal.
+fn read_patches(j: &File, h: &Header) -> io::Result<Vec<(u64, Vec<u8>)>> {
+    let mut raw = vec![0u8; h.patch_bytes as usize];
+    j.read_exact_at(&mut raw, HEADER_LEN + h.tail_len)?;
+    let mut out = Vec::with_capacity(h.patch_count as usize);
+    let mut i = 0usize;
+    while i + 12 <= raw.len() {
+        let off = u64::from_le_bytes(raw[i..i + 8].try_into().unwrap_or([0; 8]));
+        let len = u32::from_le_bytes(raw[i + 8..i + 12].try_into().unwrap_or([0; 4])) as usize;
+        let end = (i + 12 + len).min(raw.len());
+        out.push((off, raw[i + 12..end].to_vec()));
+        i = end;
+    }
+    Ok(out)
+}
+
+/// Step 3: patches, tail, fsync, cut (unless octets that are not ours follow the new
+/// end), delete the journal. Idempotent.
+fn apply(file: &File, journal: &Path, h: &Header, cut: bool) -> Result<()> {
+    let j = File::open(journal)?;
+    for (off, bytes) in read_patches(&j, h)? {
+        file.write_all_at(&bytes, off).map_err(Error::from_write)?;
+    }
+    if h.tail_start != u64::MAX {
+        let mut buf = vec![0u8; COPY_CHUNK.min(h.tail_len.max(1) as usize)];
+        let mut done = 0u64;
+        while done < h.tail_len {
+            let n = ((h.tail_len - done) as usize).min(buf.len());
+            j.read_exact_at(&mut buf[..n], HEADER_LEN + done)?;
+            file.write_all_at(&buf[..n], h.tail_start + done).map_err(Error::from_write)?;
+            done += n as u64;
+        }
+    }
+    file.sync_all()?;
+    let new_end = h.new_end();
+    if cut && new_end < h.old_len {
+        file.set_len(new_end)?;
+        file.sync_all()?;
+    }
+    fs::remove_file(journal)?;
+    sync_dir(journal)?;
+    Ok(())
+}
+
+/// What recovery did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recovery {
+    /// No journal: nothing to do.
+    Clean,
+    /// An interrupted rewrite was finished.
+    Finished,
+    /// It was finished, and octets appended after the crash were moved behind it.
+    FinishedWithForeignTail(u64),
+    /// The journal belongs to a file that is no longer there; it was set aside.
+    SetAside(PathBuf),
+}
+
+/// Finishes an interrupted rewrite of `mailbox`, if there is one. The caller holds the
+/// mailbox's write lock and has `file` open read-write.
+pub fn recover(state_dir: &Path, mailbox: &Path, file: &File) -> Result<Recovery> {
+    let journal = journal_path(state_dir, mailbox);
+    let _ = fs::remove_file(journal.with_extension("journal.tmp"));
+    let mut j = match File::open(&journal) {
+        Ok(j) => j,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Recovery::Clean),
+        Err(e) => return Err(e.into()),
+    };
+    let mut hb = vec![0u8; HEADER_LEN as usize];
+    let header = match j.read_exact(&mut hb).ok().and_then(|_| Header::decode(&hb)) {
+        Some(h) => h,
+        None => return set_aside(&journal),
+    };
+    let meta = file.metadata()?;
+    if header.path != mailbox || meta.ino() != header.ino || meta.dev() != header.dev {
+        return set_aside(&journal);
+    }
+    let len = meta.len();
+    let new_end = header.new_end();
+    let foreign_start = if new_end < header.old_len {
+        let mut h = Hash64::new();
+        if len >= header.old_len {
+            hash_file_range(file, new_end, header.old_len, &mut h)?;
+        }
+        if len >= header.old_len && h.finish() == header.stale_hash {
+            header.old_len
+        } else {
+            new_end
+        }
+    } else if new_end > header.old_len {
+        grown_region_end(file, &j, &header, len)?
+    } else {
+        header.old_len
+    };
+    if foreign_start >= len || foreign_start == new_end {
+        apply(file, &journal, &header, foreign_start >= len)?;
+        if foreign_start < len {
+            return Ok(Recovery::FinishedWithForeignTail(len - foreign_start));
+        }
+        return Ok(Recovery::Finished);
+    }
+    // Octets appended after the crash sit at the wrong place: make a second journal
+    // whose tail is the old tail followed by them, and apply that.
+    let foreign = len - foreign_start;
+    let tail_start = if header.tail_start == u64::MAX { header.old_len } else { header.tail_start };
+    let mut rw = Rewrite::begin(state_dir, mailbox, file, len)?;
+    for (off, bytes) in read_patches(&j, &header)? {
+        rw.patch(off, bytes);
+    }
+    rw.start_tail(tail_start);
+    let mut buf = vec![0u8; COPY_CHUNK];
+    let mut done = 0u64;
+    while done < header.tail_len {
+        let n = ((header.tail_len - done) as usize).min(buf.len());
+        j.read_exact_at(&mut buf[..n], HEADER_LEN + done)?;
+        rw.write(&buf[..n])?;
+        done += n as u64;
+    }
+    rw.copy_from_file(foreign_start, foreign)?;
+    rw.commit()?;
+    Ok(Recovery::FinishedWithForeignTail(foreign))
+}
+
+/// For a growing rewrite: where the octets the rewrite owns end. If the whole new
+/// tail beyond the old end is in place, that is the new end. Otherwise a delivery
+/// may have landed where our write stopped: it begins with a message opening, at or
+/// before the first octet that differs from the journal (its first octets can
+/// coincide with ours), so the last opening at or before that octet is where it
+/// starts.
+fn grown_region_end(file: &File, j: &File, h: &Header, len: u64) -> Result<u64> {
+    let new_end = h.new_end();
+    let mut at = h.old_len;
+    let mut ours = vec![0u8; COPY_CHUNK];
+    let mut theirs = vec![0u8; COPY_CHUNK];
+    while at < new_end.min(len) {
+        let n = ((new_end.min(len) - at) as usize).min(COPY_CHUNK);
+        j.read_exact_at(&mut ours[..n], HEADER_LEN + (at - h.tail_start))?;
+        file.read_exact_at(&mut theirs[..n], at)?;
+        if let Some(k) = ours[..n].iter().zip(&theirs[..n]).position(|(a, b)| a != b) {
+            let diff = at + k as u64;
+            let from = diff - (diff - h.old_len).min(4096);
+            let to = (diff + 5).min(len);
+            let mut win = vec![0u8; (to - from) as usize];
+            file.read_exact_at(&mut win, from)?;
+            let start = [&b"From "[..], crate::format::MMDF_DELIMITER]
+                .iter()
+                .filter_map(|pat| memchr::memmem::rfind(&win, pat))
+                .map(|i| from + i as u64)
+                .filter(|&s| s <= diff)
+                .max();
+            return Ok(start.unwrap_or(diff));
+        }
+        at += n as u64;
+    }
+    Ok(if len >= new_end { new_end } else { len })
+}
+
+fn set_aside(journal: &Path) -> Result<Recovery> {
+    let aside = journal.with_extension(format!("journal.orphan-{}", crate::fromline::now().timestamp));
+    fs::rename(journal, &aside)?;
+    Ok(Recovery::SetAside(aside))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::FileExt;
+
+    fn setup(content: &[u8]) -> (tempfile::TempDir, PathBuf, File) {
+        let dir = tempfile::tempdir().unwrap();
+        let mbox = dir.path().join("box");
+        fs::write(&mbox, content).unwrap();
+        let f = OpenOptions::new().read(true).write(true).open(&mbox).unwrap();
+        (dir, mbox, f)
+    }
+
+    #[test]
+    fn rewrite_shrinks_grows_and_patches() {
+        let (dir, mbox, f) = setup(b"AAAABBBBCCCCDDDD");
+        let state = dir.path().join("st");
+        let mut rw = Rewrite::begin(&state, &mbox, &f, 16).unwrap();
+        rw.patch(0, b"aa".to_vec());
+        rw.start_tail(8);
+        rw.write(b"xy").unwrap();
+        let a = rw.commit().unwrap();
+        assert_eq!(a.new_len, 10);
+        assert_eq!(fs::read(&mbox).unwrap(), b"aaAABBBBxy");
+        assert!(!journal_path(&state, &mbox).exists());
+        let mut rw = Rewrite::begin(&state, &mbox, &f, 10).unwrap();
+        rw.start_tail(10);
+        rw.write(b"0123456789").unwrap();
+        rw.commit().unwrap();
+        assert_eq!(fs::read(&mbox).unwrap(), b"aaAABBBBxy0123456789");
+    }
+
+    /// Builds a committed journal without applying it, as a crash right after the
+    /// commit point leaves things.
+    fn commit_only(state: &Path, mbox: &Path, f: &File, old_len: u64, tail_start: u64, tail: &[u8]) -> Header {
+        let mut rw = Rewrite::begin(state, mbox, f, old_len).unwrap();
+        rw.start_tail(tail_start);
+        rw.write(tail).unwrap();
+        rw.commit_inner().unwrap()
+    }
+
+    #[test]
+    fn recovery_finishes_a_shrink_at_every_crash_point() {
+        let old = b"From a\nkeep\nFrom b\nexpunge me please\nFrom c\nlast\n";
+        let new_tail = b"From c\nlast\n";
+        let tail_start = 12u64;
+        let expected: Vec<u8> = [&old[..12], &new_tail[..]].concat();
+        // Crash states: k octets of the tail written, cut done or not.
+        for k in 0..=new_tail.len() {
+            for cut in [false, true] {
+                if cut && k < new_tail.len() {
+                    continue;
+                }
+                let (dir, mbox, f) = setup(old);
+                let state = dir.path().join("st");
+                commit_only(&state, &mbox, &f, old.len() as u64, tail_start, new_tail);
+                f.write_all_at(&new_tail[..k], tail_start).unwrap();
+                if cut {
+                    f.set_len(expected.len() as u64).unwrap();
+                }
+                assert_eq!(recover(&state, &mbox, &f).unwrap(), Recovery::Finished);
+                assert_eq!(fs::read(&mbox).unwrap(), expected, "k={k} cut={cut}");
+            }
+        }
+    }
+
+    #[test]
+    fn recovery_moves_mail_delivered_after_the_crash() {
+        let old = b"From a\nkeep\nFrom b\nexpunge me please\nFrom c\nlast\n";
+        let new_tail = b"From c\nlast\n";
+        let delivery = b"From d\nnew mail\n";
+        for cut in [false, true] {
+            let (dir, mbox, f) = setup(old);
+            let state = dir.path().join("st");
+            commit_only(&state, &mbox, &f, old.len() as u64, 12, new_tail);
+            f.write_all_at(new_tail, 12).unwrap();
+            let end = if cut {
+                f.set_len(24).unwrap();
+                24
+            } else {
+                old.len() as u64
+            };
+            f.write_all_at(delivery, end).unwrap();
+            let r = recover(&state, &mbox, &f).unwrap();
+            assert_eq!(r, Recovery::FinishedWithForeignTail(delivery.len() as u64));
+            let want: Vec<u8> = [&old[..12], &new_tail[..], &delivery[..]].concat();
+            assert_eq!(fs::read(&mbox).unwrap(), want, "cut={cut}");
+        }
+    }
+
+    #[test]
+    fn recovery_finishes_a_growth_and_keeps_a_later_delivery() {
+        let old = b"From a\nx\n";
+        let tail = b"From a\nStatus: RO\nx\n\nFrom b\nappended\n";
+        for k in 0..=tail.len() {
+            for deliver in [false, true] {
+                let (dir, mbox, f) = setup(old);
+                let state = dir.path().join("st");
+                commit_only(&state, &mbox, &f, old.len() as u64, 0, tail);
+                f.write_all_at(&tail[..k], 0).unwrap();
+                let len = f.metadata().unwrap().len();
+                let delivery = b"From z\nlate\n";
+                if deliver {
+                    f.write_all_at(delivery, len).unwrap();
+                }
+                recover(&state, &mbox, &f).unwrap();
+                let mut want = tail.to_vec();
+                // A delivery landing inside the region we own is kept, behind it.
+                if deliver {
+                    want.extend_from_slice(delivery);
+                }
+                assert_eq!(fs::read(&mbox).unwrap(), want, "k={k} deliver={deliver}");
+            }
+        }
+    }
+
+    #[test]
+    fn no_space_before_commit_leaves_mailbox_untouched() {
+        let (dir, mbox, f) = setup(b"From a\nx\n");
+        let state = dir.path().join("st");
+        let mut rw = Rewrite::begin(&state, &mbox, &f, 9).unwrap();
+        rw.start_tail(0);
+        rw.write(b"something else").unwrap();
+        drop(rw);
+        assert_eq!(fs::read(&mbox).unwrap(), b"From a\nx\n");
+        assert_eq!(recover(&state, &mbox, &f).unwrap(), Recovery::Clean);
+    }
+
+    #[test]
+    fn journal_for_another_file_is_set_aside() {
+        let (dir, mbox, f) = setup(b"From a\nx\n");
+        let state = dir.path().join("st");
+        commit_only(&state, &mbox, &f, 9, 0, b"From a\ny\n");
+        fs::remove_file(&mbox).unwrap();
+        fs::write(&mbox, b"From new\n").unwrap();
+        let f2 = OpenOptions::new().read(true).write(true).open(&mbox).unwrap();
+        assert!(matches!(recover(&state, &mbox, &f2).unwrap(), Recovery::SetAside(_)));
+        assert_eq!(fs::read(&mbox).unwrap(), b"From new\n");
+    }
+}

@@ -1,0 +1,429 @@
+//! The streaming scan that turns a mailbox file into per-message metadata.
+//!
+//! One forward pass over the file in fixed-size windows read with pread: memmem finds
+//! the next message boundary, memchr counts line ends for the CRLF sizes, and only the
+//! header lines are looked at one by one. No message text is kept; memory is the
+//! window plus what the caller keeps per message. A file of any size is read with the
+//! same few megabytes.
+
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
+
+use memchr::memmem;
+
+use crate::driver::Driver;
+use crate::fromline::{self, InternalDate};
+use crate::header::{self, ImapBase, Internal, MessageStatus};
+
+/// How much of the file one read brings in.
+const WINDOW: usize = 1 << 20;
+/// The longest header line whose bookkeeping value we read; longer ones are ignored.
+const MAX_FIELD_LINE: usize = 8192;
+/// The longest From_ line we try to parse.
+const MAX_FROM_LINE: usize = 1024;
+/// The shortest run of NULs at the end of a message that we treat as damage (what a
+/// crash on some file systems leaves) rather than as content.
+const NUL_RUN: usize = 16;
+
+/// A read-only sliding view of a file.
+pub struct Window<'f> {
+    file: &'f File,
+    buf: Vec<u8>,
+    off: u64,
+    file_len: u64,
+}
+
+impl<'f> Window<'f> {
+    pub fn new(file: &'f File, file_len: u64) -> Self {
+        Window { file, buf: Vec::new(), off: 0, file_len }
+    }
+
+    pub fn file_len(&self) -> u64 {
+        self.file_len
+    }
+
+    /// The octets from `at` on: at least `want` of them unless the file ends first.
+    pub fn at(&mut self, at: u64, want: usize) -> io::Result<&[u8]> {
+        let have_end = self.off + self.buf.len() as u64;
+        let want_end = (at + want as u64).min(self.file_len);
+        if !(at >= self.off && want_end <= have_end && at <= have_end) {
+            let len = (want.max(WINDOW) as u64).min(self.file_len.saturating_sub(at)) as usize;
+            self.buf.resize(len, 0);
+            self.file.read_exact_at(&mut self.buf, at)?;
+            self.off = at;
+        }
+        Ok(&self.buf[(at - self.off) as usize..])
+    }
+
+    /// The position of the next LF at or after `at` (or the end of the file).
+    pub fn line_end(&mut self, mut at: u64) -> io::Result<u64> {
+        loop {
+            let s = self.at(at, 256)?;
+            if s.is_empty() {
+                return Ok(self.file_len);
+            }
+            if let Some(i) = memchr::memchr(b'\n', s) {
+                return Ok(at + i as u64);
+            }
+            at += s.len() as u64;
+        }
+    }
+}
+
+/// A stretch of the file that is not a message: garbage before the first message,
+/// between two messages, or a run of NULs. Kept as it is by every rewrite.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Damage {
+    pub offset: u64,
+    pub len: u64,
+    pub what: &'static str,
+}
+
+/// One message as the scan found it. Offsets are absolute positions in the file.
+#[derive(Debug, Clone)]
+pub struct Scanned {
+    /// Where its opening line (From_ line, or MMDF delimiter) begins.
+    pub start: u64,
+    /// The first header octet.
+    pub header_start: u64,
+    /// The first body octet (after the blank line), or `text_end` if there is none.
+    pub body_start: u64,
+    /// The end of the message text (exclusive): before the mbox separator line or the
+    /// MMDF closing delimiter.
+    pub text_end: u64,
+    /// Where the next message (or damage) begins.
+    pub next: u64,
+    /// RFC822 sizes of the header (bookkeeping fields left out) and the body, counted
+    /// with every line ending as CRLF.
+    pub header_crlf: u64,
+    pub body_crlf: u64,
+    pub date: InternalDate,
+    pub status: MessageStatus,
+    /// The bookkeeping block (`Status`..`X-UID`) when its lines stand together at the end
+    /// of the header and nothing else of ours is in the header: it can then be replaced
+    /// in place. Absolute offsets.
+    pub status_span: Option<(u64, u64)>,
+    /// Any bookkeeping field present at all.
+    pub has_bookkeeping: bool,
+    /// `X-IMAP` (pseudo-message) or `X-IMAPbase` (first message) data.
+    pub imap_base: Option<ImapBase>,
+    /// This is UW's "FOLDER INTERNAL DATA" pseudo-message.
+    pub is_pseudo: bool,
+    /// The text was cut short (no final newline, or the MMDF closing delimiter missing).
+    pub truncated: bool,
+}
+
+/// Scans messages from `from` (which must be where a message, or damage, begins) to
+/// the end of the file, handing each to `each`. Returns the damage found.
+pub fn scan(
+    file: &File,
+    file_len: u64,
+    driver: &dyn Driver,
+    from: u64,
+    fallback_date: InternalDate,
+    mut each: impl FnMut(Scanned),
+) -> io::Result<Vec<Damage>> {
+    let mut w = Window::new(file, file_len);
+    let mut damage = Vec::new();
+    let mut pos = from;
+    let mut first = from == 0;
+    while pos < file_len {
+        // Where does the next message open?
+        let open = if is_opening_at(&mut w, driver, pos)? {
+            pos
+        } else {
+            let found = find_boundary(&mut w, driver, pos, driver.opening())?.at;
+            let junk_end = found.map(|p| p + 1).unwrap_or(file_len);
+            let what = if w.at(pos, 1)?.first() == Some(&0) { "NUL octets" } else { "garbage outside any message" };
+            damage.push(Damage { offset: pos, len: junk_end - pos, what });
+            if found.is_none() {
+                break;
+            }
+            junk_end
+        };
+        let m = scan_one(&mut w, driver, open, fallback_date, first)?;
+        first = false;
+        pos = m.next;
+        if let Some(d) = m.trailing_damage {
+            damage.push(d);
+        }
+        each(m.scanned);
+    }
+    Ok(damage)
+}
+
+struct One {
+    scanned: Scanned,
+    next: u64,
+    trailing_damage: Option<Damage>,
+}
+
+fn is_opening_at(w: &mut Window, driver: &dyn Driver, pos: u64) -> io::Result<bool> {
+    let pat = driver.opening();
+    let s = w.at(pos, MAX_FROM_LINE)?;
+    if !s.starts_with(pat) {
+        return Ok(false);
+    }
+    let line_len = memchr::memchr(b'\n', &s[..s.len().min(MAX_FROM_LINE)]).unwrap_or(s.len().min(MAX_FROM_LINE));
+    Ok(driver.is_opening(&s[..line_len]))
+}
+
+/// Result of a boundary search: where the LF before the boundary is, and the line
+/// counts of the octets passed over (from the start up to and including that LF).
+struct Boundary {
+    at: Option<u64>,
+    lf: u64,
+    crlf: u64,
+}
+
+/// Finds the next line at or after `from` (searching from the LF at `from - 1` if
+/// `from` is a line start, so a boundary right at `from` is seen) that begins with
+/// `pat` and that the driver accepts. Counts LF and CRLF in `[from, boundary LF]`.
+fn find_boundary(w: &mut Window, driver: &dyn Driver, from: u64, pat: &[u8]) -> io::Result<Boundary> {
+    let mut needle = Vec::with_capacity(pat.len() + 1);
+    needle.push(b'\n');
+    needle.extend_from_slice(pat);
+    let finder = memmem::Finder::new(&needle);
+    let closing = driver.closing();
+    let mut pos = from;
+    let file_len = w.file_len();
+    let (mut lf, mut crlf) = (0u64, 0u64);
+    let mut prev = 0u8;
+    loop {
+        let s = w.at(pos, WINDOW)?;
+        if s.is_empty() {
+            return Ok(Boundary { at: None, lf, crlf });
+        }
+        let s_len = s.len();
+        match finder.find(s) {
+            Some(k) => {
+                // Candidate: the LF at pos+k, the boundary line at pos+k+1.
+                let counted = &s[..k + 1];
+                lf += memchr::memchr_iter(b'\n', counted).count() as u64;
+                crlf += count_crlf(counted, prev);
+                prev = b'\n';
+                let line_at = pos + k as u64 + 1;
+                let is_boundary = if closing.is_some() && closing == Some(pat) {
+                    // MMDF: the delimiter line must be exactly the delimiter.
+                    true
+                } else {
+                    let line = w.at(line_at, MAX_FROM_LINE)?;
+                    let end = memchr::memchr(b'\n', &line[..line.len().min(MAX_FROM_LINE)])
+                        .unwrap_or(line.len().min(MAX_FROM_LINE));
+                    driver.is_opening(&line[..end])
+                };
+                if is_boundary {
+                    return Ok(Boundary { at: Some(line_at - 1), lf, crlf });
+                }
+                pos = line_at;
+            }
+            None => {
+                let at_eof = pos + s_len as u64 >= file_len;
+                let advance = if at_eof { s_len } else { s_len - (needle.len() - 1).min(s_len - 1) };
+                let counted = &s[..advance];
+                lf += memchr::memchr_iter(b'\n', counted).count() as u64;
+                crlf += count_crlf(counted, prev);
+                prev = counted[advance - 1];
+                pos += advance as u64;
+                if at_eof {
+                    return Ok(Boundary { at: None, lf, crlf });
+                }
+            }
+        }
+    }
+}
+
+fn count_crlf(s: &[u8], prev: u8) -> u64 {
+    if s.is_empty() {
+        return 0;
+    }
+    let head = (prev == b'\r' && s[0] == b'\n') as u64;
+    if memchr::memchr(b'\r', s).is_none() {
+        return head;
+    }
+    head + memmem::find_iter(s, b"\r\n").count() as u64
+}
+
+fn scan_one(w: &mut Window, driver: &dyn Driver, start: u64, fallback: InternalDate, first: bool) -> io::Result<One> {
+    let file_len = w.file_len();
+    // The opening line(s).
+    let mut header_start = w.line_end(start)? + 1;
+    let mut date = None;
+    if driver.closing().is_some() {
+        // MMDF: the delimiter, then optionally a From_ line carrying the date.
+        let s = w.at(header_start.min(file_len), MAX_FROM_LINE)?;
+        if s.starts_with(b"From ") {
+            let end = memchr::memchr(b'\n', &s[..s.len().min(MAX_FROM_LINE)]).unwrap_or(s.len().min(MAX_FROM_LINE));
+            if let Some(f) = fromline::parse(&s[..end]) {
+                date = Some(f.date);
+                header_start = w.line_end(header_start)? + 1;
+            }
+        }
+    } else {
+        let s = w.at(start, MAX_FROM_LINE)?;
+        let end = memchr::memchr(b'\n', &s[..s.len().min(MAX_FROM_LINE)]).unwrap_or(s.len().min(MAX_FROM_LINE));
+        date = fromline::parse(&s[..end]).map(|f| f.date);
+    }
+    let header_start = header_start.min(file_len);
+
+    // Where the message text ends.
+    let boundary_pat = driver.closing().unwrap_or(driver.opening());
+    let search_from = header_start.saturating_sub(1).max(start + 1);
+    let b = if header_start >= file_len {
+        Boundary { at: None, lf: 0, crlf: 0 }
+    } else {
+        find_boundary(w, driver, search_from, boundary_pat)?
+    };
+    // `find_boundary` started at the LF ending the opening line; do not count it.
+    let (mut lf, mut crlf) = (b.lf, b.crlf);
+    if header_start > search_from && header_start < file_len {
+        lf = lf.saturating_sub(1);
+    }
+    let mut truncated = false;
+    let (mut text_end, next) = match (b.at, driver.closing()) {
+        (Some(lf_at), None) => (lf_at + 1, lf_at + 1),
+        (Some(lf_at), Some(close)) => (lf_at + 1, (lf_at + 1 + close.len() as u64).min(file_len)),
+        (None, _) => {
+            truncated = true;
+            (file_len, file_len)
+        }
+    };
+    if truncated && driver.closing().is_none() && file_len > header_start {
+        // An mbox may end without the blank separator line; only a missing final
+        // newline means the last message was cut short.
+        truncated = w.at(file_len - 1, 1)?.first() != Some(&b'\n');
+    }
+    // Trailing NUL run (damage), then the mbox blank separator line.
+    let mut trailing_damage = None;
+    if text_end > header_start {
+        let look = (text_end - header_start).min(1 << 16) as usize;
+        let tail_at = text_end - look as u64;
+        let tail = w.at(tail_at, look)?;
+        let tail = &tail[..look];
+        let nuls = tail.iter().rev().take_while(|&&b| b == 0).count();
+        if nuls >= NUL_RUN {
+            text_end -= nuls as u64;
+            trailing_damage = Some(Damage { offset: text_end, len: nuls as u64, what: "NUL octets" });
+        }
+    }
+    if driver.closing().is_none() && trailing_damage.is_none() && text_end >= header_start + 2 {
+        let t = w.at(text_end - 2, 2)?;
+        if t.starts_with(b"\n\n") {
+            text_end -= 1;
+            lf = lf.saturating_sub(1);
+        } else if text_end >= header_start + 4 && w.at(text_end - 4, 4)?.starts_with(b"\r\n\r\n") {
+            text_end -= 2;
+            lf = lf.saturating_sub(1);
+            crlf = crlf.saturating_sub(1);
+        }
+    }
+
+    // The header, line by line.
+    let mut status = MessageStatus::default();
+    let mut pos = header_start;
+    let (mut h_lf, mut h_crlf, mut h_internal_octets, mut h_internal_lines, mut h_internal_crlf) = (0u64, 0u64, 0u64, 0u64, 0u64);
+    let mut span: Option<(u64, u64)> = None;
+    let mut span_broken = false;
+    let mut imap_base = None;
+    let mut has_imap_line = false;
+    let mut has_imapbase_line = false;
+    let mut subject_is_pseudo = false;
+    let mut body_start = text_end;
+    let mut current_internal: Option<Internal> = None;
+    while pos < text_end {
+        let eol = w.line_end(pos)?.min(text_end);
+        let line_len = (eol - pos) as usize;
+        let has_lf = eol < text_end;
+        let line_end_pos = if has_lf { eol + 1 } else { eol };
+        let head = w.at(pos, line_len.min(MAX_FIELD_LINE))?;
+        let head = &head[..line_len.min(MAX_FIELD_LINE).min(head.len())];
+        let is_cr = head.ends_with(b"\r") && line_len <= MAX_FIELD_LINE;
+        if line_len == 0 || (line_len == 1 && is_cr) {
+            // The blank line: the header ends here and includes it.
+            h_lf += has_lf as u64;
+            h_crlf += is_cr as u64;
+            body_start = line_end_pos;
+            break;
+        }
+        let continuation = head[0] == b' ' || head[0] == b'\t';
+        let kind = if continuation { current_internal } else { header::internal_field(head) };
+        if !continuation {
+            current_internal = kind;
+        }
+        if let Some(kind) = kind {
+            h_internal_octets += line_end_pos - pos;
+            h_internal_lines += has_lf as u64;
+            h_internal_crlf += is_cr as u64;
+            if line_len <= MAX_FIELD_LINE {
+                let full = head.to_vec();
+                match kind {
+                    Internal::XImap | Internal::XImapBase => {
+                        if kind == Internal::XImap {
+                            has_imap_line = true;
+                        } else {
+                            has_imapbase_line = true;
+                        }
+                        if first && imap_base.is_none() {
+                            imap_base = header::parse_imap_base(header::field_value(&full));
+                        }
+                        span_broken = true;
+                    }
+                    _ => {
+                        if !continuation {
+                            status.absorb(kind, &full);
+                        }
+                        match span {
+                            None => span = Some((pos, line_end_pos)),
+                            Some((s, e)) if e == pos => span = Some((s, line_end_pos)),
+                            Some(_) => span_broken = true,
+                        }
+                    }
+                }
+            }
+        } else {
+            if span.is_some() {
+                // An ordinary field after our block: the block is not at the end.
+                span_broken = true;
+            }
+            if !continuation && head.len() > 8 && head[..8].eq_ignore_ascii_case(b"Subject:") {
+                subject_is_pseudo = header::field_value(head) == header::PSEUDO_SUBJECT;
+            }
+        }
+        h_lf += has_lf as u64;
+        h_crlf += is_cr as u64;
+        pos = line_end_pos;
+    }
+    if body_start == text_end && pos >= text_end {
+        body_start = text_end;
+    }
+    let header_raw = body_start - header_start;
+    let header_crlf = header_raw - h_internal_octets + (h_lf - h_internal_lines) - (h_crlf - h_internal_crlf);
+    let body_raw = text_end - body_start;
+    let body_lf = lf.saturating_sub(h_lf);
+    let body_crlf_pairs = crlf.saturating_sub(h_crlf);
+    let body_crlf = body_raw + body_lf - body_crlf_pairs.min(body_lf);
+    let is_pseudo = first && has_imap_line && (subject_is_pseudo || imap_base.is_some());
+    let has_bookkeeping = h_internal_octets > 0;
+    let status_span = if span_broken || has_imapbase_line { None } else { span };
+    Ok(One {
+        scanned: Scanned {
+            start,
+            header_start,
+            body_start,
+            text_end,
+            next,
+            header_crlf,
+            body_crlf,
+            date: date.unwrap_or(fallback),
+            status,
+            status_span,
+            has_bookkeeping,
+            imap_base,
+            is_pseudo,
+            truncated,
+        },
+        next,
+        trailing_damage,
+    })
+}
