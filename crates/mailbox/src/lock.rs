@@ -511,7 +511,9 @@ fn try_link_lock(lock_path: &Path, stale_after: Duration) -> Result<Attempt, Loc
         Err(e) => return Err(e.into()),
     };
     let now = tmp_meta.modified()?;
-    let age = now.duration_since(held.modified()?).unwrap_or(Duration::ZERO);
+    let age = now
+        .duration_since(held.modified()?)
+        .unwrap_or(Duration::ZERO);
     if age <= stale_after {
         return Ok(Attempt::Busy);
     }
@@ -610,8 +612,10 @@ fn run_helper(helper: &Path, op: &str, lock_path: &Path) -> HelperResult {
 fn helper_status_meaning(code: i32) -> &'static str {
     match code {
         1 => "lock file name too long",
-        2 => "cannot create the temporary lock file: is the mailbox owned by this user, \
-              in a directory writable by group mail?",
+        2 => {
+            "cannot create the temporary lock file: is the mailbox owned by this user, \
+              in a directory writable by group mail?"
+        }
         3 => "cannot write the pid into the temporary lock file",
         4 => "lock held by another process",
         5 => "error",
@@ -749,7 +753,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("box");
         fs::write(&path, b"From a@b Thu Jan  1 00:00:00 1970\n\nhi\n").unwrap();
-        let file = OpenOptions::new().read(true).write(true).open(&path).unwrap();
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .unwrap();
         (dir, path, file)
     }
 
@@ -791,12 +799,11 @@ mod tests {
     }
 
     fn flock_holder(flock_tool: &Path, path: &Path) -> Holder {
-        Holder::start(
-            Command::new(flock_tool)
-                .arg("-x")
-                .arg(path)
-                .args(["sh", "-c", "echo locked; cat >/dev/null"]),
-        )
+        Holder::start(Command::new(flock_tool).arg("-x").arg(path).args([
+            "sh",
+            "-c",
+            "echo locked; cat >/dev/null",
+        ]))
     }
 
     const PY_LOCKF: &str = "import fcntl, sys\n\
@@ -807,7 +814,12 @@ mod tests {
 
     /// A process holding a classic POSIX (process-owned) lock, as procmail and Postfix take.
     fn posix_holder(python: &Path, path: &Path, kind: &str) -> Holder {
-        Holder::start(Command::new(python).args(["-c", PY_LOCKF]).arg(path).arg(kind))
+        Holder::start(
+            Command::new(python)
+                .args(["-c", PY_LOCKF])
+                .arg(path)
+                .arg(kind),
+        )
     }
 
     /// Whether another process can take a classic POSIX lock right now.
@@ -835,8 +847,10 @@ mod tests {
 
     #[test]
     fn write_lock_times_out_while_another_process_holds_flock() {
-        let Some(flock_tool) = tool("flock", "write_lock_times_out_while_another_process_holds_flock")
-        else {
+        let Some(flock_tool) = tool(
+            "flock",
+            "write_lock_times_out_while_another_process_holds_flock",
+        ) else {
             return;
         };
         let (_dir, path, file) = mailbox();
@@ -874,8 +888,14 @@ mod tests {
         };
         let (_dir, path, file) = mailbox();
         let holder = posix_holder(&python, &path, "ex");
-        expect_timeout(WriteLock::acquire(&path, &file, &kernel_only(300)), "fcntl lock");
-        assert!(!path.with_file_name("box.lock").exists(), "no dot-lock left behind");
+        expect_timeout(
+            WriteLock::acquire(&path, &file, &kernel_only(300)),
+            "fcntl lock",
+        );
+        assert!(
+            !path.with_file_name("box.lock").exists(),
+            "no dot-lock left behind"
+        );
         holder.release();
         let lock = WriteLock::acquire(&path, &file, &kernel_only(300)).unwrap();
         assert!(!posix_lock_free(&python, &path, "ex"));
@@ -886,14 +906,19 @@ mod tests {
 
     #[test]
     fn read_lock_shares_with_readers_and_keeps_writers_out() {
-        let Some(python) = tool("python3", "read_lock_shares_with_readers_and_keeps_writers_out")
-        else {
+        let Some(python) = tool(
+            "python3",
+            "read_lock_shares_with_readers_and_keeps_writers_out",
+        ) else {
             return;
         };
         let (_dir, path, file) = mailbox();
         let reader = posix_holder(&python, &path, "sh");
         let read = ReadLock::acquire(&file, &cfg(300)).unwrap();
-        expect_timeout(WriteLock::acquire(&path, &file, &kernel_only(200)), "fcntl lock");
+        expect_timeout(
+            WriteLock::acquire(&path, &file, &kernel_only(200)),
+            "fcntl lock",
+        );
         reader.release();
         assert!(posix_lock_free(&python, &path, "sh"));
         assert!(!posix_lock_free(&python, &path, "ex"));
@@ -933,7 +958,11 @@ mod tests {
                 .status()
                 .unwrap();
             if status.success() {
-                Command::new(dotlockfile).arg("-u").arg(&lock_file).status().unwrap();
+                Command::new(dotlockfile)
+                    .arg("-u")
+                    .arg(&lock_file)
+                    .status()
+                    .unwrap();
             }
             status.success()
         };
@@ -954,13 +983,22 @@ mod tests {
             assert!(!flock_free(t), "flock(1) got the lock we hold");
         }
         if let Some(py) = &python {
-            assert!(!posix_lock_free(py, &path, "ex"), "lockf got the lock we hold");
+            assert!(
+                !posix_lock_free(py, &path, "ex"),
+                "lockf got the lock we hold"
+            );
         }
         if let Some(t) = &dotlockfile {
-            assert!(!dotlockfile_locks(t), "dotlockfile(1) got the dot-lock we hold");
+            assert!(
+                !dotlockfile_locks(t),
+                "dotlockfile(1) got the dot-lock we hold"
+            );
         }
         if let Some(t) = &lockfile {
-            assert!(!lockfile_locks(t), "procmail's lockfile(1) got the dot-lock we hold");
+            assert!(
+                !lockfile_locks(t),
+                "procmail's lockfile(1) got the dot-lock we hold"
+            );
         }
         drop(lock);
         assert!(!lock_file.exists());
@@ -980,8 +1018,10 @@ mod tests {
 
     #[test]
     fn dotlock_waits_for_a_lock_taken_by_dotlockfile() {
-        let Some(dotlockfile) = tool("dotlockfile", "dotlock_waits_for_a_lock_taken_by_dotlockfile")
-        else {
+        let Some(dotlockfile) = tool(
+            "dotlockfile",
+            "dotlock_waits_for_a_lock_taken_by_dotlockfile",
+        ) else {
             return;
         };
         let (_dir, path, _file) = mailbox();
@@ -999,7 +1039,11 @@ mod tests {
             }
             other => panic!("expected a timeout, got {other:?}"),
         }
-        let unlock = Command::new(&dotlockfile).arg("-u").arg(&lock_file).status().unwrap();
+        let unlock = Command::new(&dotlockfile)
+            .arg("-u")
+            .arg(&lock_file)
+            .status()
+            .unwrap();
         assert!(unlock.success());
         match DotLock::acquire(&path, &cfg(300)).unwrap() {
             DotLockOutcome::Held(lock) => assert!(!lock.via_helper()),
@@ -1010,13 +1054,19 @@ mod tests {
 
     #[test]
     fn dotlock_waits_for_a_lock_taken_by_procmail_lockfile() {
-        let Some(lockfile) = tool("lockfile", "dotlock_waits_for_a_lock_taken_by_procmail_lockfile")
-        else {
+        let Some(lockfile) = tool(
+            "lockfile",
+            "dotlock_waits_for_a_lock_taken_by_procmail_lockfile",
+        ) else {
             return;
         };
         let (_dir, path, _file) = mailbox();
         let lock_file = dotlock_path(&path);
-        let status = Command::new(&lockfile).args(["-r", "0"]).arg(&lock_file).status().unwrap();
+        let status = Command::new(&lockfile)
+            .args(["-r", "0"])
+            .arg(&lock_file)
+            .status()
+            .unwrap();
         assert!(status.success());
         assert!(matches!(
             DotLock::acquire(&path, &cfg(300)),
@@ -1035,7 +1085,10 @@ mod tests {
         let lock_file = dotlock_path(&path);
         fs::write(&lock_file, b"99999999\n").unwrap();
         let ten_minutes_ago = SystemTime::now() - Duration::from_secs(600);
-        File::open(&lock_file).unwrap().set_modified(ten_minutes_ago).unwrap();
+        File::open(&lock_file)
+            .unwrap()
+            .set_modified(ten_minutes_ago)
+            .unwrap();
         let started = Instant::now();
         let DotLockOutcome::Held(lock) = DotLock::acquire(&path, &cfg(5000)).unwrap() else {
             panic!("stale lock not broken");
@@ -1051,7 +1104,10 @@ mod tests {
         let lock_file = dotlock_path(&path);
         fs::write(&lock_file, b"").unwrap();
         let four_minutes_ago = SystemTime::now() - Duration::from_secs(240);
-        File::open(&lock_file).unwrap().set_modified(four_minutes_ago).unwrap();
+        File::open(&lock_file)
+            .unwrap()
+            .set_modified(four_minutes_ago)
+            .unwrap();
         assert!(matches!(
             DotLock::acquire(&path, &cfg(200)),
             Err(LockError::Timeout { .. })
@@ -1060,7 +1116,10 @@ mod tests {
             stale_after: Duration::from_secs(60),
             ..cfg(200)
         };
-        assert!(matches!(DotLock::acquire(&path, &short), Ok(DotLockOutcome::Held(_))));
+        assert!(matches!(
+            DotLock::acquire(&path, &short),
+            Ok(DotLockOutcome::Held(_))
+        ));
     }
 
     #[test]
@@ -1110,12 +1169,22 @@ mod tests {
         // OFD locks belong to the open file description, so a second open() in the same
         // process is another owner (classic POSIX locks would not see the conflict).
         let (_dir, path, file) = mailbox();
-        let other = OpenOptions::new().read(true).write(true).open(&path).unwrap();
+        let other = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .unwrap();
         let lock = WriteLock::acquire(&path, &file, &kernel_only(200)).unwrap();
-        expect_timeout(WriteLock::acquire(&path, &other, &kernel_only(100)), "fcntl lock");
+        expect_timeout(
+            WriteLock::acquire(&path, &other, &kernel_only(100)),
+            "fcntl lock",
+        );
         assert!(matches!(
             ReadLock::acquire(&other, &cfg(100)),
-            Err(LockError::Timeout { what: "fcntl lock", .. })
+            Err(LockError::Timeout {
+                what: "fcntl lock",
+                ..
+            })
         ));
         drop(lock);
         let a = ReadLock::acquire(&file, &cfg(100)).unwrap();
@@ -1130,7 +1199,11 @@ mod tests {
         drop(file);
         // A classic POSIX lock would be dropped by this close of an unrelated descriptor.
         drop(File::open(&path).unwrap());
-        let other = OpenOptions::new().read(true).write(true).open(&path).unwrap();
+        let other = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .unwrap();
         assert!(FcntlLock::acquire(&other, LockKind::Shared, &cfg(100)).is_err());
         assert!(Flock::acquire(&other, LockKind::Shared, &cfg(100)).is_err());
         drop(lock);
@@ -1144,7 +1217,13 @@ mod tests {
         assert!(c.use_dotlock);
         assert_eq!(c.wait, Duration::from_secs(30));
         assert_eq!(c.stale_after, Duration::from_secs(300));
-        assert_eq!(c.dotlock_helper.as_deref(), Some(Path::new("/usr/bin/dotlockfile")));
-        assert_eq!(dotlock_path(Path::new("/var/mail/u")), Path::new("/var/mail/u.lock"));
+        assert_eq!(
+            c.dotlock_helper.as_deref(),
+            Some(Path::new("/usr/bin/dotlockfile"))
+        );
+        assert_eq!(
+            dotlock_path(Path::new("/var/mail/u")),
+            Path::new("/var/mail/u.lock")
+        );
     }
 }

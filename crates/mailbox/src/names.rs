@@ -402,7 +402,10 @@ mod tests {
     fn empty_and_oversized_names_are_refused() {
         assert_eq!(refused(""), NameError::Empty);
         assert_eq!(refused(&"a".repeat(MAX_NAME_LEN + 1)), NameError::TooLong);
-        assert_eq!(refused(&"a".repeat(MAX_COMPONENT_LEN + 1)), NameError::TooLong);
+        assert_eq!(
+            refused(&"a".repeat(MAX_COMPONENT_LEN + 1)),
+            NameError::TooLong
+        );
         let long_ok = ["a".repeat(200), "b".repeat(200)].join("/");
         let home = tempfile::tempdir().unwrap();
         assert!(policy(home.path()).resolve(&long_ok).is_ok());
@@ -446,14 +449,22 @@ mod tests {
         assert_eq!(refused("~root/x"), NameError::OtherUser);
         assert_eq!(refused("~/x"), NameError::OtherUser);
         assert_eq!(refused("{host}x"), NameError::NetworkName);
-        assert_eq!(refused("{imap.example.org:993/ssl}INBOX"), NameError::NetworkName);
+        assert_eq!(
+            refused("{imap.example.org:993/ssl}INBOX"),
+            NameError::NetworkName
+        );
         assert_eq!(refused("#news.x"), NameError::Namespace);
         assert_eq!(refused("#driver.mbox/x"), NameError::Namespace);
     }
 
     #[test]
     fn hidden_components_are_refused() {
-        for name in [".ssh/authorized_keys", ".mailboxlist", "mail/.state", "a/.b/c"] {
+        for name in [
+            ".ssh/authorized_keys",
+            ".mailboxlist",
+            "mail/.state",
+            "a/.b/c",
+        ] {
             assert_eq!(refused(name), NameError::HiddenComponent, "{name:?}");
         }
     }
@@ -473,7 +484,10 @@ mod tests {
         symlink("/etc/passwd", home.path().join("pw")).unwrap();
         let p = policy(home.path());
         assert_eq!(p.resolve("etc/passwd").unwrap_err(), NameError::EscapesRoot);
-        assert_eq!(p.resolve("etc/nonexistent/x").unwrap_err(), NameError::EscapesRoot);
+        assert_eq!(
+            p.resolve("etc/nonexistent/x").unwrap_err(),
+            NameError::EscapesRoot
+        );
         assert_eq!(p.resolve("etc").unwrap_err(), NameError::EscapesRoot);
         assert_eq!(p.resolve("pw").unwrap_err(), NameError::EscapesRoot);
     }
@@ -526,7 +540,10 @@ mod tests {
             let r = p.resolve(name).unwrap();
             assert_eq!(p.name_of(&r.path).as_deref(), Some(name));
         }
-        assert_eq!(p.name_of(Path::new("/var/mail/alice")).as_deref(), Some("INBOX"));
+        assert_eq!(
+            p.name_of(Path::new("/var/mail/alice")).as_deref(),
+            Some("INBOX")
+        );
         assert_eq!(p.name_of(&home.path().join("mail/inbox")), None);
         assert_eq!(p.name_of(&home.path().join("mail")), None);
         assert_eq!(p.name_of(&home.path().join("other")), None);

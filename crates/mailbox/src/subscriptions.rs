@@ -62,7 +62,10 @@ impl Subscriptions {
         if bytes.len() as u64 > MAX_FILE_SIZE {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
-                format!("{} is larger than {MAX_FILE_SIZE} octets", self.path.display()),
+                format!(
+                    "{} is larger than {MAX_FILE_SIZE} octets",
+                    self.path.display()
+                ),
             ));
         }
         let mut names: Vec<String> = Vec::new();
@@ -155,7 +158,10 @@ fn has_line_break(name: &str) -> bool {
 
 fn check(name: &str) -> io::Result<()> {
     if name.is_empty() {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, "empty mailbox name"));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "empty mailbox name",
+        ));
     }
     if has_line_break(name) {
         return Err(io::Error::new(

@@ -163,7 +163,11 @@ impl ChildRun {
         drop(self.child.stdin.take());
         let rest: Vec<String> = self.lines.iter().collect();
         let status = self.child.wait().unwrap();
-        assert!(status.success(), "child failed: {status}; output:\n{}", rest.join("\n"));
+        assert!(
+            status.success(),
+            "child failed: {status}; output:\n{}",
+            rest.join("\n")
+        );
     }
 }
 
@@ -198,14 +202,21 @@ fn unprivileged_user_dotlocks_a_root_mail_spool_through_dotlockfile() {
     };
     assert!(matches!(
         DotLock::acquire(&spool.mailbox, &quick),
-        Err(LockError::Timeout { what: "dot-lock", .. })
+        Err(LockError::Timeout {
+            what: "dot-lock",
+            ..
+        })
     ));
     let status = Command::new(HELPER)
         .args(["-l", "-r", "0", "-q"])
         .arg(&lock_file)
         .status()
         .unwrap();
-    assert_eq!(status.code(), Some(4), "dotlockfile should find the lock busy");
+    assert_eq!(
+        status.code(),
+        Some(4),
+        "dotlockfile should find the lock busy"
+    );
 
     child.say("release");
     child.expect("RELEASED");
@@ -218,8 +229,8 @@ fn unprivileged_user_waits_for_a_spool_dotlock_held_by_another() {
     let test = "unprivileged_user_waits_for_a_spool_dotlock_held_by_another";
     let Some(spool) = spool(test) else { return };
     // Held by root here, as an MTA would hold it while delivering.
-    let DotLockOutcome::Held(lock) = DotLock::acquire(&spool.mailbox, &LockConfig::default())
-        .unwrap()
+    let DotLockOutcome::Held(lock) =
+        DotLock::acquire(&spool.mailbox, &LockConfig::default()).unwrap()
     else {
         panic!("root could not dot-lock the spool");
     };
@@ -248,8 +259,16 @@ fn spool_child() {
     };
     let mailbox = PathBuf::from(std::env::var_os(CHILD_MAILBOX).unwrap());
     // SAFETY: geteuid has no preconditions and cannot fail.
-    assert_ne!(unsafe { libc::geteuid() }, 0, "the child must run unprivileged");
-    let file = OpenOptions::new().read(true).write(true).open(&mailbox).unwrap();
+    assert_ne!(
+        unsafe { libc::geteuid() },
+        0,
+        "the child must run unprivileged"
+    );
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&mailbox)
+        .unwrap();
     let lock_file = dotlock_path(&mailbox);
     match mode.as_str() {
         "hold" => {
@@ -273,7 +292,9 @@ fn spool_child() {
                 ..LockConfig::default()
             };
             match WriteLock::acquire(&mailbox, &file, &cfg) {
-                Err(LockError::Timeout { what: "dot-lock", .. }) => println!("TIMEOUT"),
+                Err(LockError::Timeout {
+                    what: "dot-lock", ..
+                }) => println!("TIMEOUT"),
                 Err(e) => panic!("expected a dot-lock timeout, got {e}"),
                 Ok(_) => panic!("got a dot-lock another process holds"),
             }
