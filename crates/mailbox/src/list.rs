@@ -182,6 +182,10 @@ pub fn list_with_limits(
         policy.resolve(reference)?;
     }
     let full = format!("{reference}{pattern}");
+    if full.is_empty() {
+        // LIST "" "" asks for the delimiter, which the protocol layer answers.
+        return Ok(Vec::new());
+    }
     let root = policy.root();
     let mut walk = Walk {
         policy,
@@ -312,6 +316,9 @@ impl Walk<'_> {
             } else {
                 format!("{prefix}{DELIMITER}{leaf}")
             };
+            if name.len() > names::MAX_NAME_LEN {
+                continue;
+            }
             let shadowed_by_inbox = depth == 0 && names::is_inbox(leaf);
             match self.kind(&entry, &path) {
                 Kind::Directory => {
@@ -865,6 +872,18 @@ mod tests {
         assert_eq!(names, ["INBOX", "inside"]);
         let missing = NamePolicy::new("a", dir.path(), "/x", Some("nomail".into()));
         assert_eq!(list(&missing, "", "*").unwrap().len(), 1);
+    }
+
+    #[test]
+    fn names_longer_than_the_policy_allows_are_not_listed() {
+        let home = Home::new();
+        let level = "x".repeat(200);
+        let deep = [level.as_str(); 6].join("/");
+        home.file(&format!("{deep}/box"), MBOX);
+        let names = home.names("", "*");
+        assert!(names.iter().all(|n| n.len() <= names::MAX_NAME_LEN));
+        assert_eq!(names.len(), 1 + 5);
+        assert!(home.names("", "").is_empty());
     }
 
     #[test]
