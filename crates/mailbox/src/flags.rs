@@ -128,7 +128,9 @@ pub fn is_keyword_atom(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 128
         && name.bytes().all(|b| {
-            b > b' ' && b < 0x7f && !matches!(b, b'(' | b')' | b'{' | b'%' | b'*' | b'"' | b'\\' | b']')
+            b > b' '
+                && b < 0x7f
+                && !matches!(b, b'(' | b')' | b'{' | b'%' | b'*' | b'"' | b'\\' | b']')
         })
 }
 
@@ -142,7 +144,10 @@ mod tests {
         for name in ["\\Seen", "\\DELETED", "\\draft"] {
             f.insert(Flags::from_imap_name(name).unwrap());
         }
-        assert_eq!(f.imap_names().collect::<Vec<_>>(), ["\\Seen", "\\Deleted", "\\Draft"]);
+        assert_eq!(
+            f.imap_names().collect::<Vec<_>>(),
+            ["\\Seen", "\\Deleted", "\\Draft"]
+        );
         assert!(Flags::from_imap_name("\\Recent").is_none());
     }
 

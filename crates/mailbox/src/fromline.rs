@@ -63,7 +63,11 @@ pub fn parse(line: &[u8]) -> Option<FromLine<'_>> {
             if zone == Some(None) {
                 break;
             }
-        } else if zone.is_none() && t.iter().all(u8::is_ascii_alphabetic) && t.len() <= 5 && year.is_none() {
+        } else if zone.is_none()
+            && t.iter().all(u8::is_ascii_alphabetic)
+            && t.len() <= 5
+            && year.is_none()
+        {
             zone = Some(named_zone(t));
         } else {
             break;
@@ -71,7 +75,11 @@ pub fn parse(line: &[u8]) -> Option<FromLine<'_>> {
         j += 1;
     }
     let year = year?;
-    let sender_end = if i == 0 { 0 } else { tokens[i - 1].0 + tokens[i - 1].1.len() };
+    let sender_end = if i == 0 {
+        0
+    } else {
+        tokens[i - 1].0 + tokens[i - 1].1.len()
+    };
     let sender = &rest[..sender_end];
     let local = days_from_civil(year, mon as i64 + 1, mday as i64) * 86400
         + hour as i64 * 3600
@@ -83,7 +91,10 @@ pub fn parse(line: &[u8]) -> Option<FromLine<'_>> {
     };
     Some(FromLine {
         sender,
-        date: InternalDate { timestamp: local - offset as i64 * 60, offset_minutes: offset },
+        date: InternalDate {
+            timestamp: local - offset as i64 * 60,
+            offset_minutes: offset,
+        },
     })
 }
 
@@ -113,11 +124,15 @@ fn tokenize(s: &[u8]) -> Vec<(usize, &[u8])> {
 }
 
 fn weekday(t: &[u8]) -> Option<usize> {
-    WEEKDAYS.iter().position(|w| w.as_bytes().eq_ignore_ascii_case(t))
+    WEEKDAYS
+        .iter()
+        .position(|w| w.as_bytes().eq_ignore_ascii_case(t))
 }
 
 fn month(t: &[u8]) -> Option<usize> {
-    MONTHS.iter().position(|m| m.as_bytes().eq_ignore_ascii_case(t))
+    MONTHS
+        .iter()
+        .position(|m| m.as_bytes().eq_ignore_ascii_case(t))
 }
 
 fn parse_num(t: &[u8]) -> Option<u32> {
@@ -243,7 +258,11 @@ pub fn format_line(sender: &str, date: InternalDate) -> Vec<u8> {
         .chars()
         .map(|c| if c.is_ascii_graphic() { c } else { '_' })
         .collect();
-    let sender = if sender.is_empty() { "MAILER-DAEMON".to_string() } else { sender };
+    let sender = if sender.is_empty() {
+        "MAILER-DAEMON".to_string()
+    } else {
+        sender
+    };
     format!("From {} {}\n", sender, format_date(date)).into_bytes()
 }
 
@@ -253,7 +272,10 @@ pub fn now() -> InternalDate {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
-    InternalDate { timestamp: ts, offset_minutes: 0 }
+    InternalDate {
+        timestamp: ts,
+        offset_minutes: 0,
+    }
 }
 
 #[cfg(test)]
@@ -261,7 +283,9 @@ mod tests {
     use super::*;
 
     fn at(line: &str) -> InternalDate {
-        parse(line.as_bytes()).unwrap_or_else(|| panic!("not a From_ line: {line}")).date
+        parse(line.as_bytes())
+            .unwrap_or_else(|| panic!("not a From_ line: {line}"))
+            .date
     }
 
     #[test]
@@ -282,13 +306,20 @@ mod tests {
         assert_eq!(utc.timestamp, base.timestamp);
         let remote = at("From bob Thu Jan  4 12:19:00 GMT 2024 remote from gateway");
         assert_eq!(remote.timestamp, base.timestamp);
-        let sender = parse(b"From \"odd sender\"@x Thu Jan  4 12:19:00 2024").unwrap().sender;
+        let sender = parse(b"From \"odd sender\"@x Thu Jan  4 12:19:00 2024")
+            .unwrap()
+            .sender;
         assert_eq!(sender, b"\"odd sender\"@x");
     }
 
     #[test]
     fn body_lines_are_not_from_lines() {
-        for line in ["From here on we go", "From: alice@example.org", "From ", "From a@b Thu Jan 44 1:00 2024"] {
+        for line in [
+            "From here on we go",
+            "From: alice@example.org",
+            "From ",
+            "From a@b Thu Jan 44 1:00 2024",
+        ] {
             assert!(parse(line.as_bytes()).is_none(), "{line}");
         }
     }

@@ -81,8 +81,15 @@ pub fn parse_imap_base(value: &[u8]) -> Option<ImapBase> {
     if uid_validity == 0 {
         return None;
     }
-    let keywords = words.filter(|w| crate::flags::is_keyword_atom(w)).map(str::to_string).collect();
-    Some(ImapBase { uid_validity, last_uid, keywords })
+    let keywords = words
+        .filter(|w| crate::flags::is_keyword_atom(w))
+        .map(str::to_string)
+        .collect();
+    Some(ImapBase {
+        uid_validity,
+        last_uid,
+        keywords,
+    })
 }
 
 /// The state one message's bookkeeping fields record.
@@ -122,13 +129,18 @@ impl MessageStatus {
             }
             Internal::XKeywords => {
                 for w in String::from_utf8_lossy(value).split_ascii_whitespace() {
-                    if crate::flags::is_keyword_atom(w) && !self.keywords.iter().any(|k| k.eq_ignore_ascii_case(w)) {
+                    if crate::flags::is_keyword_atom(w)
+                        && !self.keywords.iter().any(|k| k.eq_ignore_ascii_case(w))
+                    {
                         self.keywords.push(w.to_string());
                     }
                 }
             }
             Internal::XUid => {
-                self.uid = std::str::from_utf8(value).ok().and_then(|v| v.parse().ok()).filter(|&u| u > 0);
+                self.uid = std::str::from_utf8(value)
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .filter(|&u| u > 0);
             }
             Internal::XImap | Internal::XImapBase => {}
         }
@@ -142,7 +154,13 @@ const KEYWORD_PADDING: usize = 16;
 /// Renders the bookkeeping block pullmail writes at the end of a message header, in
 /// UW's order: `Status`, `X-Status`, `X-Keywords`, `X-UID`. With `fit`, pads
 /// `X-Keywords` so that the block is exactly that many octets when it can be.
-pub fn render_status(flags: Flags, old: bool, keywords: &[&str], uid: u32, fit: Option<usize>) -> Vec<u8> {
+pub fn render_status(
+    flags: Flags,
+    old: bool,
+    keywords: &[&str],
+    uid: u32,
+    fit: Option<usize>,
+) -> Vec<u8> {
     let mut out = Vec::with_capacity(96);
     out.extend_from_slice(b"Status: ");
     if flags.contains(Flags::SEEN) {
@@ -152,7 +170,12 @@ pub fn render_status(flags: Flags, old: bool, keywords: &[&str], uid: u32, fit: 
         out.push(b'O');
     }
     out.extend_from_slice(b"\nX-Status: ");
-    for (f, c) in [(Flags::DELETED, b'D'), (Flags::FLAGGED, b'F'), (Flags::ANSWERED, b'A'), (Flags::DRAFT, b'T')] {
+    for (f, c) in [
+        (Flags::DELETED, b'D'),
+        (Flags::FLAGGED, b'F'),
+        (Flags::ANSWERED, b'A'),
+        (Flags::DRAFT, b'T'),
+    ] {
         if flags.contains(f) {
             out.push(c);
         }
@@ -187,12 +210,18 @@ pub fn render_imap_base(base: &ImapBase) -> Vec<u8> {
 
 /// Renders the whole "FOLDER INTERNAL DATA" pseudo-message (header and body, LF line
 /// ends, without the format's delimiters), dated `now`.
-pub fn render_pseudo_message(base: &ImapBase, now: crate::fromline::InternalDate, host: &str) -> (Vec<u8>, Vec<u8>) {
+pub fn render_pseudo_message(
+    base: &ImapBase,
+    now: crate::fromline::InternalDate,
+    host: &str,
+) -> (Vec<u8>, Vec<u8>) {
     let from_line = crate::fromline::format_line("MAILER-DAEMON", now);
     let date = rfc5322_date(now);
     let mut m = Vec::with_capacity(600);
     m.extend_from_slice(format!("Date: {date}\n").as_bytes());
-    m.extend_from_slice(format!("From: Mail System Internal Data <MAILER-DAEMON@{host}>\n").as_bytes());
+    m.extend_from_slice(
+        format!("From: Mail System Internal Data <MAILER-DAEMON@{host}>\n").as_bytes(),
+    );
     m.extend_from_slice(b"Subject: ");
     m.extend_from_slice(PSEUDO_SUBJECT);
     m.extend_from_slice(format!("\nMessage-ID: <{}@{host}>\n", now.timestamp).as_bytes());
@@ -222,10 +251,19 @@ mod tests {
     #[test]
     fn reads_uw_status_fields() {
         let mut s = MessageStatus::default();
-        for line in [&b"Status: RO"[..], b"X-Status: FA", b"X-Keywords: $Forwarded Project   ", b"X-UID: 4"] {
+        for line in [
+            &b"Status: RO"[..],
+            b"X-Status: FA",
+            b"X-Keywords: $Forwarded Project   ",
+            b"X-UID: 4",
+        ] {
             s.absorb(internal_field(line).unwrap(), line);
         }
-        assert!(s.flags.contains(Flags::SEEN) && s.flags.contains(Flags::FLAGGED) && s.flags.contains(Flags::ANSWERED));
+        assert!(
+            s.flags.contains(Flags::SEEN)
+                && s.flags.contains(Flags::FLAGGED)
+                && s.flags.contains(Flags::ANSWERED)
+        );
         assert!(!s.flags.contains(Flags::DELETED));
         assert!(s.old);
         assert_eq!(s.keywords, ["$Forwarded", "Project"]);
@@ -242,16 +280,26 @@ mod tests {
         for line in block.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
             s.absorb(internal_field(line).unwrap(), line);
         }
-        assert_eq!((s.flags, s.old, s.keywords.clone(), s.uid), (f, true, vec!["Project".to_string()], Some(12)));
+        assert_eq!(
+            (s.flags, s.old, s.keywords.clone(), s.uid),
+            (f, true, vec!["Project".to_string()], Some(12))
+        );
         let fitted = render_status(Flags::EMPTY, true, &[], 12, Some(block.len()));
         assert_eq!(fitted.len(), block.len());
     }
 
     #[test]
     fn imap_base_is_fixed_width() {
-        let b = ImapBase { uid_validity: 1700000000, last_uid: 65, keywords: vec!["$Forwarded".into()] };
+        let b = ImapBase {
+            uid_validity: 1700000000,
+            last_uid: 65,
+            keywords: vec!["$Forwarded".into()],
+        };
         assert_eq!(render_imap_base(&b), b"1700000000 0000000065 $Forwarded");
-        assert_eq!(parse_imap_base(b"1700000000 0000000065 $Forwarded"), Some(b));
+        assert_eq!(
+            parse_imap_base(b"1700000000 0000000065 $Forwarded"),
+            Some(b)
+        );
         assert_eq!(parse_imap_base(b"garbage"), None);
     }
 }

@@ -57,10 +57,14 @@ impl Hash64 {
         let mut chunks = bytes.chunks_exact(8);
         for c in &mut chunks {
             let w = u64::from_le_bytes(c.try_into().unwrap_or([0; 8]));
-            self.0 = (self.0 ^ w).wrapping_mul(0xff51afd7ed558ccd).rotate_left(29);
+            self.0 = (self.0 ^ w)
+                .wrapping_mul(0xff51afd7ed558ccd)
+                .rotate_left(29);
         }
         for &b in chunks.remainder() {
-            self.0 = (self.0 ^ b as u64).wrapping_mul(0xc4ceb9fe1a85ec53).rotate_left(17);
+            self.0 = (self.0 ^ b as u64)
+                .wrapping_mul(0xc4ceb9fe1a85ec53)
+                .rotate_left(17);
         }
         self.1 += bytes.len() as u64;
     }
@@ -101,7 +105,16 @@ impl Header {
         }
         let mut h = Vec::with_capacity(HEADER_LEN as usize);
         h.extend_from_slice(MAGIC);
-        for v in [self.dev, self.ino, self.old_len, self.tail_start, self.tail_len, self.patch_count as u64, self.patch_bytes, self.stale_hash] {
+        for v in [
+            self.dev,
+            self.ino,
+            self.old_len,
+            self.tail_start,
+            self.tail_len,
+            self.patch_count as u64,
+            self.patch_bytes,
+            self.stale_hash,
+        ] {
             h.extend_from_slice(&v.to_le_bytes());
         }
         h.extend_from_slice(&(p.len() as u32).to_le_bytes());
@@ -117,7 +130,8 @@ impl Header {
         if h.len() < HEADER_LEN as usize || &h[..8] != MAGIC {
             return None;
         }
-        let num = |i: usize| u64::from_le_bytes(h[8 + i * 8..16 + i * 8].try_into().unwrap_or([0; 8]));
+        let num =
+            |i: usize| u64::from_le_bytes(h[8 + i * 8..16 + i * 8].try_into().unwrap_or([0; 8]));
         let plen = u32::from_le_bytes(h[72..76].try_into().ok()?) as usize;
         if plen > 3000 {
             return None;
@@ -176,14 +190,35 @@ pub struct Applied {
 impl<'a> Rewrite<'a> {
     /// Starts a rewrite of `file` (at `mailbox`), whose current length is `old_len`.
     /// The caller holds the mailbox's write lock.
-    pub fn begin(state_dir: &Path, mailbox: &Path, file: &'a File, old_len: u64) -> Result<Rewrite<'a>> {
+    pub fn begin(
+        state_dir: &Path,
+        mailbox: &Path,
+        file: &'a File,
+        old_len: u64,
+    ) -> Result<Rewrite<'a>> {
         create_private_dir(state_dir)?;
         let journal = journal_path(state_dir, mailbox);
         let tmp = journal.with_extension("journal.tmp");
-        let f = OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
+        let f = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)?;
         let mut out = BufWriter::with_capacity(COPY_CHUNK, f);
-        out.write_all(&[0u8; HEADER_LEN as usize]).map_err(Error::from_write)?;
-        Ok(Rewrite { file, mailbox: mailbox.to_path_buf(), journal, tmp, out, old_len, patches: Vec::new(), tail_start: None, tail_len: 0 })
+        out.write_all(&[0u8; HEADER_LEN as usize])
+            .map_err(Error::from_write)?;
+        Ok(Rewrite {
+            file,
+            mailbox: mailbox.to_path_buf(),
+            journal,
+            tmp,
+            out,
+            old_len,
+            patches: Vec::new(),
+            tail_start: None,
+            tail_len: 0,
+        })
     }
 
     /// Replaces `bytes.len()` octets at `offset` (before the tail) in place.
@@ -231,13 +266,19 @@ impl<'a> Rewrite<'a> {
         }
         let header = result?;
         apply(self.file, &self.journal, &header, true)?;
-        Ok(Applied { new_len: header.new_end(), tail_start: self.tail_start })
+        Ok(Applied {
+            new_len: header.new_end(),
+            tail_start: self.tail_start,
+        })
     }
 
     fn commit_inner(&mut self) -> Result<Header> {
         let meta = self.file.metadata()?;
         let tail_start = self.tail_start.unwrap_or(u64::MAX);
-        let new_end = self.tail_start.map(|s| s + self.tail_len).unwrap_or(self.old_len);
+        let new_end = self
+            .tail_start
+            .map(|s| s + self.tail_len)
+            .unwrap_or(self.old_len);
         // The octets a shrink cuts off identify "not yet cut" during recovery.
         let mut stale = Hash64::new();
         if new_end < self.old_len {
@@ -261,11 +302,16 @@ impl<'a> Rewrite<'a> {
             tail_len: self.tail_len,
             patch_count: self.patches.len() as u32,
             patch_bytes,
-            stale_hash: if new_end < self.old_len { stale.finish() } else { 0 },
+            stale_hash: if new_end < self.old_len {
+                stale.finish()
+            } else {
+                0
+            },
         };
         self.out.flush().map_err(Error::from_write)?;
         let f = self.out.get_ref();
-        f.write_all_at(&header.encode()?, 0).map_err(Error::from_write)?;
+        f.write_all_at(&header.encode()?, 0)
+            .map_err(Error::from_write)?;
         f.sync_all().map_err(Error::from_write)?;
         // Reserve the room a growing file needs before committing: ENOSPC must strike
         // while the mailbox is still untouched.
@@ -293,7 +339,14 @@ fn hash_file_range(file: &File, from: u64, to: u64, h: &mut Hash64) -> io::Resul
 fn reserve(file: &File, offset: u64, len: u64) -> Result<()> {
     // SAFETY: fallocate on a valid descriptor; FALLOC_FL_KEEP_SIZE allocates blocks
     // without changing the visible length.
-    let r = unsafe { libc::fallocate(file.as_raw_fd(), libc::FALLOC_FL_KEEP_SIZE, offset as libc::off_t, len as libc::off_t) };
+    let r = unsafe {
+        libc::fallocate(
+            file.as_raw_fd(),
+            libc::FALLOC_FL_KEEP_SIZE,
+            offset as libc::off_t,
+            len as libc::off_t,
+        )
+    };
     if r != 0 {
         let e = io::Error::last_os_error();
         match e.raw_os_error() {
@@ -340,7 +393,8 @@ fn apply(file: &File, journal: &Path, h: &Header, cut: bool) -> Result<()> {
         while done < h.tail_len {
             let n = ((h.tail_len - done) as usize).min(buf.len());
             j.read_exact_at(&mut buf[..n], HEADER_LEN + done)?;
-            file.write_all_at(&buf[..n], h.tail_start + done).map_err(Error::from_write)?;
+            file.write_all_at(&buf[..n], h.tail_start + done)
+                .map_err(Error::from_write)?;
             done += n as u64;
         }
     }
@@ -414,7 +468,11 @@ pub fn recover(state_dir: &Path, mailbox: &Path, file: &File) -> Result<Recovery
     // Octets appended after the crash sit at the wrong place: make a second journal
     // whose tail is the old tail followed by them, and apply that.
     let foreign = len - foreign_start;
-    let tail_start = if header.tail_start == u64::MAX { header.old_len } else { header.tail_start };
+    let tail_start = if header.tail_start == u64::MAX {
+        header.old_len
+    } else {
+        header.tail_start
+    };
     let mut rw = Rewrite::begin(state_dir, mailbox, file, len)?;
     for (off, bytes) in read_patches(&j, &header)? {
         rw.patch(off, bytes);
@@ -468,7 +526,10 @@ fn grown_region_end(file: &File, j: &File, h: &Header, len: u64) -> Result<u64> 
 }
 
 fn set_aside(journal: &Path) -> Result<Recovery> {
-    let aside = journal.with_extension(format!("journal.orphan-{}", crate::fromline::now().timestamp));
+    let aside = journal.with_extension(format!(
+        "journal.orphan-{}",
+        crate::fromline::now().timestamp
+    ));
     fs::rename(journal, &aside)?;
     Ok(Recovery::SetAside(aside))
 }
@@ -482,7 +543,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mbox = dir.path().join("box");
         fs::write(&mbox, content).unwrap();
-        let f = OpenOptions::new().read(true).write(true).open(&mbox).unwrap();
+        let f = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&mbox)
+            .unwrap();
         (dir, mbox, f)
     }
 
@@ -507,7 +572,14 @@ mod tests {
 
     /// Builds a committed journal without applying it, as a crash right after the
     /// commit point leaves things.
-    fn commit_only(state: &Path, mbox: &Path, f: &File, old_len: u64, tail_start: u64, tail: &[u8]) -> Header {
+    fn commit_only(
+        state: &Path,
+        mbox: &Path,
+        f: &File,
+        old_len: u64,
+        tail_start: u64,
+        tail: &[u8],
+    ) -> Header {
         let mut rw = Rewrite::begin(state, mbox, f, old_len).unwrap();
         rw.start_tail(tail_start);
         rw.write(tail).unwrap();
@@ -608,8 +680,15 @@ mod tests {
         commit_only(&state, &mbox, &f, 9, 0, b"From a\ny\n");
         fs::remove_file(&mbox).unwrap();
         fs::write(&mbox, b"From new\n").unwrap();
-        let f2 = OpenOptions::new().read(true).write(true).open(&mbox).unwrap();
-        assert!(matches!(recover(&state, &mbox, &f2).unwrap(), Recovery::SetAside(_)));
+        let f2 = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&mbox)
+            .unwrap();
+        assert!(matches!(
+            recover(&state, &mbox, &f2).unwrap(),
+            Recovery::SetAside(_)
+        ));
         assert_eq!(fs::read(&mbox).unwrap(), b"From new\n");
     }
 }

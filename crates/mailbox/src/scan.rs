@@ -36,7 +36,12 @@ pub struct Window<'f> {
 
 impl<'f> Window<'f> {
     pub fn new(file: &'f File, file_len: u64) -> Self {
-        Window { file, buf: Vec::new(), off: 0, file_len }
+        Window {
+            file,
+            buf: Vec::new(),
+            off: 0,
+            file_len,
+        }
     }
 
     pub fn file_len(&self) -> u64 {
@@ -89,6 +94,9 @@ pub struct Scanned {
     pub header_start: u64,
     /// The first body octet (after the blank line), or `text_end` if there is none.
     pub body_start: u64,
+    /// The length of the blank line that ends the header: 1 (LF), 2 (CRLF), or 0
+    /// when the header runs to the end of the message.
+    pub blank_len: u8,
     /// The end of the message text (exclusive): before the mbox separator line or the
     /// MMDF closing delimiter.
     pub text_end: u64,
@@ -108,6 +116,9 @@ pub struct Scanned {
     pub has_bookkeeping: bool,
     /// `X-IMAP` (pseudo-message) or `X-IMAPbase` (first message) data.
     pub imap_base: Option<ImapBase>,
+    /// Where the value of the `X-IMAP` field sits (absolute), so that it can be
+    /// patched in place.
+    pub imap_base_span: Option<(u64, u64)>,
     /// This is UW's "FOLDER INTERNAL DATA" pseudo-message.
     pub is_pseudo: bool,
     /// The text was cut short (no final newline, or the MMDF closing delimiter missing).
@@ -135,8 +146,16 @@ pub fn scan(
         } else {
             let found = find_boundary(&mut w, driver, pos, driver.opening())?.at;
             let junk_end = found.map(|p| p + 1).unwrap_or(file_len);
-            let what = if w.at(pos, 1)?.first() == Some(&0) { "NUL octets" } else { "garbage outside any message" };
-            damage.push(Damage { offset: pos, len: junk_end - pos, what });
+            let what = if w.at(pos, 1)?.first() == Some(&0) {
+                "NUL octets"
+            } else {
+                "garbage outside any message"
+            };
+            damage.push(Damage {
+                offset: pos,
+                len: junk_end - pos,
+                what,
+            });
             if found.is_none() {
                 break;
             }
@@ -165,7 +184,8 @@ fn is_opening_at(w: &mut Window, driver: &dyn Driver, pos: u64) -> io::Result<bo
     if !s.starts_with(pat) {
         return Ok(false);
     }
-    let line_len = memchr::memchr(b'\n', &s[..s.len().min(MAX_FROM_LINE)]).unwrap_or(s.len().min(MAX_FROM_LINE));
+    let line_len = memchr::memchr(b'\n', &s[..s.len().min(MAX_FROM_LINE)])
+        .unwrap_or(s.len().min(MAX_FROM_LINE));
     Ok(driver.is_opening(&s[..line_len]))
 }
 
@@ -180,7 +200,12 @@ struct Boundary {
 /// Finds the next line at or after `from` (searching from the LF at `from - 1` if
 /// `from` is a line start, so a boundary right at `from` is seen) that begins with
 /// `pat` and that the driver accepts. Counts LF and CRLF in `[from, boundary LF]`.
-fn find_boundary(w: &mut Window, driver: &dyn Driver, from: u64, pat: &[u8]) -> io::Result<Boundary> {
+fn find_boundary(
+    w: &mut Window,
+    driver: &dyn Driver,
+    from: u64,
+    pat: &[u8],
+) -> io::Result<Boundary> {
     let mut needle = Vec::with_capacity(pat.len() + 1);
     needle.push(b'\n');
     needle.extend_from_slice(pat);
@@ -214,13 +239,21 @@ fn find_boundary(w: &mut Window, driver: &dyn Driver, from: u64, pat: &[u8]) -> 
                     driver.is_opening(&line[..end])
                 };
                 if is_boundary {
-                    return Ok(Boundary { at: Some(line_at - 1), lf, crlf });
+                    return Ok(Boundary {
+                        at: Some(line_at - 1),
+                        lf,
+                        crlf,
+                    });
                 }
                 pos = line_at;
             }
             None => {
                 let at_eof = pos + s_len as u64 >= file_len;
-                let advance = if at_eof { s_len } else { s_len - (needle.len() - 1).min(s_len - 1) };
+                let advance = if at_eof {
+                    s_len
+                } else {
+                    s_len - (needle.len() - 1).min(s_len - 1)
+                };
                 let counted = &s[..advance];
                 lf += memchr::memchr_iter(b'\n', counted).count() as u64;
                 crlf += count_crlf(counted, prev);
@@ -245,7 +278,13 @@ fn count_crlf(s: &[u8], prev: u8) -> u64 {
     head + memmem::find_iter(s, b"\r\n").count() as u64
 }
 
-fn scan_one(w: &mut Window, driver: &dyn Driver, start: u64, fallback: InternalDate, first: bool) -> io::Result<One> {
+fn scan_one(
+    w: &mut Window,
+    driver: &dyn Driver,
+    start: u64,
+    fallback: InternalDate,
+    first: bool,
+) -> io::Result<One> {
     let file_len = w.file_len();
     // The opening line(s).
     let mut header_start = w.line_end(start)? + 1;
@@ -254,7 +293,8 @@ fn scan_one(w: &mut Window, driver: &dyn Driver, start: u64, fallback: InternalD
         // MMDF: the delimiter, then optionally a From_ line carrying the date.
         let s = w.at(header_start.min(file_len), MAX_FROM_LINE)?;
         if s.starts_with(b"From ") {
-            let end = memchr::memchr(b'\n', &s[..s.len().min(MAX_FROM_LINE)]).unwrap_or(s.len().min(MAX_FROM_LINE));
+            let end = memchr::memchr(b'\n', &s[..s.len().min(MAX_FROM_LINE)])
+                .unwrap_or(s.len().min(MAX_FROM_LINE));
             if let Some(f) = fromline::parse(&s[..end]) {
                 date = Some(f.date);
                 header_start = w.line_end(header_start)? + 1;
@@ -262,7 +302,8 @@ fn scan_one(w: &mut Window, driver: &dyn Driver, start: u64, fallback: InternalD
         }
     } else {
         let s = w.at(start, MAX_FROM_LINE)?;
-        let end = memchr::memchr(b'\n', &s[..s.len().min(MAX_FROM_LINE)]).unwrap_or(s.len().min(MAX_FROM_LINE));
+        let end = memchr::memchr(b'\n', &s[..s.len().min(MAX_FROM_LINE)])
+            .unwrap_or(s.len().min(MAX_FROM_LINE));
         date = fromline::parse(&s[..end]).map(|f| f.date);
     }
     let header_start = header_start.min(file_len);
@@ -271,7 +312,11 @@ fn scan_one(w: &mut Window, driver: &dyn Driver, start: u64, fallback: InternalD
     let boundary_pat = driver.closing().unwrap_or(driver.opening());
     let search_from = header_start.saturating_sub(1).max(start + 1);
     let b = if header_start >= file_len {
-        Boundary { at: None, lf: 0, crlf: 0 }
+        Boundary {
+            at: None,
+            lf: 0,
+            crlf: 0,
+        }
     } else {
         find_boundary(w, driver, search_from, boundary_pat)?
     };
@@ -304,7 +349,11 @@ fn scan_one(w: &mut Window, driver: &dyn Driver, start: u64, fallback: InternalD
         let nuls = tail.iter().rev().take_while(|&&b| b == 0).count();
         if nuls >= NUL_RUN {
             text_end -= nuls as u64;
-            trailing_damage = Some(Damage { offset: text_end, len: nuls as u64, what: "NUL octets" });
+            trailing_damage = Some(Damage {
+                offset: text_end,
+                len: nuls as u64,
+                what: "NUL octets",
+            });
         }
     }
     if driver.closing().is_none() && trailing_damage.is_none() && text_end >= header_start + 2 {
@@ -322,14 +371,17 @@ fn scan_one(w: &mut Window, driver: &dyn Driver, start: u64, fallback: InternalD
     // The header, line by line.
     let mut status = MessageStatus::default();
     let mut pos = header_start;
-    let (mut h_lf, mut h_crlf, mut h_internal_octets, mut h_internal_lines, mut h_internal_crlf) = (0u64, 0u64, 0u64, 0u64, 0u64);
+    let (mut h_lf, mut h_crlf, mut h_internal_octets, mut h_internal_lines, mut h_internal_crlf) =
+        (0u64, 0u64, 0u64, 0u64, 0u64);
     let mut span: Option<(u64, u64)> = None;
     let mut span_broken = false;
     let mut imap_base = None;
+    let mut imap_base_span = None;
     let mut has_imap_line = false;
     let mut has_imapbase_line = false;
     let mut subject_is_pseudo = false;
     let mut body_start = text_end;
+    let mut blank_len = 0u8;
     let mut current_internal: Option<Internal> = None;
     while pos < text_end {
         let eol = w.line_end(pos)?.min(text_end);
@@ -344,10 +396,15 @@ fn scan_one(w: &mut Window, driver: &dyn Driver, start: u64, fallback: InternalD
             h_lf += has_lf as u64;
             h_crlf += is_cr as u64;
             body_start = line_end_pos;
+            blank_len = (line_end_pos - pos) as u8;
             break;
         }
         let continuation = head[0] == b' ' || head[0] == b'\t';
-        let kind = if continuation { current_internal } else { header::internal_field(head) };
+        let kind = if continuation {
+            current_internal
+        } else {
+            header::internal_field(head)
+        };
         if !continuation {
             current_internal = kind;
         }
@@ -366,6 +423,16 @@ fn scan_one(w: &mut Window, driver: &dyn Driver, start: u64, fallback: InternalD
                         }
                         if first && imap_base.is_none() {
                             imap_base = header::parse_imap_base(header::field_value(&full));
+                            if imap_base.is_some() && kind == Internal::XImap {
+                                let colon = memchr::memchr(b':', &full).unwrap_or(0) + 1;
+                                let skip = full[colon..]
+                                    .iter()
+                                    .take_while(|&&b| b == b' ' || b == b'\t')
+                                    .count();
+                                let end = full.len() - full.ends_with(b"\r") as usize;
+                                imap_base_span =
+                                    Some((pos + (colon + skip) as u64, pos + end as u64));
+                            }
                         }
                         span_broken = true;
                     }
@@ -398,19 +465,25 @@ fn scan_one(w: &mut Window, driver: &dyn Driver, start: u64, fallback: InternalD
         body_start = text_end;
     }
     let header_raw = body_start - header_start;
-    let header_crlf = header_raw - h_internal_octets + (h_lf - h_internal_lines) - (h_crlf - h_internal_crlf);
+    let header_crlf =
+        header_raw - h_internal_octets + (h_lf - h_internal_lines) - (h_crlf - h_internal_crlf);
     let body_raw = text_end - body_start;
     let body_lf = lf.saturating_sub(h_lf);
     let body_crlf_pairs = crlf.saturating_sub(h_crlf);
     let body_crlf = body_raw + body_lf - body_crlf_pairs.min(body_lf);
     let is_pseudo = first && has_imap_line && (subject_is_pseudo || imap_base.is_some());
     let has_bookkeeping = h_internal_octets > 0;
-    let status_span = if span_broken || has_imapbase_line { None } else { span };
+    let status_span = if span_broken || has_imapbase_line {
+        None
+    } else {
+        span
+    };
     Ok(One {
         scanned: Scanned {
             start,
             header_start,
             body_start,
+            blank_len,
             text_end,
             next,
             header_crlf,
@@ -420,6 +493,7 @@ fn scan_one(w: &mut Window, driver: &dyn Driver, start: u64, fallback: InternalD
             status_span,
             has_bookkeeping,
             imap_base,
+            imap_base_span,
             is_pseudo,
             truncated,
         },

@@ -41,7 +41,9 @@ pub struct StateFile {
 
 impl StateFile {
     pub fn new(state_dir: &Path, mailbox: &Path) -> StateFile {
-        StateFile { path: state_dir.join(format!("{}.state", path_key(mailbox))) }
+        StateFile {
+            path: state_dir.join(format!("{}.state", path_key(mailbox))),
+        }
     }
 
     /// Reads the state without changing it (missing or unreadable: defaults).
@@ -62,7 +64,13 @@ impl StateFile {
         if let Some(dir) = self.path.parent() {
             create_private_dir(dir)?;
         }
-        let f = OpenOptions::new().read(true).write(true).create(true).truncate(false).mode(0o600).open(&self.path)?;
+        let f = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(&self.path)?;
         let _guard = Flock::new(&f, libc::LOCK_EX);
         let mut s = String::new();
         (&f).read_to_string(&mut s)?;
@@ -83,7 +91,10 @@ impl StateFile {
 pub fn create_private_dir(dir: &Path) -> io::Result<()> {
     match fs::metadata(dir) {
         Ok(m) if m.is_dir() => Ok(()),
-        Ok(_) => Err(io::Error::new(io::ErrorKind::AlreadyExists, "state path is not a directory")),
+        Ok(_) => Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            "state path is not a directory",
+        )),
         Err(_) => {
             let mut b = fs::DirBuilder::new();
             std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
@@ -144,6 +155,13 @@ mod tests {
             s.generation += 1;
         })
         .unwrap();
-        assert_eq!(sf.read(), SharedState { uid_validity: 7, recent_claimed: 3, generation: 1 });
+        assert_eq!(
+            sf.read(),
+            SharedState {
+                uid_validity: 7,
+                recent_claimed: 3,
+                generation: 1
+            }
+        );
     }
 }

@@ -1,0 +1,166 @@
+//! Turning a message as a client hands it over (APPEND, COPY) into the octets a
+//! mailbox file stores, and reading stored octets back as the CRLF text IMAP and POP
+//! serve.
+
+use crate::driver::Driver;
+use crate::error::{Error, Result};
+use crate::header;
+
+/// A message ready to be framed: header lines (LF ends, no bookkeeping fields, no
+/// blank line) and body (LF ends, ending in LF unless empty).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prepared {
+    pub header: Vec<u8>,
+    pub body: Vec<u8>,
+}
+
+/// Normalises a message for storage, the way UW's mbox store does: line ends become
+/// LF and other CR octets are dropped; NUL becomes 0x80 (mbox readers treat NUL as
+/// damage); the bookkeeping fields a sender may have forged (`Status`, `X-UID`, ...)
+/// are removed, because pullmail alone decides a stored message's flags and UID;
+/// a header without a blank line gets one; for mbox, lines starting `From ` are
+/// written `>From `.
+pub fn prepare(raw: &[u8], driver: &dyn Driver) -> Result<Prepared> {
+    if raw.is_empty() {
+        return Err(Error::BadMessage("empty message"));
+    }
+    let mut text: Vec<u8> = Vec::with_capacity(raw.len() + 64);
+    for &b in raw {
+        match b {
+            b'\r' => {}
+            0 => text.push(0x80),
+            _ => text.push(b),
+        }
+    }
+    if !text.ends_with(b"\n") {
+        text.push(b'\n');
+    }
+    let (head, body) = match memchr::memmem::find(&text, b"\n\n") {
+        Some(i) => (&text[..i + 1], &text[i + 2..]),
+        None if text.starts_with(b"\n") => (&text[..0], &text[1..]),
+        None => (&text[..], &b""[..]),
+    };
+    let mut header_out = Vec::with_capacity(head.len());
+    let mut skipping = false;
+    for line in head.split_inclusive(|&b| b == b'\n') {
+        let continuation = line.first().is_some_and(|&b| b == b' ' || b == b'\t');
+        if !continuation {
+            skipping = header::internal_field(line).is_some();
+        }
+        if !skipping {
+            quote_line(&mut header_out, line, driver);
+        }
+    }
+    let mut body_out = Vec::with_capacity(body.len() + 16);
+    for line in body.split_inclusive(|&b| b == b'\n') {
+        if driver.closing().is_some_and(|c| line == c) {
+            return Err(Error::BadMessage("message contains an MMDF delimiter line"));
+        }
+        quote_line(&mut body_out, line, driver);
+    }
+    Ok(Prepared {
+        header: header_out,
+        body: body_out,
+    })
+}
+
+fn quote_line(out: &mut Vec<u8>, line: &[u8], driver: &dyn Driver) {
+    if driver.quotes_from() && line.starts_with(b"From ") {
+        out.push(b'>');
+    }
+    out.extend_from_slice(line);
+}
+
+/// Frames a prepared message for the file: opening, header, bookkeeping block, blank
+/// line, body, closing.
+pub fn frame(
+    out: &mut Vec<u8>,
+    driver: &dyn Driver,
+    from_line: &[u8],
+    m: &Prepared,
+    status_block: &[u8],
+) {
+    driver.write_opening(out, from_line);
+    out.extend_from_slice(&m.header);
+    out.extend_from_slice(status_block);
+    out.push(b'\n');
+    out.extend_from_slice(&m.body);
+    driver.write_closing(out);
+}
+
+/// Appends stored octets to `out` with every bare LF turned into CRLF (a CR already
+/// before an LF is kept, never doubled).
+pub fn lf_to_crlf(out: &mut Vec<u8>, stored: &[u8], mut prev: u8) {
+    out.reserve(stored.len() + stored.len() / 32);
+    let mut start = 0;
+    for i in memchr::memchr_iter(b'\n', stored) {
+        let before = if i == 0 { prev } else { stored[i - 1] };
+        out.extend_from_slice(&stored[start..i]);
+        if before != b'\r' {
+            out.push(b'\r');
+        }
+        out.push(b'\n');
+        start = i + 1;
+    }
+    out.extend_from_slice(&stored[start..]);
+    if let Some(&last) = stored.last() {
+        prev = last;
+    }
+    let _ = prev;
+}
+
+/// A stored header with the bookkeeping fields left out, as CRLF text.
+pub fn served_header(stored: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(stored.len() + 64);
+    let mut skipping = false;
+    for line in stored.split_inclusive(|&b| b == b'\n') {
+        let continuation = line.first().is_some_and(|&b| b == b' ' || b == b'\t');
+        let blank = line == b"\n" || line == b"\r\n";
+        if !continuation {
+            skipping = !blank && header::internal_field(line).is_some();
+        }
+        if !skipping {
+            lf_to_crlf(&mut out, line, 0);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::driver::{Mbox, Mmdf};
+
+    #[test]
+    fn prepare_normalises_like_uw() {
+        let raw =
+            b"Subject: hi\r\nX-UID: 99\r\nStatus: RO\r\nFrom: a@b\r\n\r\nFrom here\r\nbody\0x";
+        let p = prepare(raw, &Mbox).unwrap();
+        assert_eq!(p.header, b"Subject: hi\nFrom: a@b\n");
+        assert_eq!(p.body, b">From here\nbody\x80x\n");
+        let p = prepare(raw, &Mmdf).unwrap();
+        assert_eq!(p.body, b"From here\nbody\x80x\n");
+        assert!(prepare(b"", &Mbox).is_err());
+        assert!(prepare(b"S: x\n\n\x01\x01\x01\x01\nmore", &Mmdf).is_err());
+    }
+
+    #[test]
+    fn header_only_message_gets_its_blank_line() {
+        let p = prepare(b"Subject: no body", &Mbox).unwrap();
+        assert_eq!(
+            (p.header.as_slice(), p.body.as_slice()),
+            (&b"Subject: no body\n"[..], &b""[..])
+        );
+    }
+
+    #[test]
+    fn crlf_conversion_never_doubles() {
+        let mut out = Vec::new();
+        lf_to_crlf(&mut out, b"a\nb\r\nc", 0);
+        assert_eq!(out, b"a\r\nb\r\nc");
+        assert_eq!(
+            served_header(b"A: 1\nStatus: RO\nX-Keywords: x\n  y\nB: 2\n\n"),
+            b"A: 1\r\nB: 2\r\n\r\n"
+        );
+    }
+}

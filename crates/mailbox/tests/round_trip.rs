@@ -1,0 +1,129 @@
+//! Append, reopen, and everything a client saw is still there: bytes, flags,
+//! keywords, UIDs, dates — for both formats.
+
+mod common;
+use common::*;
+
+use mailbox::flags::Flags;
+use mailbox::format::Format;
+use mailbox::mailbox::{AppendMessage, Event, StoreOp};
+
+fn round_trip(format: Format) {
+    let env = Env::new();
+    let p = env.create("box", format);
+    let mut mb = env.open(&p);
+    assert_eq!(mb.count(), 0);
+    let uv = mb.uid_validity();
+    assert!(uv > 0);
+    let bodies: Vec<Vec<u8>> = (0..5).map(msg).collect();
+    let msgs: Vec<AppendMessage> = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, b)| AppendMessage {
+            bytes: b,
+            flags: if i % 2 == 0 {
+                Flags::SEEN
+            } else {
+                Flags::FLAGGED.union(Flags::ANSWERED)
+            },
+            keywords: if i == 3 {
+                vec!["$Forwarded".into(), "Project".into()]
+            } else {
+                vec![]
+            },
+            internal_date: Some(date(1_700_000_000 + i as i64 * 3600, -480)),
+        })
+        .collect();
+    let uids = mb.append(&msgs).unwrap();
+    assert_eq!(uids, vec![1, 2, 3, 4, 5]);
+    assert_eq!(mb.count(), 5);
+    for (i, n) in (0..5).enumerate() {
+        let seq = i as u32 + 1;
+        assert_eq!(mb.message(seq).unwrap(), served(n, format));
+        let info = mb.info(seq).unwrap();
+        assert_eq!(info.rfc822_size, served(n, format).len() as u64);
+        assert_eq!(
+            info.internal_date,
+            date(1_700_000_000 + i as i64 * 3600, -480)
+        );
+    }
+    mb.store(2, StoreOp::Add, Flags::DELETED, &["Urgent"])
+        .unwrap();
+    mb.store(1, StoreOp::Remove, Flags::SEEN, &[]).unwrap();
+    let before = snapshot(&mut mb);
+    mb.close().unwrap();
+
+    let mut again = env.open(&p);
+    assert_eq!(again.uid_validity(), uv);
+    assert_eq!(again.uid_next(), 6);
+    assert_eq!(snapshot(&mut again), before);
+    assert_eq!(again.format(), format);
+    // Nothing is \Recent any more: the first session had them.
+    assert_eq!(again.recent_count(), 0);
+    let k = again.info(4).unwrap().keywords;
+    assert_eq!(again.keywords().names_of(k), ["$Forwarded", "Project"]);
+
+    // Expunge keeps the UIDs of the others.
+    let gone = again.expunge(None).unwrap();
+    assert_eq!(gone, vec![2]);
+    assert_eq!(again.uids(), vec![1, 3, 4, 5]);
+    let after = snapshot(&mut again);
+    again.close().unwrap();
+    let mut third = env.open(&p);
+    assert_eq!(snapshot(&mut third), after);
+    assert_eq!(third.uid_next(), 6);
+    // A new message after an expunge never reuses a UID.
+    assert_eq!(append_plain(&mut third, 9), 6);
+}
+
+#[test]
+fn mbox_round_trip() {
+    round_trip(Format::Mbox);
+}
+
+#[test]
+fn mmdf_round_trip() {
+    round_trip(Format::Mmdf);
+}
+
+#[test]
+fn file_is_what_uw_writes() {
+    let env = Env::new();
+    let p = env.create("box", Format::Mbox);
+    let mut mb = env.open(&p);
+    append_plain(&mut mb, 1);
+    mb.close().unwrap();
+    let text = String::from_utf8(std::fs::read(&p).unwrap()).unwrap();
+    assert!(text.starts_with("From MAILER-DAEMON "), "{text}");
+    assert!(text.contains("Subject: DON'T DELETE THIS MESSAGE -- FOLDER INTERNAL DATA\n"));
+    assert!(text.contains("\nX-IMAP: "));
+    assert!(
+        text.contains("\nFrom tester@test.example Tue Nov 14 23:13:21 2023 +0100\n"),
+        "{text}"
+    );
+    assert!(text.contains("\nX-UID: 1\n"));
+    assert!(text.contains("\n>From the start of a line.\n"));
+    assert!(text.ends_with("Last line 1.\n\n"));
+}
+
+#[test]
+fn appended_messages_are_recent_for_one_session_only() {
+    let env = Env::new();
+    let p = env.create("box", Format::Mbox);
+    let mut a = env.open(&p);
+    append_plain(&mut a, 1);
+    let mut b = env.open(&p);
+    let mut c = env.open(&p);
+    let recent = a.recent_count() + b.recent_count() + c.recent_count();
+    assert_eq!(recent, 1);
+    append_plain(&mut b, 2);
+    let ev_a = a.sync().unwrap();
+    let ev_c = c.sync().unwrap();
+    assert!(ev_a.contains(&Event::Exists(2)), "{ev_a:?}");
+    assert!(ev_c.contains(&Event::Exists(2)));
+    let recent2: Vec<bool> = [&a, &b, &c]
+        .iter()
+        .map(|m| m.info(2).unwrap().recent)
+        .collect();
+    assert_eq!(recent2.iter().filter(|r| **r).count(), 1, "{recent2:?}");
+}
