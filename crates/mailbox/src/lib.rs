@@ -13,4 +13,5 @@ pub mod names;
 pub mod render;
 pub mod scan;
 pub mod state;
+pub mod store;
 pub mod subscriptions;

@@ -226,7 +226,8 @@ pub fn list_with_limits(
 }
 
 /// LSUB (RFC 3501 §6.3.9): the subscribed names matching `reference` + `pattern`, plus,
-/// as `\Noselect`, each unsubscribed level that `%` stopped at above a subscribed name.
+/// as `\Noselect`, each unsubscribed level that `%` stopped at above a subscribed name
+/// (only when the pattern does not reach the subscribed name itself: `*` lists it).
 /// Subscriptions need not exist as mailboxes, so no file is looked at.
 pub fn lsub(subscribed: &[String], reference: &str, pattern: &str) -> Vec<ListEntry> {
     let full = format!("{reference}{pattern}");
@@ -245,7 +246,10 @@ pub fn lsub(subscribed: &[String], reference: &str, pattern: &str) -> Vec<ListEn
         }
         for (at, _) in name.match_indices(DELIMITER) {
             let level = &name[..at];
-            if !subscribed.iter().any(|s| s == level) && matches(&full, level) {
+            if !subscribed.iter().any(|s| s == level)
+                && matches(&full, level)
+                && !matches(&full, name)
+            {
                 let key = (level != INBOX, level.to_string());
                 found.entry(key).or_insert(ListAttributes {
                     noselect: true,

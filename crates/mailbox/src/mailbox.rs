@@ -86,6 +86,9 @@ pub fn hostname() -> String {
 pub enum Mode {
     ReadWrite,
     ReadOnly,
+    /// Read-write for APPEND or COPY into a mailbox that is not selected: never takes
+    /// \Recent, which belongs to the session that selects the mailbox.
+    Append,
 }
 
 /// A change the session must report to its client, in the order given.
@@ -141,6 +144,8 @@ const RECENT: u8 = 2;
 const GHOST: u8 = 4;
 const UID_ON_DISK: u8 = 8;
 const TRUNCATED: u8 = 16;
+/// This session took \Recent for the message: the file must come to say `O`.
+const CLAIMED: u8 = 32;
 
 /// Per-message metadata kept in memory (about 100 octets).
 #[derive(Debug, Clone)]
@@ -181,7 +186,7 @@ impl Meta {
         self.flags != self.disk_flags
             || self.keywords != self.disk_keywords
             || !self.has(UID_ON_DISK)
-            || (self.has(RECENT) && !self.has(DISK_OLD))
+            || (self.has(CLAIMED) && !self.has(DISK_OLD))
     }
 }
 
@@ -221,6 +226,8 @@ pub struct Mailbox {
     file: File,
     driver: &'static dyn Driver,
     read_only: bool,
+    /// Whether this session takes \Recent (false for EXAMINE, STATUS, APPEND).
+    claims_recent: bool,
     ctx: Context,
     state: StateFile,
     messages: Vec<Meta>,
@@ -250,7 +257,7 @@ impl Mailbox {
     /// falls back to read-only (as UW did), which [`Mailbox::is_read_only`] tells.
     pub fn open(path: &Path, mode: Mode, ctx: &Context) -> Result<Mailbox> {
         let (file, read_only) = open_file(path, mode)?;
-        if read_only && mode == Mode::ReadWrite {
+        if read_only && mode != Mode::ReadOnly {
             (ctx.log)(&format!(
                 "{}: no write access, opened read-only",
                 path.display()
@@ -266,6 +273,7 @@ impl Mailbox {
             path: path.to_path_buf(),
             driver: driver::driver(format),
             read_only,
+            claims_recent: mode == Mode::ReadWrite && !read_only,
             state: StateFile::new(&ctx.state_dir, path),
             ctx: ctx.clone(),
             file,
@@ -328,7 +336,7 @@ impl Mailbox {
         }
         let mut c = ctx.clone();
         c.default_format = format;
-        let mb = Mailbox::open(path, Mode::ReadWrite, &c);
+        let mb = Mailbox::open(path, Mode::Append, &c);
         if mb.is_err() {
             let _ = fs::remove_file(path);
         }
@@ -767,6 +775,7 @@ impl Mailbox {
                     let kw_removed = o.disk_keywords & !o.keywords;
                     f.keywords = (f.disk_keywords | kw_added) & !kw_removed;
                     f.set(RECENT, o.has(RECENT));
+                    f.set(CLAIMED, o.has(CLAIMED));
                     if f.flags != o.flags || f.keywords != o.keywords {
                         flag_changes.push(self.messages.len());
                     }
@@ -840,7 +849,7 @@ impl Mailbox {
         }
         let uv = self.uid_validity;
         let top = self.messages.last().map(|m| m.uid).unwrap_or(0);
-        let claimed_before = if self.read_only {
+        let claimed_before = if !self.claims_recent {
             let s = self.state.read();
             if s.uid_validity == uv {
                 s.recent_claimed
@@ -867,9 +876,11 @@ impl Mailbox {
                     0
                 })
         };
+        let claims = self.claims_recent;
         for i in candidates {
             if self.messages[i].uid > claimed_before {
                 self.messages[i].set(RECENT, true);
+                self.messages[i].set(CLAIMED, claims);
             }
         }
     }
@@ -1138,7 +1149,7 @@ impl Mailbox {
                 m.disk_flags = m.flags;
                 m.disk_keywords = m.keywords;
                 m.set(UID_ON_DISK, true);
-                if m.has(RECENT) {
+                if m.has(CLAIMED) {
                     m.set(DISK_OLD, true);
                 }
             }
@@ -1172,7 +1183,7 @@ impl Mailbox {
 
     fn status_block(&self, m: &Meta, fit: Option<usize>) -> Vec<u8> {
         let names = self.keywords.names_of(m.keywords);
-        let old = m.has(DISK_OLD) || m.has(RECENT);
+        let old = m.has(DISK_OLD) || m.has(CLAIMED);
         header::render_status(m.flags, old, &names, m.uid, fit)
     }
 
@@ -1429,14 +1440,16 @@ fn open_file(path: &Path, mode: Mode) -> Result<(File, bool)> {
     };
     match mode {
         Mode::ReadOnly => ro(),
-        Mode::ReadWrite => match OpenOptions::new().read(true).write(true).open(path) {
-            Ok(f) => Ok((f, false)),
-            Err(e) if e.kind() == io::ErrorKind::PermissionDenied => ro(),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                Err(Error::NoSuchMailbox(path.display().to_string()))
+        Mode::ReadWrite | Mode::Append => {
+            match OpenOptions::new().read(true).write(true).open(path) {
+                Ok(f) => Ok((f, false)),
+                Err(e) if e.kind() == io::ErrorKind::PermissionDenied => ro(),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    Err(Error::NoSuchMailbox(path.display().to_string()))
+                }
+                Err(e) => Err(e.into()),
             }
-            Err(e) => Err(e.into()),
-        },
+        }
     }
 }
 

@@ -1,0 +1,232 @@
+//! The user's mailboxes as a whole: the namespace operations of IMAP (CREATE,
+//! DELETE, RENAME, LIST, LSUB, SUBSCRIBE, STATUS, APPEND to a closed mailbox) on top
+//! of the name policy, the drivers and the subscription file. Every name goes
+//! through [`NamePolicy::resolve`] first; nothing here takes a path from a client.
+
+use std::fs;
+use std::io;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::flags::Flags;
+use crate::list::{self, ListEntry};
+use crate::mailbox::{AppendMessage, Context, Mailbox, Mode};
+use crate::names::{NamePolicy, ResolvedName};
+use crate::subscriptions::Subscriptions;
+
+/// What STATUS reports (RFC 3501 §6.3.10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MailboxStatus {
+    pub messages: u32,
+    pub recent: u32,
+    pub uid_next: u32,
+    pub uid_validity: u32,
+    pub unseen: u32,
+}
+
+/// One user's mailboxes.
+pub struct Store {
+    policy: NamePolicy,
+    ctx: Context,
+}
+
+impl Store {
+    pub fn new(policy: NamePolicy, ctx: Context) -> Store {
+        Store { policy, ctx }
+    }
+
+    pub fn policy(&self) -> &NamePolicy {
+        &self.policy
+    }
+
+    pub fn context(&self) -> &Context {
+        &self.ctx
+    }
+
+    /// Resolves a mailbox name through the policy.
+    pub fn resolve(&self, name: &str) -> Result<ResolvedName> {
+        Ok(self.policy.resolve(name)?)
+    }
+
+    /// Opens a mailbox by name (SELECT, EXAMINE).
+    pub fn open(&self, name: &str, mode: Mode) -> Result<Mailbox> {
+        let r = self.resolve(name)?;
+        if r.hierarchy_only || r.path.is_dir() {
+            return Err(Error::NotAMailbox(r.path));
+        }
+        Mailbox::open(&r.path, mode, &self.ctx).map_err(|e| match e {
+            Error::NoSuchMailbox(_) => Error::NoSuchMailbox(r.name.clone()),
+            e => e,
+        })
+    }
+
+    /// Creates a mailbox (or, for a name ending in `/`, a hierarchy holder), with the
+    /// directories above it, in the configured default format.
+    pub fn create(&self, name: &str) -> Result<()> {
+        let r = self.resolve(name)?;
+        if r.is_inbox {
+            return Err(Error::AlreadyExists(r.name));
+        }
+        if r.path.exists() {
+            return Err(Error::AlreadyExists(r.name));
+        }
+        if let Some(parent) = r.path.parent() {
+            create_dirs(parent)?;
+        }
+        if r.hierarchy_only {
+            return create_dirs(&r.path);
+        }
+        Mailbox::create(&r.path, self.ctx.default_format, &self.ctx).map_err(|e| match e {
+            Error::AlreadyExists(_) => Error::AlreadyExists(r.name.clone()),
+            e => e,
+        })
+    }
+
+    /// Deletes a mailbox, or an empty hierarchy holder. INBOX cannot be deleted, nor
+    /// a holder that still has mailboxes under it (RFC 3501 §6.3.4).
+    pub fn delete(&self, name: &str) -> Result<()> {
+        let r = self.resolve(name)?;
+        if r.is_inbox {
+            return Err(Error::NotPermitted("INBOX cannot be deleted"));
+        }
+        let meta =
+            fs::symlink_metadata(&r.path).map_err(|_| Error::NoSuchMailbox(r.name.clone()))?;
+        if meta.is_dir() {
+            return match fs::remove_dir(&r.path) {
+                Ok(()) => Ok(()),
+                Err(e)
+                    if e.kind() == io::ErrorKind::DirectoryNotEmpty
+                        || e.raw_os_error() == Some(libc::ENOTEMPTY) =>
+                {
+                    Err(Error::NotPermitted("name has inferior hierarchical names"))
+                }
+                Err(e) => Err(e.into()),
+            };
+        }
+        if !meta.is_file() {
+            return Err(Error::NotAMailbox(r.path));
+        }
+        // Only files that are mailboxes: DELETE must not become "remove any file".
+        Mailbox::open(&r.path, Mode::ReadOnly, &self.ctx)?;
+        fs::remove_file(&r.path)?;
+        Ok(())
+    }
+
+    /// Renames a mailbox or a whole hierarchy. Renaming INBOX moves its messages into
+    /// a new mailbox of the new name and leaves INBOX empty (RFC 3501 §6.3.5).
+    pub fn rename(&self, old: &str, new: &str) -> Result<()> {
+        let from = self.resolve(old)?;
+        let to = self.resolve(new)?;
+        if to.is_inbox {
+            return Err(Error::AlreadyExists(to.name));
+        }
+        if fs::symlink_metadata(&to.path).is_ok() {
+            return Err(Error::AlreadyExists(to.name));
+        }
+        if let Some(parent) = to.path.parent() {
+            create_dirs(parent)?;
+        }
+        if from.is_inbox {
+            return self.rename_inbox(&to);
+        }
+        if fs::symlink_metadata(&from.path).is_err() {
+            return Err(Error::NoSuchMailbox(from.name));
+        }
+        if to.path.starts_with(&from.path) {
+            return Err(Error::NotPermitted("cannot rename a mailbox into itself"));
+        }
+        fs::rename(&from.path, &to.path)?;
+        Ok(())
+    }
+
+    fn rename_inbox(&self, to: &ResolvedName) -> Result<()> {
+        let mut inbox = self.open("INBOX", Mode::ReadWrite)?;
+        if inbox.is_read_only() {
+            return Err(Error::ReadOnly);
+        }
+        Mailbox::create(&to.path, self.ctx.default_format, &self.ctx)?;
+        let mut dest = Mailbox::open(&to.path, Mode::Append, &self.ctx)?;
+        let seqs: Vec<u32> = (1..=inbox.count())
+            .filter(|&s| inbox.info(s).is_some_and(|i| !i.expunged))
+            .collect();
+        let moved = inbox.copy_to(&seqs, &mut dest)?;
+        dest.close()?;
+        // Only what was copied leaves INBOX: mail delivered meanwhile stays.
+        let uids: Vec<u32> = moved.iter().map(|(src, _)| *src).collect();
+        for &uid in &uids {
+            if let Some(seq) = inbox.seq_of_uid(uid) {
+                inbox.store(seq, crate::mailbox::StoreOp::Add, Flags::DELETED, &[])?;
+            }
+        }
+        inbox.expunge(Some(&uids))?;
+        inbox.close()
+    }
+
+    /// LIST (RFC 3501 §6.3.8).
+    pub fn list(&self, reference: &str, pattern: &str) -> Result<Vec<ListEntry>> {
+        list::list(&self.policy, reference, pattern)
+    }
+
+    /// LSUB (RFC 3501 §6.3.9).
+    pub fn lsub(&self, reference: &str, pattern: &str) -> Result<Vec<ListEntry>> {
+        Ok(list::lsub(
+            &self.subscriptions().list()?,
+            reference,
+            pattern,
+        ))
+    }
+
+    pub fn subscriptions(&self) -> Subscriptions {
+        Subscriptions::new(&self.policy.home)
+    }
+
+    /// SUBSCRIBE: the name must pass the policy (it need not exist, RFC 3501 §6.3.6).
+    pub fn subscribe(&self, name: &str) -> Result<()> {
+        let r = self.resolve(name)?;
+        Ok(self.subscriptions().subscribe(&r.name)?)
+    }
+
+    pub fn unsubscribe(&self, name: &str) -> Result<()> {
+        let canonical = self
+            .resolve(name)
+            .map(|r| r.name)
+            .unwrap_or_else(|_| name.to_string());
+        self.subscriptions().unsubscribe(&canonical)
+    }
+
+    /// STATUS, without selecting (and without taking \Recent from anyone).
+    pub fn status(&self, name: &str) -> Result<MailboxStatus> {
+        let mb = self.open(name, Mode::ReadOnly)?;
+        let count = mb.count();
+        let unseen = (1..=count)
+            .filter(|&s| mb.info(s).is_some_and(|i| !i.flags.contains(Flags::SEEN)))
+            .count() as u32;
+        Ok(MailboxStatus {
+            messages: count,
+            recent: mb.recent_count(),
+            uid_next: mb.uid_next(),
+            uid_validity: mb.uid_validity(),
+            unseen,
+        })
+    }
+
+    /// APPEND to a mailbox by name; all or nothing. Returns UIDVALIDITY and the UIDs
+    /// (RFC 4315 APPENDUID). A missing mailbox is [`Error::NoSuchMailbox`], which
+    /// IMAP answers with `[TRYCREATE]`.
+    pub fn append(&self, name: &str, messages: &[AppendMessage]) -> Result<(u32, Vec<u32>)> {
+        let mut mb = self.open(name, Mode::Append)?;
+        if mb.is_read_only() {
+            return Err(Error::ReadOnly);
+        }
+        let uids = mb.append(messages)?;
+        let uv = mb.uid_validity();
+        mb.close()?;
+        Ok((uv, uids))
+    }
+}
+
+fn create_dirs(dir: &Path) -> Result<()> {
+    let mut b = fs::DirBuilder::new();
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.recursive(true).create(dir).map_err(Error::from_write)
+}
