@@ -521,6 +521,9 @@ impl Mailbox {
         let current = Stamp::of(&self.file.metadata()?);
         let generation = self.state.read().generation;
         if current == self.stamp && generation == self.generation {
+            if allow_expunge {
+                self.reap_ghosts();
+            }
             return Ok(());
         }
         let appended_only = current.ino == self.stamp.ino
@@ -823,6 +826,24 @@ impl Mailbox {
             });
         }
         Ok(())
+    }
+
+    /// Reports messages expunged by others that were kept while expunges could not be
+    /// reported.
+    fn reap_ghosts(&mut self) {
+        if !self.messages.iter().any(|m| m.has(GHOST)) {
+            return;
+        }
+        let mut kept = Vec::with_capacity(self.messages.len());
+        for m in std::mem::take(&mut self.messages) {
+            if m.has(GHOST) {
+                self.pending.push(Event::Expunge(kept.len() as u32 + 1));
+            } else {
+                kept.push(m);
+            }
+        }
+        self.messages = kept;
+        self.pending.push(Event::Exists(self.messages.len() as u32));
     }
 
     fn reset_to_empty(&mut self, allow_expunge: bool) {
