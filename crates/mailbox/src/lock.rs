@@ -33,7 +33,8 @@
 //! lie. The temporary file is removed either way.
 //!
 //! A dot-lock older than [`LockConfig::stale_after`] (300 s, UW's `LOCKTIMEOUT` of five
-//! minutes) is stale and is removed: its owner crashed. The age is measured against the
+//! minutes), or one whose recorded pid no longer exists on this host, is stale and is
+//! removed: its owner crashed. The age is measured against the
 //! modification time of our own fresh temporary file, i.e. by the file server's clock,
 //! so clock skew between an NFS client and server does not break live locks. Breaking a
 //! stale lock has the race every dot-lock implementation has (two breakers at once); we
@@ -514,7 +515,7 @@ fn try_link_lock(lock_path: &Path, stale_after: Duration) -> Result<Attempt, Loc
     let age = now
         .duration_since(held.modified()?)
         .unwrap_or(Duration::ZERO);
-    if age <= stale_after {
+    if age <= stale_after && !holder_is_dead(lock_path) {
         return Ok(Attempt::Busy);
     }
     match fs::symlink_metadata(lock_path) {
@@ -526,6 +527,22 @@ fn try_link_lock(lock_path: &Path, stale_after: Duration) -> Result<Attempt, Loc
             }
         }
         _ => Ok(Attempt::Retry),
+    }
+}
+
+/// Whether the lock names a process id that no longer exists. A crashed holder (a
+/// SIGKILLed session) would otherwise block every writer until the lock went stale;
+/// liblockfile's `dotlockfile` applies the same test. Only a lock that holds a plain
+/// pid is judged; anything else waits for its age.
+fn holder_is_dead(lock_path: &Path) -> bool {
+    let Ok(text) = fs::read(lock_path) else {
+        return false;
+    };
+    let text = String::from_utf8_lossy(&text[..text.len().min(64)]);
+    match text.trim().parse::<libc::pid_t>() {
+        // SAFETY: kill with signal 0 only checks whether the process exists.
+        Ok(pid) if pid > 0 => unsafe { libc::kill(pid, 0) != 0 && *libc::__errno_location() == libc::ESRCH },
+        _ => false,
     }
 }
 
