@@ -1,4 +1,74 @@
-//! The mailbox library of pullmail (modules landing).
+//! The mailbox library of pullmail: what c-client was to UW imapd.
+//!
+//! The servers open mailboxes by name through a [`store::Store`], which applies the
+//! name policy ([`names`]) and hands out [`mailbox::Mailbox`] handles. A handle
+//! works the same on every format; the format's framing rules are a
+//! [`driver::Driver`] (mbox, MMDF), and one scanner ([`scan`]) and one writer serve
+//! both.
+//!
+//! # On disk
+//! Files stay what UW imapd, Postfix, procmail, mutt and alpine read and write:
+//! RFC 4155 mbox or MMDF, flags in `Status` / `X-Status` / `X-Keywords`, UIDs in
+//! `X-UID`, and UIDVALIDITY, the last UID and the keyword list in the `X-IMAP`
+//! header of UW's "FOLDER INTERNAL DATA" pseudo-message (read also from
+//! `X-IMAPbase` in the first message). Those fields are bookkeeping ([`header`]): never
+//! served, never counted in RFC822.SIZE, removed from appended messages so that mail
+//! cannot forge them through APPEND. A message's INTERNALDATE is its From_ line's date.
+//!
+//! # Locking
+//! A writer takes, in the order MTAs do, a dot-lock (`NAME.lock`, NFS-safe, through
+//! the setgid `dotlockfile` helper where the spool directory is not ours; broken when
+//! its pid is gone or after five minutes), an fcntl lock (Linux OFD locks, which
+//! conflict with the POSIX locks of procmail, Postfix and Exim) and an flock; a reader
+//! takes only a shared fcntl lock. Locks are held only while the file is read or
+//! written, never for a whole session, so deliveries go on while mailboxes are open.
+//!
+//! # Many sessions on one mailbox
+//! There is no "kiss of death": any number of sessions may have one mailbox open
+//! read-write, and each sees what the others do.
+//! - Every write (checkpoint, expunge, append) first takes the writer's locks and
+//!   re-reads what changed, so no session ever writes from a stale view. Pending flag
+//!   changes are merged onto what the file now says (a three-way merge against what the
+//!   session last read), so two sessions' STOREs both survive.
+//! - A session finds changes by `stat`: a file that only grew, with its known messages
+//!   still where they were, is read from the old end (new mail); anything else —
+//!   including a rewrite by another pullmail session, which always changes the file's
+//!   modification time and bumps a generation number in the shared state file — is
+//!   re-read whole, keeping UIDs from `X-UID`. Differences come back from
+//!   [`mailbox::Mailbox::sync`] as events (EXPUNGE, EXISTS, FETCH FLAGS). While
+//!   expunges may not be reported (RFC 3501 §7.4.1), messages another session removed
+//!   stay in the numbering as expunged until the next `sync`.
+//! - A message without an `X-UID` gets its UID by one deterministic rule that every
+//!   session applies to the same file (the next number after the last UID, in file
+//!   order), so sessions agree on new mail's UIDs before any has written them.
+//! - \Recent goes to exactly one session: the highest UID already handed out as
+//!   \Recent is kept, under flock, in a small per-mailbox state file in the user's
+//!   state directory (`~/.pullmail`), and later written to the file as `Status: O`.
+//!
+//! # Crash safety
+//! The spool directory is not writable by users, and an MTA may have the file open,
+//! so rewrites happen in place, made crash-safe by a redo journal ([`journal`]): the
+//! new octets are written to the state directory and fsynced before the mailbox is
+//! touched; recovery at the next lock finishes an interrupted rewrite, even when mail
+//! was appended after the crash. Space for growth is reserved before the commit, so a
+//! full disk or quota fails the operation with the mailbox as it was. Appends go through
+//! the same journal, all or nothing.
+//!
+//! # Scale
+//! Opening is one streaming pass with a 1 MiB window; per message about a hundred
+//! octets of metadata stay in memory, and message text is read on demand with pread.
+//!
+//! # Damage
+//! Garbage before the first message, between messages, or NUL runs are skipped with a
+//! log line and kept, as they are, by every rewrite; a message cut short is served as
+//! far as it goes.
+//!
+//! # Known limits
+//! - Mail delivered with forged bookkeeping headers (`X-UID`, `Status`) is trusted as
+//!   UW trusted it; APPEND strips them, an MTA does not.
+//! - A rewrite by another program (not pullmail) that keeps the file's size and lands in
+//!   the same clock tick as the session's last look would go unnoticed until the next
+//!   change.
 pub mod driver;
 pub mod error;
 pub mod flags;
