@@ -63,11 +63,9 @@ pub fn parse(line: &[u8]) -> Option<FromLine<'_>> {
             if zone == Some(None) {
                 break;
             }
-        } else if zone.is_none()
-            && t.iter().all(u8::is_ascii_alphabetic)
-            && t.len() <= 5
-            && year.is_none()
-        {
+        } else if zone.is_none() && t.iter().all(u8::is_ascii_alphabetic) && t.len() <= 5 {
+            // A zone name before the year (SysV) or after it (emacs); `remote` of
+            // `remote from HOST` is longer, and ends the date.
             zone = Some(named_zone(t));
         } else {
             break;
@@ -305,6 +303,15 @@ mod tests {
         let utc = at("From MAILER-DAEMON Thu Jan  4 12:19:00 2024 UTC");
         assert_eq!(utc.timestamp, base.timestamp);
         let remote = at("From bob Thu Jan  4 12:19:00 GMT 2024 remote from gateway");
+        assert_eq!(remote.timestamp, base.timestamp);
+        // emacs: the zone name after the year (c-client's VALID() list).
+        let emacs = at("From a@b Thu Jan  4 04:19:00 2024 PST");
+        assert_eq!(
+            (emacs.timestamp, emacs.offset_minutes),
+            (base.timestamp, -480)
+        );
+        assert_eq!(at("From a@b Thu Jan  4 04:19 2024 PST"), emacs);
+        let remote = at("From bob Thu Jan  4 12:19:00 2024 UTC remote from gateway");
         assert_eq!(remote.timestamp, base.timestamp);
         let sender = parse(b"From \"odd sender\"@x Thu Jan  4 12:19:00 2024")
             .unwrap()
