@@ -594,10 +594,7 @@ impl Mailbox {
         } else {
             self.reread_imap_base()?
         };
-        let fallback = InternalDate {
-            timestamp: self.stamp.mtime,
-            offset_minutes: 0,
-        };
+        let fallback = self.fallback_date();
         let mut table = std::mem::take(&mut self.keywords);
         let mut prev_uid = prev;
         let mut counter = 0u32;
@@ -699,6 +696,20 @@ impl Mailbox {
             pseudo,
             damage,
         })
+    }
+
+    /// The INTERNALDATE of a message whose framing carries none (MMDF without a From_
+    /// line): the file's creation time, which in-place rewrites do not change (its
+    /// modification time would make the date move at every rewrite). The next rewrite
+    /// of such a message writes it a From_ line with this date.
+    fn fallback_date(&self) -> InternalDate {
+        let meta = self.file.metadata().ok();
+        let t = meta
+            .as_ref()
+            .and_then(|m| m.created().ok())
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+        let timestamp = t.map(|d| d.as_secs() as i64).unwrap_or(self.stamp.mtime);
+        InternalDate { timestamp, offset_minutes: 0 }
     }
 
     /// Reads the `X-IMAP` value from the pseudo-message where the last scan found it.
@@ -1211,7 +1222,17 @@ impl Mailbox {
     /// Writes one kept message into the tail: opening and body as they were, the
     /// header as it was or with a fresh bookkeeping block.
     fn write_message(&self, rw: &mut Rewrite, m: &Meta) -> Result<()> {
-        rw.copy_from_file(m.start, m.header_start - m.start)?;
+        let opening_only = self.driver.closing().is_some()
+            && m.header_start - m.start == self.driver.opening().len() as u64;
+        if opening_only {
+            // MMDF without a From_ line: give it one, so its date stays put.
+            let sender = format!("{}@{}", self.ctx.user, self.ctx.hostname);
+            let mut out = Vec::new();
+            self.driver.write_opening(&mut out, &fromline::format_line(&sender, m.date));
+            rw.write(&out)?;
+        } else {
+            rw.copy_from_file(m.start, m.header_start - m.start)?;
+        }
         let blank_len = m.blank_len as u64;
         if m.status_dirty() || m.span_len == 0 || m.has(TRUNCATED) {
             let fields_end = m.body_start - blank_len;

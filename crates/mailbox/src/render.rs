@@ -53,10 +53,13 @@ pub fn prepare(raw: &[u8], driver: &dyn Driver) -> Result<Prepared> {
     }
     let mut body_out = Vec::with_capacity(body.len() + 16);
     for line in body.split_inclusive(|&b| b == b'\n') {
-        if driver.closing().is_some_and(|c| line == c) {
-            return Err(Error::BadMessage("message contains an MMDF delimiter line"));
-        }
         quote_line(&mut body_out, line, driver);
+    }
+    if driver.closing().is_some() {
+        // Ctrl-A runs frame MMDF messages; UW's MMDF driver drops the octet from
+        // the text it stores, so that no line can pass for a delimiter.
+        header_out.retain(|&b| b != 1);
+        body_out.retain(|&b| b != 1);
     }
     Ok(Prepared {
         header: header_out,
@@ -141,7 +144,8 @@ mod tests {
         let p = prepare(raw, &Mmdf).unwrap();
         assert_eq!(p.body, b"From here\nbody\x80x\n");
         assert!(prepare(b"", &Mbox).is_err());
-        assert!(prepare(b"S: x\n\n\x01\x01\x01\x01\nmore", &Mmdf).is_err());
+        let p = prepare(b"S: x\x01\n\n\x01\x01\x01\x01\nmore \x01 text", &Mmdf).unwrap();
+        assert_eq!((p.header.as_slice(), p.body.as_slice()), (&b"S: x\n"[..], &b"\nmore  text\n"[..]));
     }
 
     #[test]
