@@ -18,6 +18,9 @@ use crate::header::{self, ImapBase, Internal, MessageStatus};
 
 /// How much of the file one read brings in.
 const WINDOW: usize = 1 << 20;
+/// How far the window may stretch to keep the start of the current message in it, so
+/// that its header is not read a second time after the search for its end.
+const MAX_SPAN: usize = 8 << 20;
 /// The longest header line whose bookkeeping value we read; longer ones are ignored.
 const MAX_FIELD_LINE: usize = 8192;
 /// The longest From_ line we try to parse.
@@ -27,11 +30,21 @@ const MAX_FROM_LINE: usize = 1024;
 const NUL_RUN: usize = 16;
 
 /// A read-only sliding view of a file.
+///
+/// Each octet of a forward scan is read from the file once: when the view must move
+/// on, what it already holds from the new start (or from the pinned position) is kept
+/// and only the rest is read.
 pub struct Window<'f> {
     file: &'f File,
+    /// Holds the view in `buf[..len]`; only grows, so moving the view costs no
+    /// zero-filling.
     buf: Vec<u8>,
+    len: usize,
     off: u64,
     file_len: u64,
+    /// The earliest position the caller will come back to (the current message's
+    /// start), kept in the view while the view spans at most [`MAX_SPAN`].
+    pin: Option<u64>,
 }
 
 impl<'f> Window<'f> {
@@ -39,8 +52,10 @@ impl<'f> Window<'f> {
         Window {
             file,
             buf: Vec::new(),
+            len: 0,
             off: 0,
             file_len,
+            pin: None,
         }
     }
 
@@ -48,17 +63,40 @@ impl<'f> Window<'f> {
         self.file_len
     }
 
+    /// Keeps the octets from `at` on in the view where that costs no extra reads.
+    pub fn pin(&mut self, at: Option<u64>) {
+        self.pin = at;
+    }
+
     /// The octets from `at` on: at least `want` of them unless the file ends first.
+    /// Usually more: everything the view holds from `at` on.
     pub fn at(&mut self, at: u64, want: usize) -> io::Result<&[u8]> {
-        let have_end = self.off + self.buf.len() as u64;
+        let have_end = self.off + self.len as u64;
         let want_end = (at + want as u64).min(self.file_len);
         if !(at >= self.off && want_end <= have_end && at <= have_end) {
-            let len = (want.max(WINDOW) as u64).min(self.file_len.saturating_sub(at)) as usize;
-            self.buf.resize(len, 0);
-            self.file.read_exact_at(&mut self.buf, at)?;
-            self.off = at;
+            let end = (at + want.max(WINDOW) as u64).min(self.file_len).max(at);
+            let start = match self.pin {
+                Some(p) if p <= at && end - p <= MAX_SPAN as u64 => p,
+                _ => at,
+            };
+            let new_len = (end - start) as usize;
+            if self.buf.len() < new_len {
+                self.buf.resize(new_len, 0);
+            }
+            if start >= self.off && start < have_end && end > have_end {
+                // Keep what we have from `start` on; read only what follows it.
+                let keep = (have_end - start) as usize;
+                let from = (start - self.off) as usize;
+                self.buf.copy_within(from..from + keep, 0);
+                self.file
+                    .read_exact_at(&mut self.buf[keep..new_len], have_end)?;
+            } else {
+                self.file.read_exact_at(&mut self.buf[..new_len], start)?;
+            }
+            self.off = start;
+            self.len = new_len;
         }
-        Ok(&self.buf[(at - self.off) as usize..])
+        Ok(&self.buf[(at - self.off) as usize..self.len])
     }
 
     /// The position of the next LF at or after `at` (or the end of the file).
@@ -136,15 +174,18 @@ pub fn scan(
     mut each: impl FnMut(Scanned),
 ) -> io::Result<Vec<Damage>> {
     let mut w = Window::new(file, file_len);
+    let searches = Searches::new(driver);
     let mut damage = Vec::new();
     let mut pos = from;
     let mut first = from == 0;
+    // The date of the From_ line at `pos` when the last search already checked it.
+    let mut known: Option<InternalDate> = None;
     while pos < file_len {
         // Where does the next message open?
-        let open = if is_opening_at(&mut w, driver, pos)? {
+        let open = if known.is_some() || is_opening_at(&mut w, driver, pos)? {
             pos
         } else {
-            let found = find_boundary(&mut w, driver, pos, driver.opening())?.at;
+            let found = find_boundary(&mut w, driver, pos, &searches.opening)?.at;
             let junk_end = found.map(|p| p + 1).unwrap_or(file_len);
             let what = if w.at(pos, 1)?.first() == Some(&0) {
                 "NUL octets"
@@ -161,9 +202,11 @@ pub fn scan(
             }
             junk_end
         };
-        let m = scan_one(&mut w, driver, open, fallback_date, first)?;
+        w.pin(Some(open));
+        let m = scan_one(&mut w, driver, &searches, open, known, fallback_date, first)?;
         first = false;
         pos = m.next;
+        known = m.next_opening_date;
         if let Some(d) = m.trailing_damage {
             damage.push(d);
         }
@@ -176,6 +219,8 @@ struct One {
     scanned: Scanned,
     next: u64,
     trailing_damage: Option<Damage>,
+    /// The date of the From_ line at `next`, when the search checked it there.
+    next_opening_date: Option<InternalDate>,
 }
 
 fn is_opening_at(w: &mut Window, driver: &dyn Driver, pos: u64) -> io::Result<bool> {
@@ -195,6 +240,52 @@ struct Boundary {
     at: Option<u64>,
     lf: u64,
     crlf: u64,
+    /// The date of the From_ line found, when the boundary is one (mbox): the next
+    /// message's opening is then known to be valid and need not be parsed again.
+    opening_date: Option<InternalDate>,
+}
+
+/// A boundary search, built once per scan: `\n` + the pattern.
+struct Search {
+    finder: memmem::Finder<'static>,
+    needle_len: usize,
+    /// The pattern is a whole-line delimiter (MMDF): a match needs no further check.
+    exact: bool,
+}
+
+impl Search {
+    fn new(pat: &[u8], exact: bool) -> Search {
+        let mut needle = Vec::with_capacity(pat.len() + 1);
+        needle.push(b'\n');
+        needle.extend_from_slice(pat);
+        Search {
+            finder: memmem::Finder::new(&needle).into_owned(),
+            needle_len: needle.len(),
+            exact,
+        }
+    }
+}
+
+/// The searches of one scan.
+struct Searches {
+    /// For the line that opens a message.
+    opening: Search,
+    /// For the end of a message: the MMDF closing delimiter, or the next From_ line.
+    end: Search,
+}
+
+impl Searches {
+    fn new(driver: &dyn Driver) -> Searches {
+        let closing = driver.closing();
+        let opening = driver.opening();
+        Searches {
+            opening: Search::new(opening, closing == Some(opening)),
+            end: match closing {
+                Some(c) => Search::new(c, true),
+                None => Search::new(opening, false),
+            },
+        }
+    }
 }
 
 /// Finds the next line at or after `from` (searching from the LF at `from - 1` if
@@ -204,21 +295,24 @@ fn find_boundary(
     w: &mut Window,
     driver: &dyn Driver,
     from: u64,
-    pat: &[u8],
+    search: &Search,
 ) -> io::Result<Boundary> {
-    let mut needle = Vec::with_capacity(pat.len() + 1);
-    needle.push(b'\n');
-    needle.extend_from_slice(pat);
-    let finder = memmem::Finder::new(&needle);
-    let closing = driver.closing();
+    let finder = &search.finder;
+    let needle_len = search.needle_len;
     let mut pos = from;
     let file_len = w.file_len();
     let (mut lf, mut crlf) = (0u64, 0u64);
     let mut prev = 0u8;
     loop {
-        let s = w.at(pos, WINDOW)?;
+        // Whatever the view holds from `pos` on (at least a needle's length).
+        let s = w.at(pos, needle_len)?;
         if s.is_empty() {
-            return Ok(Boundary { at: None, lf, crlf });
+            return Ok(Boundary {
+                at: None,
+                lf,
+                crlf,
+                opening_date: None,
+            });
         }
         let s_len = s.len();
         match finder.find(s) {
@@ -229,20 +323,30 @@ fn find_boundary(
                 crlf += count_crlf(counted, prev);
                 prev = b'\n';
                 let line_at = pos + k as u64 + 1;
-                let is_boundary = if closing.is_some() && closing == Some(pat) {
+                let (is_boundary, opening_date) = if search.exact {
                     // MMDF: the delimiter line must be exactly the delimiter.
-                    true
+                    (true, None)
                 } else {
                     let line = w.at(line_at, MAX_FROM_LINE)?;
                     let end = memchr::memchr(b'\n', &line[..line.len().min(MAX_FROM_LINE)])
                         .unwrap_or(line.len().min(MAX_FROM_LINE));
-                    driver.is_opening(&line[..end])
+                    let line = &line[..end];
+                    if driver.closing().is_none() {
+                        // mbox: the opening line is a From_ line; parse it once here and
+                        // hand its date on (the driver's test is this same parse).
+                        let date = fromline::parse(line).map(|f| f.date);
+                        debug_assert_eq!(date.is_some(), driver.is_opening(line));
+                        (date.is_some(), date)
+                    } else {
+                        (driver.is_opening(line), None)
+                    }
                 };
                 if is_boundary {
                     return Ok(Boundary {
                         at: Some(line_at - 1),
                         lf,
                         crlf,
+                        opening_date,
                     });
                 }
                 pos = line_at;
@@ -252,7 +356,7 @@ fn find_boundary(
                 let advance = if at_eof {
                     s_len
                 } else {
-                    s_len - (needle.len() - 1).min(s_len - 1)
+                    s_len - (needle_len - 1).min(s_len - 1)
                 };
                 let counted = &s[..advance];
                 lf += memchr::memchr_iter(b'\n', counted).count() as u64;
@@ -260,7 +364,12 @@ fn find_boundary(
                 prev = counted[advance - 1];
                 pos += advance as u64;
                 if at_eof {
-                    return Ok(Boundary { at: None, lf, crlf });
+                    return Ok(Boundary {
+                        at: None,
+                        lf,
+                        crlf,
+                        opening_date: None,
+                    });
                 }
             }
         }
@@ -281,7 +390,9 @@ fn count_crlf(s: &[u8], prev: u8) -> u64 {
 fn scan_one(
     w: &mut Window,
     driver: &dyn Driver,
+    searches: &Searches,
     start: u64,
+    known_date: Option<InternalDate>,
     fallback: InternalDate,
     first: bool,
 ) -> io::Result<One> {
@@ -300,6 +411,8 @@ fn scan_one(
                 header_start = w.line_end(header_start)? + 1;
             }
         }
+    } else if known_date.is_some() {
+        date = known_date;
     } else {
         let s = w.at(start, MAX_FROM_LINE)?;
         let end = memchr::memchr(b'\n', &s[..s.len().min(MAX_FROM_LINE)])
@@ -309,16 +422,16 @@ fn scan_one(
     let header_start = header_start.min(file_len);
 
     // Where the message text ends.
-    let boundary_pat = driver.closing().unwrap_or(driver.opening());
     let search_from = header_start.saturating_sub(1).max(start + 1);
     let b = if header_start >= file_len {
         Boundary {
             at: None,
             lf: 0,
             crlf: 0,
+            opening_date: None,
         }
     } else {
-        find_boundary(w, driver, search_from, boundary_pat)?
+        find_boundary(w, driver, search_from, &searches.end)?
     };
     // `find_boundary` started at the LF ending the opening line; do not count it.
     let (mut lf, mut crlf) = (b.lf, b.crlf);
@@ -341,7 +454,12 @@ fn scan_one(
     }
     // Trailing NUL run (damage), then the mbox blank separator line.
     let mut trailing_damage = None;
-    if text_end > header_start {
+    // Only when the last NUL_RUN octets are NULs is it worth looking further back.
+    let ends_in_nuls = text_end >= header_start + NUL_RUN as u64 && {
+        let t = w.at(text_end - NUL_RUN as u64, NUL_RUN)?;
+        t[..NUL_RUN].iter().all(|&b| b == 0)
+    };
+    if ends_in_nuls {
         let look = (text_end - header_start).min(1 << 16) as usize;
         let tail_at = text_end - look as u64;
         let tail = w.at(tail_at, look)?;
@@ -499,5 +617,6 @@ fn scan_one(
         },
         next,
         trailing_damage,
+        next_opening_date: b.opening_date,
     })
 }
