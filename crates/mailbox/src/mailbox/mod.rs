@@ -1,0 +1,611 @@
+//! The open mailbox: what a server session holds while a mailbox is selected.
+//!
+//! The handle keeps per-message metadata only (offsets, sizes, UID, flags); message
+//! octets are read on demand under a shared lock. Changes made by other processes
+//! are found by [`Mailbox::sync`] and come back as [`Event`]s; flag changes made
+//! through the handle stay in memory until [`Mailbox::checkpoint`],
+//! [`Mailbox::expunge`] or [`Mailbox::close`] write them back in one rewrite.
+//!
+//! Concurrency (the design in full is in the crate docs): any number of sessions may
+//! hold one mailbox read-write. Each write takes the writer's locks, first re-reads
+//! what others changed, merges its own pending flag changes onto that, and writes.
+//! UIDs are what the file says (`X-UID`) or, for messages that have none yet, are
+//! assigned by one deterministic rule that every session applies to the same file, so
+//! two sessions agree on a new message's UID before either has written it.
+
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::os::unix::fs::{FileExt, MetadataExt};
+use std::os::unix::io::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::driver::{self, Driver};
+use crate::error::{Error, Result};
+use crate::flags::{Flags, KeywordSet, KeywordTable};
+use crate::format::{self, Detected, Format};
+use crate::fromline::{self, InternalDate};
+use crate::header::{self, ImapBase};
+use crate::journal::{self, Recovery, Rewrite};
+use crate::lock::{LockConfig, ReadLock, WriteLock};
+use crate::render;
+use crate::scan::{self, Damage, Scanned};
+use crate::state::StateFile;
+
+mod append;
+mod sync;
+mod write;
+
+/// Where diagnostics go (syslog in the servers). Never message text, never passwords.
+pub type Logger = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// What every open needs to know about its surroundings.
+#[derive(Clone)]
+pub struct Context {
+    /// The user's private directory for journals and shared per-mailbox state.
+    pub state_dir: PathBuf,
+    pub lock: LockConfig,
+    /// Written in the From_ lines of appended messages, as UW did (`user@host`).
+    pub user: String,
+    pub hostname: String,
+    /// The format of mailboxes created from nothing.
+    pub default_format: Format,
+    pub log: Logger,
+}
+
+impl Context {
+    /// A context with the defaults: state in `HOME/.pullmail`, mbox, no logging.
+    pub fn new(home: &Path, user: &str) -> Context {
+        Context {
+            state_dir: home.join(".pullmail"),
+            lock: LockConfig::default(),
+            user: user.to_string(),
+            hostname: hostname(),
+            default_format: Format::Mbox,
+            log: Arc::new(|_| {}),
+        }
+    }
+}
+
+/// The host name for From_ lines and the pseudo-message.
+pub fn hostname() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: gethostname writes at most buf.len() octets into a buffer we own.
+    let r = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    let name = if r == 0 {
+        let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+        String::from_utf8_lossy(&buf[..end]).into_owned()
+    } else {
+        String::new()
+    };
+    if name.is_empty() {
+        "localhost".to_string()
+    } else {
+        name
+    }
+}
+
+/// Read-write (SELECT) or read-only (EXAMINE, or a file we may not write).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    ReadWrite,
+    ReadOnly,
+    /// Read-write for APPEND or COPY into a mailbox that is not selected: never takes
+    /// \Recent, which belongs to the session that selects the mailbox.
+    Append,
+}
+
+/// A change the session must report to its client, in the order given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// The message with this sequence number is gone (numbers after it move down).
+    Expunge(u32),
+    /// The mailbox now holds this many messages.
+    Exists(u32),
+    /// Another session changed this message's flags.
+    FlagsChanged { seq: u32, uid: u32 },
+    /// UIDs could not be kept; the session must end (RFC 3501 §2.3.1.1).
+    UidValidityChanged,
+}
+
+/// How STORE combines flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreOp {
+    Add,
+    Remove,
+    Replace,
+}
+
+/// A message to append.
+#[derive(Debug, Clone)]
+pub struct AppendMessage<'a> {
+    /// The message as the client sent it (CRLF or LF line ends).
+    pub bytes: &'a [u8],
+    pub flags: Flags,
+    pub keywords: Vec<String>,
+    /// The INTERNALDATE; now when absent.
+    pub internal_date: Option<InternalDate>,
+}
+
+/// What the session knows of one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageInfo {
+    pub uid: u32,
+    pub flags: Flags,
+    pub recent: bool,
+    pub keywords: KeywordSet,
+    pub internal_date: InternalDate,
+    /// RFC822.SIZE: header (bookkeeping left out) and body, in CRLF octets.
+    pub rfc822_size: u64,
+    pub header_size: u64,
+    /// Expunged by another session but not yet reported (RFC 3501 §7.4.1).
+    pub expunged: bool,
+}
+
+// Meta::bits
+const DISK_OLD: u8 = 1;
+const RECENT: u8 = 2;
+const GHOST: u8 = 4;
+const UID_ON_DISK: u8 = 8;
+const TRUNCATED: u8 = 16;
+/// This session took \Recent for the message: the file must come to say `O`.
+const CLAIMED: u8 = 32;
+
+/// Per-message metadata kept in memory (about 100 octets).
+#[derive(Debug, Clone)]
+struct Meta {
+    start: u64,
+    header_start: u64,
+    body_start: u64,
+    text_end: u64,
+    next: u64,
+    header_crlf: u64,
+    body_crlf: u64,
+    /// The in-place patchable status block; `span_len == 0` when there is none.
+    span_start: u64,
+    span_len: u32,
+    date: InternalDate,
+    uid: u32,
+    flags: Flags,
+    disk_flags: Flags,
+    bits: u8,
+    blank_len: u8,
+    keywords: KeywordSet,
+    disk_keywords: KeywordSet,
+}
+
+impl Meta {
+    fn has(&self, bit: u8) -> bool {
+        self.bits & bit != 0
+    }
+    fn set(&mut self, bit: u8, on: bool) {
+        if on {
+            self.bits |= bit;
+        } else {
+            self.bits &= !bit;
+        }
+    }
+    /// Whether the file does not yet say what the session knows.
+    fn status_dirty(&self) -> bool {
+        self.flags != self.disk_flags
+            || self.keywords != self.disk_keywords
+            || !self.has(UID_ON_DISK)
+            || (self.has(CLAIMED) && !self.has(DISK_OLD))
+    }
+}
+
+/// Where the pseudo-message is, and the `X-IMAP` value in it.
+#[derive(Debug, Clone, Copy)]
+struct Pseudo {
+    start: u64,
+    next: u64,
+    value: Option<(u64, u64)>,
+}
+
+/// What identifies the file's content as we last saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    dev: u64,
+    ino: u64,
+    size: u64,
+    mtime: i64,
+    mtime_ns: i64,
+}
+
+impl Stamp {
+    fn of(m: &fs::Metadata) -> Stamp {
+        Stamp {
+            dev: m.dev(),
+            ino: m.ino(),
+            size: m.len(),
+            mtime: m.mtime(),
+            mtime_ns: m.mtime_nsec(),
+        }
+    }
+}
+
+/// An open mailbox.
+pub struct Mailbox {
+    path: PathBuf,
+    file: File,
+    driver: &'static dyn Driver,
+    read_only: bool,
+    /// Whether this session takes \Recent (false for EXAMINE, STATUS, APPEND).
+    claims_recent: bool,
+    ctx: Context,
+    state: StateFile,
+    messages: Vec<Meta>,
+    keywords: KeywordTable,
+    uid_validity: u32,
+    /// The highest UID assigned (UIDNEXT - 1).
+    last_uid: u32,
+    /// What the file's `X-IMAP` says (absent: never written by an IMAP server).
+    disk_base: Option<ImapBase>,
+    pseudo: Option<Pseudo>,
+    damage: Vec<Damage>,
+    stamp: Stamp,
+    generation: u64,
+    pending: Vec<Event>,
+}
+
+/// The result of scanning (part of) the file.
+struct ScanOutcome {
+    messages: Vec<Meta>,
+    base: Option<ImapBase>,
+    pseudo: Option<Pseudo>,
+    damage: Vec<Damage>,
+}
+
+impl Mailbox {
+    /// Opens the mailbox file at `path`. A read-write open of a file we may not write
+    /// falls back to read-only (as UW did), which [`Mailbox::is_read_only`] tells.
+    pub fn open(path: &Path, mode: Mode, ctx: &Context) -> Result<Mailbox> {
+        let (file, read_only) = open_file(path, mode)?;
+        if read_only && mode != Mode::ReadOnly {
+            (ctx.log)(&format!(
+                "{}: no write access, opened read-only",
+                path.display()
+            ));
+        }
+        let meta = file.metadata()?;
+        if !meta.is_file() {
+            return Err(Error::NotAMailbox(path.to_path_buf()));
+        }
+        let format = detect_format(&file, meta.len(), ctx.default_format)
+            .ok_or_else(|| Error::NotAMailbox(path.to_path_buf()))?;
+        let mut mb = Mailbox {
+            path: path.to_path_buf(),
+            driver: driver::driver(format),
+            read_only,
+            claims_recent: mode == Mode::ReadWrite && !read_only,
+            state: StateFile::new(&ctx.state_dir, path),
+            ctx: ctx.clone(),
+            file,
+            messages: Vec::new(),
+            keywords: KeywordTable::default(),
+            uid_validity: 0,
+            last_uid: 0,
+            disk_base: None,
+            pseudo: None,
+            damage: Vec::new(),
+            stamp: Stamp::of(&meta),
+            generation: 0,
+            pending: Vec::new(),
+        };
+        if !read_only && journal::journal_path(&ctx.state_dir, path).exists() {
+            let lock = mb.write_lock()?;
+            mb.recover_locked()?;
+            drop(lock);
+        }
+        {
+            let _lock = ReadLock::acquire(&mb.file, &mb.ctx.lock)?;
+            mb.generation = mb.state.read().generation;
+            mb.stamp = Stamp::of(&mb.file.metadata()?);
+            let out = mb.scan_from(0, 0)?;
+            mb.install_full(out);
+        }
+        mb.log_damage();
+        if mb.disk_base.is_none() {
+            let shared = mb.state.read();
+            mb.uid_validity = if shared.uid_validity != 0 {
+                shared.uid_validity
+            } else {
+                new_uid_validity()
+            };
+            if !mb.read_only {
+                // Persist UIDVALIDITY now: until it is in the file, another session
+                // could pick a different one.
+                mb.write_back(None)?;
+            }
+        }
+        mb.claim_recent(0);
+        mb.pending.clear();
+        Ok(mb)
+    }
+
+    /// Creates an empty mailbox file (mode 0600) in `format` and writes its
+    /// pseudo-message, so that its UIDVALIDITY exists from the start.
+    pub fn create(path: &Path, format: Format, ctx: &Context) -> Result<()> {
+        match OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode_0600()
+            .open(path)
+        {
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                return Err(Error::AlreadyExists(path.display().to_string()))
+            }
+            Err(e) => return Err(Error::from_write(e)),
+        }
+        let mut c = ctx.clone();
+        c.default_format = format;
+        let mb = Mailbox::open(path, Mode::Append, &c);
+        if mb.is_err() {
+            let _ = fs::remove_file(path);
+        }
+        mb?.close()
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+    pub fn format(&self) -> Format {
+        self.driver.format()
+    }
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+    /// The number of messages (EXISTS), including ones expunged elsewhere and not yet
+    /// reported.
+    pub fn count(&self) -> u32 {
+        self.messages.len() as u32
+    }
+    pub fn uid_validity(&self) -> u32 {
+        self.uid_validity
+    }
+    pub fn uid_next(&self) -> u32 {
+        self.last_uid + 1
+    }
+    pub fn keywords(&self) -> &KeywordTable {
+        &self.keywords
+    }
+    pub fn recent_count(&self) -> u32 {
+        self.messages.iter().filter(|m| m.has(RECENT)).count() as u32
+    }
+    /// Sequence number of the first message without \Seen (for `[UNSEEN n]`).
+    pub fn first_unseen(&self) -> Option<u32> {
+        self.messages
+            .iter()
+            .position(|m| !m.flags.contains(Flags::SEEN))
+            .map(|i| i as u32 + 1)
+    }
+    /// Stretches of the file that are not messages (kept as they are).
+    pub fn damage(&self) -> &[Damage] {
+        &self.damage
+    }
+
+    /// What the session knows of message `seq` (1-based).
+    pub fn info(&self, seq: u32) -> Option<MessageInfo> {
+        let m = self.messages.get((seq as usize).checked_sub(1)?)?;
+        Some(MessageInfo {
+            uid: m.uid,
+            flags: m.flags,
+            recent: m.has(RECENT),
+            keywords: m.keywords,
+            internal_date: m.date,
+            rfc822_size: m.header_crlf + m.body_crlf,
+            header_size: m.header_crlf,
+            expunged: m.has(GHOST),
+        })
+    }
+
+    /// The UIDs of all messages, in sequence order.
+    pub fn uids(&self) -> Vec<u32> {
+        self.messages.iter().map(|m| m.uid).collect()
+    }
+
+    /// The sequence number of a UID.
+    pub fn seq_of_uid(&self, uid: u32) -> Option<u32> {
+        self.messages
+            .binary_search_by_key(&uid, |m| m.uid)
+            .ok()
+            .map(|i| i as u32 + 1)
+    }
+
+    /// The message header as served: CRLF line ends, bookkeeping fields left out,
+    /// ending with the blank line when the message has one.
+    pub fn header(&mut self, seq: u32) -> Result<Vec<u8>> {
+        let (raw, _) = self.read_part(seq, Part::Header)?;
+        Ok(render::served_header(&raw))
+    }
+
+    /// The message body (RFC 3501 TEXT) as CRLF text.
+    pub fn text(&mut self, seq: u32) -> Result<Vec<u8>> {
+        let (raw, _) = self.read_part(seq, Part::Text)?;
+        let mut out = Vec::with_capacity(raw.len() + raw.len() / 32);
+        render::lf_to_crlf(&mut out, &raw, 0);
+        Ok(out)
+    }
+
+    /// The whole message (RFC 3501 BODY[]) as CRLF text.
+    pub fn message(&mut self, seq: u32) -> Result<Vec<u8>> {
+        let (raw, split) = self.read_part(seq, Part::Whole)?;
+        let mut out = render::served_header(&raw[..split]);
+        render::lf_to_crlf(&mut out, &raw[split..], 0);
+        Ok(out)
+    }
+
+    /// Reads stored octets of message `seq` under a shared lock, first catching up
+    /// with any rewrite by someone else so that the offsets are right. Returns the
+    /// octets and, for the whole message, where its body starts in them.
+    fn read_part(&mut self, seq: u32, part: Part) -> Result<(Vec<u8>, usize)> {
+        let _lock = ReadLock::acquire(&self.file, &self.ctx.lock)?;
+        if self.changed()? {
+            self.refresh_locked(false)?;
+        }
+        let m = self
+            .messages
+            .get((seq as usize).wrapping_sub(1))
+            .ok_or(Error::NoSuchMessage)?;
+        if m.has(GHOST) {
+            return Err(Error::Expunged);
+        }
+        let (a, b) = match part {
+            Part::Header => (m.header_start, m.body_start),
+            Part::Text => (m.body_start, m.text_end),
+            Part::Whole => (m.header_start, m.text_end),
+        };
+        let split = (m.body_start - m.header_start) as usize;
+        let mut buf = vec![0u8; (b - a) as usize];
+        self.file.read_exact_at(&mut buf, a)?;
+        Ok((buf, split))
+    }
+
+    /// Changes the flags of message `seq`; written back at the next checkpoint.
+    /// Keywords that are new to the mailbox are defined (up to 64). Returns whether
+    /// anything changed.
+    pub fn store(
+        &mut self,
+        seq: u32,
+        op: StoreOp,
+        flags: Flags,
+        keywords: &[&str],
+    ) -> Result<bool> {
+        if self.read_only {
+            return Err(Error::ReadOnly);
+        }
+        let mut set: KeywordSet = 0;
+        for k in keywords {
+            match self.keywords.intern(k) {
+                Some(i) => set |= 1 << i,
+                None if op == StoreOp::Remove => {}
+                None => {
+                    return Err(Error::BadMessage(
+                        "keyword not accepted (invalid, or 64 already defined)",
+                    ))
+                }
+            }
+        }
+        let m = self
+            .messages
+            .get_mut((seq as usize).wrapping_sub(1))
+            .ok_or(Error::NoSuchMessage)?;
+        if m.has(GHOST) {
+            return Err(Error::Expunged);
+        }
+        let (f, k) = match op {
+            StoreOp::Add => (m.flags.union(flags), m.keywords | set),
+            StoreOp::Remove => (m.flags.difference(flags), m.keywords & !set),
+            StoreOp::Replace => (flags, set),
+        };
+        let changed = f != m.flags || k != m.keywords;
+        m.flags = f;
+        m.keywords = k;
+        Ok(changed)
+    }
+
+    fn log_damage(&self) {
+        for d in &self.damage {
+            (self.ctx.log)(&format!(
+                "{}: skipped {} octets of {} at offset {} (kept in the file)",
+                self.path.display(),
+                d.len,
+                d.what,
+                d.offset
+            ));
+        }
+        for m in self.messages.iter().filter(|m| m.has(TRUNCATED)) {
+            (self.ctx.log)(&format!(
+                "{}: message UID {} at offset {} is cut short",
+                self.path.display(),
+                m.uid,
+                m.start
+            ));
+        }
+    }
+}
+
+/// Room left after the `X-IMAP` value so that new keywords usually fit in place.
+const IMAP_VALUE_ROOM: usize = 64;
+
+fn pad_imap_value(pseudo_body: &mut Vec<u8>) {
+    if let Some(i) = memchr::memmem::find(pseudo_body, b"\nX-IMAP: ") {
+        if let Some(eol) = memchr::memchr(b'\n', &pseudo_body[i + 1..]) {
+            let at = i + 1 + eol;
+            pseudo_body.splice(at..at, std::iter::repeat_n(b' ', IMAP_VALUE_ROOM));
+        }
+    }
+}
+
+/// A new UIDVALIDITY: the time, as UW chose it.
+fn new_uid_validity() -> u32 {
+    (fromline::now().timestamp as u32).max(1)
+}
+
+/// Which stored octets of a message to read.
+#[derive(Clone, Copy)]
+enum Part {
+    Header,
+    Text,
+    Whole,
+}
+
+trait Mode0600 {
+    fn mode_0600(&mut self) -> &mut Self;
+}
+impl Mode0600 for OpenOptions {
+    fn mode_0600(&mut self) -> &mut Self {
+        std::os::unix::fs::OpenOptionsExt::mode(self, 0o600)
+    }
+}
+
+fn open_file(path: &Path, mode: Mode) -> Result<(File, bool)> {
+    let ro = || -> Result<(File, bool)> {
+        match File::open(path) {
+            Ok(f) => Ok((f, true)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                Err(Error::NoSuchMailbox(path.display().to_string()))
+            }
+            Err(e) => Err(e.into()),
+        }
+    };
+    match mode {
+        Mode::ReadOnly => ro(),
+        Mode::ReadWrite | Mode::Append => {
+            match OpenOptions::new().read(true).write(true).open(path) {
+                Ok(f) => Ok((f, false)),
+                Err(e) if e.kind() == io::ErrorKind::PermissionDenied => ro(),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    Err(Error::NoSuchMailbox(path.display().to_string()))
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+    }
+}
+
+/// The format of an open file: from its first octets, or — when damage precedes the
+/// first message — from the first message boundary in its first 64 KiB.
+fn detect_format(file: &File, len: u64, default: Format) -> Option<Format> {
+    let mut head = vec![0u8; len.min(65536) as usize];
+    file.read_exact_at(&mut head, 0).ok()?;
+    match format::detect(&head) {
+        Detected::Empty => Some(default),
+        Detected::Format(f) => Some(f),
+        Detected::Unknown => {
+            let mbox = memchr::memmem::find_iter(&head, b"\nFrom ").any(|i| {
+                let line = &head[i + 1..];
+                let end = memchr::memchr(b'\n', line).unwrap_or(line.len());
+                fromline::parse(&line[..end]).is_some()
+            });
+            if memchr::memmem::find(&head, b"\n\x01\x01\x01\x01\n").is_some() {
+                Some(Format::Mmdf)
+            } else if mbox {
+                Some(Format::Mbox)
+            } else {
+                None
+            }
+        }
+    }
+}

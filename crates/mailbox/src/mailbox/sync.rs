@@ -1,0 +1,473 @@
+//! Catching up with what other processes did to the file: stat, tail or full
+//! re-scan, the deterministic UID rule, merging into the session's view, \Recent.
+
+use super::*;
+
+impl Mailbox {
+    /// Finds changes made by other processes (new mail, flag changes, expunges) and
+    /// returns them as events, with any noticed since the last call.
+    pub fn sync(&mut self) -> Result<Vec<Event>> {
+        self.sync_inner(true)
+    }
+
+    /// Like [`Mailbox::sync`], but messages expunged by others stay in the session
+    /// (as expunged; their text can no longer be read) and no `Expunge` is returned,
+    /// for the moments RFC 3501 §7.4.1 forbids EXPUNGE responses (FETCH, STORE,
+    /// SEARCH).
+    pub fn sync_without_expunge(&mut self) -> Result<Vec<Event>> {
+        self.sync_inner(false)
+    }
+
+    pub(super) fn sync_inner(&mut self, allow_expunge: bool) -> Result<Vec<Event>> {
+        if self.changed()? || (allow_expunge && self.messages.iter().any(|m| m.has(GHOST))) {
+            if !self.read_only && journal::journal_path(&self.ctx.state_dir, &self.path).exists() {
+                let lock = self.write_lock()?;
+                self.recover_locked()?;
+                self.refresh_locked(allow_expunge)?;
+                drop(lock);
+            } else {
+                let _lock = ReadLock::acquire(&self.file, &self.ctx.lock)?;
+                self.refresh_locked(allow_expunge)?;
+            }
+        }
+        Ok(std::mem::take(&mut self.pending))
+    }
+
+    /// Whether the file may differ from what the session last saw.
+    pub(super) fn changed(&self) -> Result<bool> {
+        let now = match fs::metadata(&self.path) {
+            Ok(m) => Stamp::of(&m),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(true),
+            Err(e) => return Err(e.into()),
+        };
+        Ok(now != self.stamp)
+    }
+
+    /// Re-reads what changed; the caller holds a lock.
+    pub(super) fn refresh_locked(&mut self, allow_expunge: bool) -> Result<()> {
+        let on_disk = match fs::metadata(&self.path) {
+            Ok(m) => Stamp::of(&m),
+            Err(_) => {
+                // The mailbox was deleted or renamed away: everything is gone.
+                self.reset_to_empty(allow_expunge);
+                return Ok(());
+            }
+        };
+        if on_disk.ino != self.stamp.ino || on_disk.dev != self.stamp.dev {
+            let (file, _) = open_file(
+                &self.path,
+                if self.read_only {
+                    Mode::ReadOnly
+                } else {
+                    Mode::ReadWrite
+                },
+            )?;
+            self.file = file;
+        }
+        let current = Stamp::of(&self.file.metadata()?);
+        let generation = self.state.read().generation;
+        if current == self.stamp && generation == self.generation {
+            if allow_expunge {
+                self.reap_ghosts();
+            }
+            return Ok(());
+        }
+        let appended_only = current.ino == self.stamp.ino
+            && current.size > self.stamp.size
+            && generation == self.generation
+            && self.tail_is_new_mail(self.stamp.size)?;
+        let out = if appended_only {
+            let from = self.resume_offset();
+            let keep = self.messages.iter().take_while(|m| m.start < from).count();
+            let prev = self.messages[..keep].last().map(|m| m.uid).unwrap_or(0);
+            let out = self.scan_from(from, prev)?;
+            self.merge(out, keep, allow_expunge)
+        } else {
+            let out = self.scan_from(0, 0)?;
+            self.merge(out, 0, allow_expunge)
+        };
+        self.stamp = current;
+        self.generation = generation;
+        out
+    }
+
+    /// Where a tail scan resumes: the end of the last message, or its start when it
+    /// was cut short (a delivery that was still being written).
+    pub(super) fn resume_offset(&self) -> u64 {
+        match self.messages.iter().rev().find(|m| !m.has(GHOST)) {
+            Some(m) if m.has(TRUNCATED) => m.start,
+            Some(m) => m.next,
+            None => self.pseudo.map(|p| p.next).unwrap_or(0),
+        }
+    }
+
+    /// Whether the octets after `old_end` look like mail appended to an unchanged file:
+    /// a message opens there, and the last message we know still opens where it did.
+    pub(super) fn tail_is_new_mail(&self, old_end: u64) -> Result<bool> {
+        let mut head = [0u8; 5];
+        if self.file.read_exact_at(&mut head, old_end).is_err()
+            || !head.starts_with(&self.driver.opening()[..5])
+        {
+            return Ok(false);
+        }
+        if let Some(last) = self.messages.iter().rev().find(|m| !m.has(GHOST)) {
+            if self.file.read_exact_at(&mut head, last.start).is_err()
+                || !head.starts_with(&self.driver.opening()[..5])
+            {
+                return Ok(false);
+            }
+        }
+        if let Some(p) = self.pseudo {
+            if self.file.read_exact_at(&mut head, p.start).is_err()
+                || !head.starts_with(&self.driver.opening()[..5])
+            {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Scans from `from` (a message boundary) to the end; `prev` is the UID of the last
+    /// message before `from`. Applies the UID rule and reads `X-IMAP` afresh.
+    pub(super) fn scan_from(&mut self, from: u64, prev: u32) -> Result<ScanOutcome> {
+        let len = self.file.metadata()?.len();
+        let mut metas = Vec::new();
+        let mut pseudo = None;
+        let mut base: Option<ImapBase> = None;
+        // X-IMAP: from the scan when it starts at 0, else re-read in place.
+        let disk_last = if from == 0 {
+            None
+        } else {
+            self.reread_imap_base()?
+        };
+        let fallback = self.fallback_date();
+        let mut table = std::mem::take(&mut self.keywords);
+        let mut prev_uid = prev;
+        let mut counter = 0u32;
+        let mut last_on_disk = 0u32;
+        let mut started = false;
+        let damage = scan::scan(
+            &self.file,
+            len,
+            self.driver,
+            from,
+            fallback,
+            |s: Scanned| {
+                if s.is_pseudo && from == 0 && !started && pseudo.is_none() {
+                    pseudo = Some(Pseudo {
+                        start: s.start,
+                        next: s.next,
+                        value: s.imap_base_span,
+                    });
+                    base = s.imap_base.clone();
+                    return;
+                }
+                if !started {
+                    started = true;
+                    if from == 0 && base.is_none() {
+                        // UW without a pseudo-message, or Dovecot: X-IMAPbase in the first message.
+                        base = s.imap_base.clone();
+                    }
+                    let b = if from == 0 {
+                        base.as_ref()
+                    } else {
+                        disk_last.as_ref()
+                    };
+                    if let Some(b) = b {
+                        for k in &b.keywords {
+                            table.intern(k);
+                        }
+                        last_on_disk = b.last_uid;
+                    }
+                    counter = last_on_disk.max(prev_uid);
+                }
+                let l = last_on_disk;
+                let (uid, on_disk) = match s.status.uid {
+                    Some(u) if u > prev_uid && u <= l => (u, true),
+                    other => {
+                        counter = counter.saturating_add(1);
+                        (counter, other == Some(counter))
+                    }
+                };
+                prev_uid = uid;
+                let mut kw: KeywordSet = 0;
+                for k in &s.status.keywords {
+                    if let Some(i) = table.intern(k) {
+                        kw |= 1 << i;
+                    }
+                }
+                let mut bits = 0;
+                if s.status.old {
+                    bits |= DISK_OLD;
+                }
+                if on_disk {
+                    bits |= UID_ON_DISK;
+                }
+                if s.truncated {
+                    bits |= TRUNCATED;
+                }
+                let (span_start, span_len) = match s.status_span {
+                    Some((a, b)) if b - a < u32::MAX as u64 => (a, (b - a) as u32),
+                    _ => (0, 0),
+                };
+                metas.push(Meta {
+                    start: s.start,
+                    header_start: s.header_start,
+                    body_start: s.body_start,
+                    text_end: s.text_end,
+                    next: s.next,
+                    header_crlf: s.header_crlf,
+                    body_crlf: s.body_crlf,
+                    span_start,
+                    span_len,
+                    date: s.date,
+                    uid,
+                    flags: s.status.flags,
+                    disk_flags: s.status.flags,
+                    bits,
+                    blank_len: s.blank_len,
+                    keywords: kw,
+                    disk_keywords: kw,
+                });
+            },
+        )?;
+        self.keywords = table;
+        if from != 0 {
+            base = disk_last;
+            pseudo = self.pseudo;
+        }
+        Ok(ScanOutcome {
+            messages: metas,
+            base,
+            pseudo,
+            damage,
+        })
+    }
+
+    /// The INTERNALDATE of a message whose framing carries none (MMDF without a From_
+    /// line): the file's creation time, which in-place rewrites do not change (its
+    /// modification time would make the date move at every rewrite). The next rewrite
+    /// of such a message writes it a From_ line with this date.
+    pub(super) fn fallback_date(&self) -> InternalDate {
+        let meta = self.file.metadata().ok();
+        let t = meta
+            .as_ref()
+            .and_then(|m| m.created().ok())
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+        let timestamp = t.map(|d| d.as_secs() as i64).unwrap_or(self.stamp.mtime);
+        InternalDate {
+            timestamp,
+            offset_minutes: 0,
+        }
+    }
+
+    /// Reads the `X-IMAP` value from the pseudo-message where the last scan found it.
+    pub(super) fn reread_imap_base(&self) -> Result<Option<ImapBase>> {
+        let Some(Pseudo {
+            value: Some((a, b)),
+            ..
+        }) = self.pseudo
+        else {
+            return Ok(self.disk_base.clone());
+        };
+        let mut buf = vec![0u8; (b - a) as usize];
+        self.file.read_exact_at(&mut buf, a)?;
+        Ok(header::parse_imap_base(&buf).or_else(|| self.disk_base.clone()))
+    }
+
+    /// Takes a whole-file scan as the session's view (at open).
+    pub(super) fn install_full(&mut self, out: ScanOutcome) {
+        self.messages = out.messages;
+        self.pseudo = out.pseudo;
+        self.damage = out.damage;
+        if let Some(b) = &out.base {
+            self.uid_validity = b.uid_validity;
+        }
+        let disk_last = out.base.as_ref().map(|b| b.last_uid).unwrap_or(0);
+        self.last_uid = self
+            .messages
+            .last()
+            .map(|m| m.uid)
+            .unwrap_or(0)
+            .max(disk_last);
+        self.disk_base = out.base;
+    }
+
+    /// Merges a scan of the file from message index `keep` on into the session's view.
+    pub(super) fn merge(
+        &mut self,
+        out: ScanOutcome,
+        keep: usize,
+        allow_expunge: bool,
+    ) -> Result<()> {
+        if keep == 0 {
+            if let (Some(b), true) = (&out.base, self.uid_validity != 0) {
+                if b.uid_validity != self.uid_validity {
+                    self.pending.push(Event::UidValidityChanged);
+                    self.install_full(out);
+                    return Ok(());
+                }
+            }
+            self.pseudo = out.pseudo;
+            self.damage = out.damage;
+        } else {
+            let cut = self.messages.get(keep).map(|m| m.start).unwrap_or(u64::MAX);
+            self.damage.retain(|d| d.offset < cut);
+            self.damage.extend(out.damage);
+        }
+        if let Some(b) = &out.base {
+            self.disk_base = Some(b.clone());
+        }
+        let old = self.messages.split_off(keep);
+        let before = self.messages.len() + old.len();
+        let mut fresh = out.messages.into_iter().peekable();
+        let mut flag_changes: Vec<usize> = Vec::new();
+        let mut expunges: Vec<u32> = Vec::new();
+        for o in old {
+            // Fresh messages with UIDs below this old one are not ours to insert.
+            while let Some(f) = fresh.peek() {
+                if f.uid < o.uid {
+                    self.pending.push(Event::UidValidityChanged);
+                    let _ = fresh.next();
+                } else {
+                    break;
+                }
+            }
+            match fresh.peek() {
+                Some(f) if f.uid == o.uid => {
+                    let mut f = fresh.next().unwrap_or_else(|| o.clone());
+                    let added = o.flags.difference(o.disk_flags);
+                    let removed = o.disk_flags.difference(o.flags);
+                    f.flags = f.disk_flags.union(added).difference(removed);
+                    let kw_added = o.keywords & !o.disk_keywords;
+                    let kw_removed = o.disk_keywords & !o.keywords;
+                    f.keywords = (f.disk_keywords | kw_added) & !kw_removed;
+                    f.set(RECENT, o.has(RECENT));
+                    f.set(CLAIMED, o.has(CLAIMED));
+                    if f.flags != o.flags || f.keywords != o.keywords {
+                        flag_changes.push(self.messages.len());
+                    }
+                    self.messages.push(f);
+                }
+                _ => {
+                    if allow_expunge {
+                        expunges.push(self.messages.len() as u32 + 1);
+                    } else {
+                        let mut g = o;
+                        g.set(GHOST, true);
+                        self.messages.push(g);
+                    }
+                }
+            }
+        }
+        let had = self.messages.len();
+        let max_uid = self.messages.last().map(|m| m.uid).unwrap_or(0);
+        for f in fresh {
+            if f.uid <= max_uid {
+                continue;
+            }
+            self.messages.push(f);
+        }
+        for seq in expunges {
+            self.pending.push(Event::Expunge(seq));
+        }
+        let grown = self.messages.len() > had;
+        if grown || self.messages.len() != before {
+            self.pending.push(Event::Exists(self.messages.len() as u32));
+        }
+        let disk_last = self.disk_base.as_ref().map(|b| b.last_uid).unwrap_or(0);
+        self.last_uid = self
+            .last_uid
+            .max(disk_last)
+            .max(self.messages.last().map(|m| m.uid).unwrap_or(0));
+        if grown {
+            self.claim_recent(had);
+        }
+        for i in flag_changes {
+            let m = &self.messages[i];
+            self.pending.push(Event::FlagsChanged {
+                seq: i as u32 + 1,
+                uid: m.uid,
+            });
+        }
+        Ok(())
+    }
+
+    /// Reports messages expunged by others that were kept while expunges could not be
+    /// reported.
+    pub(super) fn reap_ghosts(&mut self) {
+        if !self.messages.iter().any(|m| m.has(GHOST)) {
+            return;
+        }
+        let mut kept = Vec::with_capacity(self.messages.len());
+        for m in std::mem::take(&mut self.messages) {
+            if m.has(GHOST) {
+                self.pending.push(Event::Expunge(kept.len() as u32 + 1));
+            } else {
+                kept.push(m);
+            }
+        }
+        self.messages = kept;
+        self.pending.push(Event::Exists(self.messages.len() as u32));
+    }
+
+    pub(super) fn reset_to_empty(&mut self, allow_expunge: bool) {
+        if allow_expunge {
+            for _ in 0..self.messages.len() {
+                self.pending.push(Event::Expunge(1));
+            }
+            self.messages.clear();
+        } else {
+            for m in &mut self.messages {
+                m.set(GHOST, true);
+            }
+        }
+    }
+
+    /// Gives this session \Recent for messages from index `from` on that no session
+    /// has had yet (RFC 3501 §2.3.2: \Recent belongs to exactly one session).
+    pub(super) fn claim_recent(&mut self, from: usize) {
+        let candidates: Vec<usize> = (from..self.messages.len())
+            .filter(|&i| !self.messages[i].has(DISK_OLD) && !self.messages[i].has(GHOST))
+            .collect();
+        if candidates.is_empty() {
+            return;
+        }
+        let uv = self.uid_validity;
+        let top = self.messages.last().map(|m| m.uid).unwrap_or(0);
+        let claimed_before = if !self.claims_recent {
+            let s = self.state.read();
+            if s.uid_validity == uv {
+                s.recent_claimed
+            } else {
+                0
+            }
+        } else {
+            self.state
+                .update(|s| {
+                    let before = if s.uid_validity == uv {
+                        s.recent_claimed
+                    } else {
+                        0
+                    };
+                    s.uid_validity = uv;
+                    s.recent_claimed = before.max(top);
+                    before
+                })
+                .unwrap_or_else(|e| {
+                    (self.ctx.log)(&format!(
+                        "{}: cannot record \\Recent: {e}",
+                        self.path.display()
+                    ));
+                    0
+                })
+        };
+        let claims = self.claims_recent;
+        for i in candidates {
+            if self.messages[i].uid > claimed_before {
+                self.messages[i].set(RECENT, true);
+                self.messages[i].set(CLAIMED, claims);
+            }
+        }
+    }
+}

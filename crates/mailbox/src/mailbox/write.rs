@@ -1,0 +1,360 @@
+//! The one write path: lock, catch up, plan in-place patches and a tail, commit
+//! through the journal, re-read what moved (CHECK, EXPUNGE, close).
+
+use super::*;
+
+impl Mailbox {
+    /// Writes pending flag changes back to the file (RFC 3501 CHECK).
+    pub fn checkpoint(&mut self) -> Result<()> {
+        if self.read_only || !self.needs_write() {
+            return Ok(());
+        }
+        self.write_back(None).map(|_| ())
+    }
+
+    pub(super) fn needs_write(&self) -> bool {
+        self.disk_base.as_ref().is_none_or(|b| {
+            b.uid_validity != self.uid_validity
+                || b.last_uid != self.last_uid
+                || b.keywords.as_slice() != self.keywords.names()
+        }) || self.pseudo.is_none()
+            || self
+                .messages
+                .iter()
+                .any(|m| !m.has(GHOST) && m.status_dirty())
+    }
+
+    /// Removes the messages marked \Deleted (all of them, or only those whose UID is
+    /// in `uids`, for UID EXPUNGE) and returns their sequence numbers in the order of
+    /// RFC 3501 EXPUNGE responses (each relative to the ones before it).
+    pub fn expunge(&mut self, uids: Option<&[u32]>) -> Result<Vec<u32>> {
+        if self.read_only {
+            return Err(Error::ReadOnly);
+        }
+        let selected: Option<std::collections::HashSet<u32>> =
+            uids.map(|u| u.iter().copied().collect());
+        let pick = move |m: &Meta| {
+            m.flags.contains(Flags::DELETED) && selected.as_ref().is_none_or(|s| s.contains(&m.uid))
+        };
+        self.write_back(Some(&pick))
+    }
+
+    /// Writes back and closes the mailbox.
+    pub fn close(mut self) -> Result<()> {
+        self.checkpoint()
+    }
+
+    pub(super) fn write_lock(&self) -> Result<WriteLock> {
+        let lock = WriteLock::acquire(&self.path, &self.file, &self.ctx.lock)?;
+        if let Some(why) = lock.dotlock_unavailable() {
+            (self.ctx.log)(&format!(
+                "{}: no dot-lock ({why}); relying on kernel locks",
+                self.path.display()
+            ));
+        }
+        Ok(lock)
+    }
+
+    pub(super) fn recover_locked(&mut self) -> Result<()> {
+        match journal::recover(&self.ctx.state_dir, &self.path, &self.file)? {
+            Recovery::Clean => {}
+            r => {
+                (self.ctx.log)(&format!(
+                    "{}: finished an interrupted rewrite: {r:?}",
+                    self.path.display()
+                ));
+                self.bump_generation();
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn bump_generation(&mut self) {
+        if let Err(e) = self.state.update(|s| s.generation += 1) {
+            (self.ctx.log)(&format!(
+                "{}: cannot update state: {e}",
+                self.path.display()
+            ));
+        }
+    }
+
+    /// The one write path: lock, catch up with others, plan patches and a tail, commit
+    /// through the journal, re-read what moved. `expunge` picks messages to remove.
+    pub(super) fn write_back(
+        &mut self,
+        expunge: Option<&dyn Fn(&Meta) -> bool>,
+    ) -> Result<Vec<u32>> {
+        let lock = self.write_lock()?;
+        self.recover_locked()?;
+        if self.changed()? || self.state.read().generation != self.generation {
+            self.refresh_locked(false)?;
+        }
+        let result = self.write_back_locked(expunge);
+        drop(lock);
+        result
+    }
+
+    pub(super) fn write_back_locked(
+        &mut self,
+        expunge: Option<&dyn Fn(&Meta) -> bool>,
+    ) -> Result<Vec<u32>> {
+        let len = self.file.metadata()?.len();
+        let desired = ImapBase {
+            uid_validity: self.uid_validity,
+            last_uid: self.last_uid,
+            keywords: self.keywords.names().to_vec(),
+        };
+        let live: Vec<usize> = (0..self.messages.len())
+            .filter(|&i| !self.messages[i].has(GHOST))
+            .collect();
+        let doomed: Vec<bool> = self
+            .messages
+            .iter()
+            .map(|m| !m.has(GHOST) && expunge.is_some_and(|f| f(m)))
+            .collect();
+        // Where the tail must start: the first octet whose position changes.
+        let mut tail: Option<u64> = None;
+        let mut patches: Vec<(u64, Vec<u8>)> = Vec::new();
+        let new_value = header::render_imap_base(&desired);
+        match self.pseudo {
+            Some(Pseudo {
+                start,
+                value: Some((a, b)),
+                ..
+            }) => {
+                let old_len = (b - a) as usize;
+                if new_value.len() <= old_len {
+                    let mut v = new_value.clone();
+                    v.resize(old_len, b' ');
+                    patches.push((a, v));
+                } else {
+                    tail = Some(start);
+                }
+            }
+            Some(Pseudo { start, .. }) => tail = Some(start),
+            None => tail = Some(0),
+        }
+        for &i in &live {
+            let m = &self.messages[i];
+            if tail.is_some_and(|t| m.start >= t) {
+                break;
+            }
+            if doomed[i] {
+                tail = Some(m.start);
+                break;
+            }
+            if m.status_dirty() {
+                if m.span_len == 0 {
+                    tail = Some(m.start);
+                    break;
+                }
+                let block = self.status_block(m, Some(m.span_len as usize));
+                if block.len() == m.span_len as usize {
+                    patches.push((m.span_start, block));
+                } else {
+                    tail = Some(m.start);
+                    break;
+                }
+            }
+        }
+        if let Some(t) = tail {
+            patches.retain(|(off, _)| *off < t);
+        }
+        let state_dir = self.ctx.state_dir.clone();
+        let mut rw = Rewrite::begin(&state_dir, &self.path, &self.file, len)?;
+        for (off, bytes) in patches {
+            rw.patch(off, bytes);
+        }
+        if let Some(t) = tail {
+            rw.start_tail(t);
+            if t == 0 || self.pseudo.is_some_and(|p| p.start >= t) {
+                // A fresh pseudo-message, with room for the X-IMAP value to grow.
+                let mut base = desired.clone();
+                base.keywords = self.keywords.names().to_vec();
+                let (from_line, mut body) =
+                    header::render_pseudo_message(&base, fromline::now(), &self.ctx.hostname);
+                pad_imap_value(&mut body);
+                let mut out = Vec::new();
+                self.driver.write_opening(&mut out, &from_line);
+                out.extend_from_slice(&body);
+                self.driver.write_closing(&mut out);
+                rw.write(&out)?;
+            }
+            let skip_pseudo = self.pseudo.map(|p| (p.start, p.next));
+            // Everything from t on, in file order: damage as it is, messages rewritten.
+            let mut damage: Vec<Damage> = self
+                .damage
+                .iter()
+                .filter(|d| d.offset >= t)
+                .cloned()
+                .collect();
+            damage.sort_by_key(|d| d.offset);
+            let mut di = 0;
+            for &i in &live {
+                let m = self.messages[i].clone();
+                if m.start < t {
+                    continue;
+                }
+                while di < damage.len() && damage[di].offset < m.start {
+                    if skip_pseudo
+                        .is_none_or(|(a, b)| !(damage[di].offset >= a && damage[di].offset < b))
+                    {
+                        rw.copy_from_file(damage[di].offset, damage[di].len)?;
+                    }
+                    di += 1;
+                }
+                if doomed[i] {
+                    continue;
+                }
+                self.write_message(&mut rw, &m)?;
+            }
+            while di < damage.len() {
+                rw.copy_from_file(damage[di].offset, damage[di].len)?;
+                di += 1;
+            }
+        }
+        let applied = rw.commit()?;
+        // Messages removed: in RFC 3501 order.
+        let mut expunged = Vec::new();
+        let mut kept = Vec::with_capacity(self.messages.len());
+        for (i, m) in std::mem::take(&mut self.messages).into_iter().enumerate() {
+            if doomed[i] {
+                expunged.push(kept.len() as u32 + 1);
+            } else {
+                kept.push(m);
+            }
+        }
+        self.messages = kept;
+        // The file now says what the session knows.
+        for m in &mut self.messages {
+            if !m.has(GHOST) {
+                m.disk_flags = m.flags;
+                m.disk_keywords = m.keywords;
+                m.set(UID_ON_DISK, true);
+                if m.has(CLAIMED) {
+                    m.set(DISK_OLD, true);
+                }
+            }
+        }
+        self.disk_base = Some(desired);
+        self.touch_times(applied.new_len)?;
+        self.bump_generation();
+        self.generation = self.state.read().generation;
+        // Re-read what moved, keeping session state by UID.
+        if let Some(t) = applied.tail_start {
+            let keep = self
+                .messages
+                .iter()
+                .take_while(|m| m.start < t && !m.has(GHOST))
+                .count();
+            let prev = self.messages[..keep].last().map(|m| m.uid).unwrap_or(0);
+            let out = if t == 0 {
+                self.scan_from(0, 0)?
+            } else {
+                self.scan_from(t, prev)?
+            };
+            let pending = std::mem::take(&mut self.pending);
+            // Ghosts after the tail are gone from the file already; the merge keeps them
+            // as ghosts (no expunge allowed here) so the client is told later.
+            self.merge(out, keep, false)?;
+            self.pending = pending;
+        }
+        self.stamp = Stamp::of(&self.file.metadata()?);
+        Ok(expunged)
+    }
+
+    pub(super) fn status_block(&self, m: &Meta, fit: Option<usize>) -> Vec<u8> {
+        let names = self.keywords.names_of(m.keywords);
+        let old = m.has(DISK_OLD) || m.has(CLAIMED);
+        header::render_status(m.flags, old, &names, m.uid, fit)
+    }
+
+    /// Writes one kept message into the tail: opening and body as they were, the
+    /// header as it was or with a fresh bookkeeping block.
+    pub(super) fn write_message(&self, rw: &mut Rewrite, m: &Meta) -> Result<()> {
+        let opening_only = self.driver.closing().is_some()
+            && m.header_start - m.start == self.driver.opening().len() as u64;
+        if opening_only {
+            // MMDF without a From_ line: give it one, so its date stays put.
+            let sender = format!("{}@{}", self.ctx.user, self.ctx.hostname);
+            let mut out = Vec::new();
+            self.driver
+                .write_opening(&mut out, &fromline::format_line(&sender, m.date));
+            rw.write(&out)?;
+        } else {
+            rw.copy_from_file(m.start, m.header_start - m.start)?;
+        }
+        let blank_len = m.blank_len as u64;
+        if m.status_dirty() || m.span_len == 0 || m.has(TRUNCATED) {
+            let fields_end = m.body_start - blank_len;
+            let mut raw = vec![0u8; (fields_end - m.header_start) as usize];
+            self.file.read_exact_at(&mut raw, m.header_start)?;
+            let mut out = Vec::with_capacity(raw.len() + 96);
+            let mut skipping = false;
+            for line in raw.split_inclusive(|&b| b == b'\n') {
+                let continuation = line.first().is_some_and(|&b| b == b' ' || b == b'\t');
+                if !continuation {
+                    skipping = header::internal_field(line).is_some();
+                }
+                if !skipping {
+                    out.extend_from_slice(line);
+                }
+            }
+            if !out.is_empty() && !out.ends_with(b"\n") {
+                out.push(b'\n');
+            }
+            out.extend_from_slice(&self.status_block(m, None));
+            if blank_len == 0 {
+                out.push(b'\n');
+            }
+            rw.write(&out)?;
+            if blank_len > 0 {
+                rw.copy_from_file(fields_end, blank_len)?;
+            }
+        } else {
+            rw.copy_from_file(m.header_start, m.body_start - m.header_start)?;
+        }
+        rw.copy_from_file(m.body_start, m.text_end - m.body_start)?;
+        if m.text_end > m.header_start {
+            let mut last = [0u8; 1];
+            self.file.read_exact_at(&mut last, m.text_end - 1)?;
+            if last[0] != b'\n' {
+                rw.write(b"\n")?;
+            }
+        }
+        let mut closing = Vec::new();
+        self.driver.write_closing(&mut closing);
+        rw.write(&closing)
+    }
+
+    /// Sets the file times after a rewrite: the modification time must change even
+    /// within one clock tick (other sessions detect rewrites by it), and the access
+    /// time at least as new, so the mailbox does not look like it has new mail.
+    pub(super) fn touch_times(&self, _len: u64) -> Result<()> {
+        let m = self.file.metadata()?;
+        let old = (self.stamp.mtime, self.stamp.mtime_ns);
+        let mut now = (m.mtime(), m.mtime_nsec());
+        if now <= old {
+            now = if old.1 >= 999_999_999 {
+                (old.0 + 1, 0)
+            } else {
+                (old.0, old.1 + 1)
+            };
+        }
+        let times = [
+            libc::timespec {
+                tv_sec: now.0 as libc::time_t,
+                tv_nsec: now.1 as libc::c_long,
+            },
+            libc::timespec {
+                tv_sec: now.0 as libc::time_t,
+                tv_nsec: now.1 as libc::c_long,
+            },
+        ];
+        // SAFETY: futimens on our open descriptor with a two-element array we own.
+        unsafe {
+            libc::futimens(self.file.as_raw_fd(), times.as_ptr());
+        }
+        Ok(())
+    }
+}
