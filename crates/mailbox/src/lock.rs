@@ -541,7 +541,9 @@ fn holder_is_dead(lock_path: &Path) -> bool {
     let text = String::from_utf8_lossy(&text[..text.len().min(64)]);
     match text.trim().parse::<libc::pid_t>() {
         // SAFETY: kill with signal 0 only checks whether the process exists.
-        Ok(pid) if pid > 0 => unsafe { libc::kill(pid, 0) != 0 && *libc::__errno_location() == libc::ESRCH },
+        Ok(pid) if pid > 0 => unsafe {
+            libc::kill(pid, 0) != 0 && *libc::__errno_location() == libc::ESRCH
+        },
         _ => false,
     }
 }

@@ -145,7 +145,10 @@ mod tests {
         assert_eq!(p.body, b"From here\nbody\x80x\n");
         assert!(prepare(b"", &Mbox).is_err());
         let p = prepare(b"S: x\x01\n\n\x01\x01\x01\x01\nmore \x01 text", &Mmdf).unwrap();
-        assert_eq!((p.header.as_slice(), p.body.as_slice()), (&b"S: x\n"[..], &b"\nmore  text\n"[..]));
+        assert_eq!(
+            (p.header.as_slice(), p.body.as_slice()),
+            (&b"S: x\n"[..], &b"\nmore  text\n"[..])
+        );
     }
 
     #[test]

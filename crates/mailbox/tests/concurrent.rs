@@ -12,7 +12,13 @@ use mailbox::flags::Flags;
 use mailbox::format::Format;
 use mailbox::mailbox::{Event, Mailbox, Mode, StoreOp};
 
-fn deliver(path: &Path, first: usize, count: usize, pause: f64, format: Format) -> std::process::Child {
+fn deliver(
+    path: &Path,
+    first: usize,
+    count: usize,
+    pause: f64,
+    format: Format,
+) -> std::process::Child {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/deliver.py");
     Command::new("python3")
         .arg(script)
@@ -27,7 +33,11 @@ fn deliver(path: &Path, first: usize, count: usize, pause: f64, format: Format) 
 
 /// The delivery agent is a python3 script; without python3 the delivery tests skip.
 fn have_python() -> bool {
-    let ok = Command::new("python3").arg("-c").arg("import fcntl").status().is_ok_and(|s| s.success());
+    let ok = Command::new("python3")
+        .arg("-c")
+        .arg("import fcntl")
+        .status()
+        .is_ok_and(|s| s.success());
     if !ok {
         eprintln!("SKIP: python3 not installed (make test installs it when run as root)");
     }
@@ -38,7 +48,10 @@ fn subjects(mb: &mut Mailbox) -> Vec<String> {
     (1..=mb.count())
         .map(|s| {
             let h = String::from_utf8(mb.header(s).unwrap()).unwrap();
-            h.lines().find_map(|l| l.strip_prefix("Subject: ")).unwrap_or("").to_string()
+            h.lines()
+                .find_map(|l| l.strip_prefix("Subject: "))
+                .unwrap_or("")
+                .to_string()
         })
         .collect()
 }
@@ -61,7 +74,10 @@ fn two_sessions_see_each_others_flags_expunges_and_appends() {
     a.checkpoint().unwrap();
     b.checkpoint().unwrap();
     let ev = a.sync().unwrap();
-    assert!(ev.contains(&Event::FlagsChanged { seq: 1, uid: 1 }), "{ev:?}");
+    assert!(
+        ev.contains(&Event::FlagsChanged { seq: 1, uid: 1 }),
+        "{ev:?}"
+    );
     let info = a.info(1).unwrap();
     assert!(info.flags.contains(Flags::SEEN) && info.flags.contains(Flags::FLAGGED));
     assert_eq!(a.keywords().names_of(info.keywords), ["Todo"]);
@@ -127,7 +143,10 @@ fn ten_sessions_keep_working_read_write() {
         s.checkpoint().unwrap();
     }
     let recent: u32 = sessions.iter().map(|s| s.recent_count()).sum();
-    assert_eq!(recent, 10, "each new message is \\Recent in exactly one session");
+    assert_eq!(
+        recent, 10,
+        "each new message is \\Recent in exactly one session"
+    );
     for s in sessions.iter_mut() {
         s.sync().unwrap();
         assert!((1..=10).all(|q| s.info(q).unwrap().flags.contains(Flags::SEEN)));
@@ -152,13 +171,25 @@ fn delivery_during_session_appears_and_survives_expunge() {
         assert!(ev.contains(&Event::Exists(5)), "{ev:?}");
         assert_eq!(s.uids(), vec![1, 2, 3, 4, 5]);
         let text = String::from_utf8(s.message(4).unwrap()).unwrap();
-        assert!(text.contains("Subject: delivered 101\r\n") && text.ends_with(">From a quoted line.\r\n"), "{text:?}");
+        assert!(
+            text.contains("Subject: delivered 101\r\n")
+                && text.ends_with(">From a quoted line.\r\n"),
+            "{text:?}"
+        );
         s.store(1, StoreOp::Add, Flags::DELETED, &[]).unwrap();
         s.expunge(None).unwrap();
         s.close().unwrap();
         let mut again = env.open(&p);
         assert_eq!(again.uids(), vec![2, 3, 4, 5], "{format:?}");
-        assert_eq!(subjects(&mut again), ["message 2", "delivered 100", "delivered 101", "delivered 102"]);
+        assert_eq!(
+            subjects(&mut again),
+            [
+                "message 2",
+                "delivered 100",
+                "delivered 101",
+                "delivered 102"
+            ]
+        );
     }
 }
 
@@ -193,7 +224,9 @@ fn deliveries_racing_rewrites_lose_nothing() {
                 s.checkpoint().unwrap();
             }
             if other.count() > 0 {
-                other.store(other.count(), StoreOp::Add, Flags::FLAGGED, &[]).unwrap();
+                other
+                    .store(other.count(), StoreOp::Add, Flags::FLAGGED, &[])
+                    .unwrap();
                 other.checkpoint().unwrap();
             }
             rounds += 1;
@@ -204,7 +237,10 @@ fn deliveries_racing_rewrites_lose_nothing() {
         other.close().unwrap();
         let mut check = Mailbox::open(&p, Mode::ReadOnly, &env.ctx).unwrap();
         assert!(check.damage().is_empty(), "{:?}", check.damage());
-        let delivered: Vec<String> = subjects(&mut check).into_iter().filter(|s| s.starts_with("delivered")).collect();
+        let delivered: Vec<String> = subjects(&mut check)
+            .into_iter()
+            .filter(|s| s.starts_with("delivered"))
+            .collect();
         let want: Vec<String> = (1000..1060).map(|n| format!("delivered {n}")).collect();
         assert_eq!(delivered, want, "{format:?} after {rounds} rounds");
         let uids = check.uids();
@@ -214,5 +250,8 @@ fn deliveries_racing_rewrites_lose_nothing() {
 
 fn subjects_of(mb: &mut Mailbox, seq: u32) -> String {
     let h = String::from_utf8(mb.header(seq).unwrap()).unwrap();
-    h.lines().find_map(|l| l.strip_prefix("Subject: ")).unwrap_or("").to_string()
+    h.lines()
+        .find_map(|l| l.strip_prefix("Subject: "))
+        .unwrap_or("")
+        .to_string()
 }

@@ -32,9 +32,12 @@ impl Rng {
 /// Message `id` as appended: sizes from 300 octets to about 40 KB.
 fn original(id: usize) -> Vec<u8> {
     let lines = 5 + (id * 7919) % 700;
-    let mut m = format!("From: a{id}@example.org\r\nSubject: ID-{id}\r\nMessage-ID: <{id}@x>\r\n\r\n");
+    let mut m =
+        format!("From: a{id}@example.org\r\nSubject: ID-{id}\r\nMessage-ID: <{id}@x>\r\n\r\n");
     for l in 0..lines {
-        m.push_str(&format!("line {l} of message {id}: the quick brown fox\r\n"));
+        m.push_str(&format!(
+            "line {l} of message {id}: the quick brown fox\r\n"
+        ));
     }
     if id % 3 == 0 {
         m.push_str("From a line that mbox must quote\r\n");
@@ -43,7 +46,8 @@ fn original(id: usize) -> Vec<u8> {
 }
 
 fn appended(k: u64) -> Vec<u8> {
-    format!("From: late@example.org\r\nSubject: APPENDED-{k}\r\n\r\nappended body {k}\r\n").into_bytes()
+    format!("From: late@example.org\r\nSubject: APPENDED-{k}\r\n\r\nappended body {k}\r\n")
+        .into_bytes()
 }
 
 fn ctx_for(dir: &Path) -> Context {
@@ -57,7 +61,10 @@ fn ctx_for(dir: &Path) -> Context {
 /// The child: mutate the mailbox until killed (or 20 s pass).
 #[test]
 fn crash_child() {
-    let (Ok(path), Ok(seed)) = (std::env::var("CRASH_CHILD_MAILBOX"), std::env::var("CRASH_CHILD_SEED")) else {
+    let (Ok(path), Ok(seed)) = (
+        std::env::var("CRASH_CHILD_MAILBOX"),
+        std::env::var("CRASH_CHILD_SEED"),
+    ) else {
         return;
     };
     let path = PathBuf::from(path);
@@ -78,7 +85,9 @@ fn crash_child() {
                     }
                     let h = String::from_utf8(mb.header(seq).unwrap()).unwrap();
                     let deletable = h.contains("Subject: APPENDED-")
-                        || h.lines().find_map(|l| l.strip_prefix("Subject: ID-")).is_some_and(|id| id.trim().parse::<usize>().unwrap() % 2 == 0);
+                        || h.lines()
+                            .find_map(|l| l.strip_prefix("Subject: ID-"))
+                            .is_some_and(|id| id.trim().parse::<usize>().unwrap() % 2 == 0);
                     if deletable {
                         mb.store(seq, StoreOp::Add, Flags::DELETED, &[]).unwrap();
                     }
@@ -89,17 +98,32 @@ fn crash_child() {
                 for _ in 0..1 + rng.below(20) {
                     let seq = 1 + rng.below(n.max(1) as u64) as u32;
                     if seq <= n {
-                        let f = [Flags::SEEN, Flags::FLAGGED, Flags::ANSWERED, Flags::DRAFT][rng.below(4) as usize];
+                        let f = [Flags::SEEN, Flags::FLAGGED, Flags::ANSWERED, Flags::DRAFT]
+                            [rng.below(4) as usize];
                         let kw = ["Work", "$Label1", "Later"][rng.below(3) as usize];
-                        let op = if rng.below(2) == 0 { StoreOp::Add } else { StoreOp::Remove };
+                        let op = if rng.below(2) == 0 {
+                            StoreOp::Add
+                        } else {
+                            StoreOp::Remove
+                        };
                         mb.store(seq, op, f, &[kw]).unwrap();
                     }
                 }
                 mb.checkpoint().unwrap();
             }
             _ => {
-                let bodies: Vec<Vec<u8>> = (0..1 + rng.below(3)).map(|_| appended(rng.next() >> 1)).collect();
-                let msgs: Vec<AppendMessage> = bodies.iter().map(|b| AppendMessage { bytes: b, flags: Flags::SEEN, keywords: vec![], internal_date: None }).collect();
+                let bodies: Vec<Vec<u8>> = (0..1 + rng.below(3))
+                    .map(|_| appended(rng.next() >> 1))
+                    .collect();
+                let msgs: Vec<AppendMessage> = bodies
+                    .iter()
+                    .map(|b| AppendMessage {
+                        bytes: b,
+                        flags: Flags::SEEN,
+                        keywords: vec![],
+                        internal_date: None,
+                    })
+                    .collect();
                 mb.append(&msgs).unwrap();
             }
         }
@@ -109,7 +133,9 @@ fn crash_child() {
 fn served_text(raw: &[u8], format: Format) -> Vec<u8> {
     let s = String::from_utf8(raw.to_vec()).unwrap();
     match format {
-        Format::Mbox => s.replace("\r\nFrom a line", "\r\n>From a line").into_bytes(),
+        Format::Mbox => s
+            .replace("\r\nFrom a line", "\r\n>From a line")
+            .into_bytes(),
         Format::Mmdf => s.into_bytes(),
     }
 }
@@ -117,22 +143,41 @@ fn served_text(raw: &[u8], format: Format) -> Vec<u8> {
 /// Checks the invariants after a kill; returns how many originals are left.
 fn verify(path: &Path, ctx: &Context, format: Format, uids: &HashMap<usize, u32>) -> usize {
     let mut mb = Mailbox::open(path, Mode::ReadWrite, ctx).unwrap();
-    assert!(mb.damage().is_empty(), "damage after crash: {:?}", mb.damage());
+    assert!(
+        mb.damage().is_empty(),
+        "damage after crash: {:?}",
+        mb.damage()
+    );
     let all = mb.uids();
-    assert!(all.windows(2).all(|w| w[0] < w[1]), "UIDs not ascending: {all:?}");
+    assert!(
+        all.windows(2).all(|w| w[0] < w[1]),
+        "UIDs not ascending: {all:?}"
+    );
     let mut seen = HashMap::new();
     for seq in 1..=mb.count() {
         let text = mb.message(seq).unwrap();
         let uid = mb.info(seq).unwrap().uid;
         let s = String::from_utf8_lossy(&text).to_string();
-        let subject = s.lines().find_map(|l| l.strip_prefix("Subject: ")).unwrap_or("").to_string();
+        let subject = s
+            .lines()
+            .find_map(|l| l.strip_prefix("Subject: "))
+            .unwrap_or("")
+            .to_string();
         if let Some(id) = subject.strip_prefix("ID-") {
             let id: usize = id.parse().unwrap();
-            assert_eq!(text, served_text(&original(id), format), "message ID-{id} damaged");
+            assert_eq!(
+                text,
+                served_text(&original(id), format),
+                "message ID-{id} damaged"
+            );
             assert_eq!(Some(&uid), uids.get(&id), "UID of ID-{id} changed");
             assert!(seen.insert(id, ()).is_none(), "ID-{id} twice");
         } else if let Some(k) = subject.strip_prefix("APPENDED-") {
-            assert_eq!(text, appended(k.parse().unwrap()), "appended message damaged");
+            assert_eq!(
+                text,
+                appended(k.parse().unwrap()),
+                "appended message damaged"
+            );
         } else {
             panic!("unexpected message {subject:?}");
         }
@@ -151,7 +196,15 @@ fn fresh_mailbox(dir: &Path, format: Format, ctx: &Context) -> (PathBuf, HashMap
     Mailbox::create(&path, format, ctx).unwrap();
     let mut mb = Mailbox::open(&path, Mode::ReadWrite, ctx).unwrap();
     let bodies: Vec<Vec<u8>> = (0..ORIGINALS).map(original).collect();
-    let msgs: Vec<AppendMessage> = bodies.iter().map(|b| AppendMessage { bytes: b, flags: Flags::EMPTY, keywords: vec![], internal_date: None }).collect();
+    let msgs: Vec<AppendMessage> = bodies
+        .iter()
+        .map(|b| AppendMessage {
+            bytes: b,
+            flags: Flags::EMPTY,
+            keywords: vec![],
+            internal_date: None,
+        })
+        .collect();
     let uids = mb.append(&msgs).unwrap();
     mb.close().unwrap();
     (path, (0..ORIGINALS).zip(uids).collect())
@@ -195,7 +248,10 @@ fn expunge_checkpoint_and_append_survive_sigkill_at_any_point() {
     let recovered = *recovered.lock().unwrap();
     eprintln!("crash test: {kills} kills, {recovered} interrupted rewrites finished by recovery");
     assert!(kills >= 200);
-    assert!(recovered >= 10, "kills rarely hit a rewrite ({recovered} of {kills}); the test lost its teeth");
+    assert!(
+        recovered >= 10,
+        "kills rarely hit a rewrite ({recovered} of {kills}); the test lost its teeth"
+    );
 }
 
 #[test]
@@ -207,7 +263,11 @@ fn dot_lock_of_a_killed_process_is_broken_at_once() {
     let pid = gone.id();
     gone.wait().unwrap();
     std::fs::write(dir.path().join("box.lock"), format!("{pid}\n")).unwrap();
-    let cfg = LockConfig { wait: Duration::from_secs(2), dotlock_helper: None, ..LockConfig::default() };
+    let cfg = LockConfig {
+        wait: Duration::from_secs(2),
+        dotlock_helper: None,
+        ..LockConfig::default()
+    };
     let start = Instant::now();
     match DotLock::acquire(&mbox, &cfg).unwrap() {
         DotLockOutcome::Held(_) => {}
@@ -215,7 +275,14 @@ fn dot_lock_of_a_killed_process_is_broken_at_once() {
     }
     assert!(start.elapsed() < Duration::from_secs(1));
     // A live holder is respected.
-    std::fs::write(dir.path().join("box.lock"), format!("{}\n", std::process::id())).unwrap();
-    let cfg = LockConfig { wait: Duration::from_millis(300), ..cfg };
+    std::fs::write(
+        dir.path().join("box.lock"),
+        format!("{}\n", std::process::id()),
+    )
+    .unwrap();
+    let cfg = LockConfig {
+        wait: Duration::from_millis(300),
+        ..cfg
+    };
     assert!(DotLock::acquire(&mbox, &cfg).is_err());
 }

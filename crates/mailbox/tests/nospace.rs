@@ -32,7 +32,15 @@ fn build(path: &Path, ctx: &Context, n: usize, size: usize) {
     Mailbox::create(path, Format::Mbox, ctx).unwrap();
     let mut mb = Mailbox::open(path, Mode::ReadWrite, ctx).unwrap();
     let bodies: Vec<Vec<u8>> = (0..n).map(|i| body(i, size)).collect();
-    let msgs: Vec<AppendMessage> = bodies.iter().map(|b| AppendMessage { bytes: b, flags: Flags::EMPTY, keywords: vec![], internal_date: None }).collect();
+    let msgs: Vec<AppendMessage> = bodies
+        .iter()
+        .map(|b| AppendMessage {
+            bytes: b,
+            flags: Flags::EMPTY,
+            keywords: vec![],
+            internal_date: None,
+        })
+        .collect();
     mb.append(&msgs).unwrap();
     mb.close().unwrap();
 }
@@ -41,7 +49,12 @@ fn build(path: &Path, ctx: &Context, n: usize, size: usize) {
 fn attempt_writes(path: &Path, ctx: &Context) {
     let mut mb = Mailbox::open(path, Mode::ReadWrite, ctx).unwrap();
     let big = body(99, 600_000);
-    let m = AppendMessage { bytes: &big, flags: Flags::EMPTY, keywords: vec![], internal_date: None };
+    let m = AppendMessage {
+        bytes: &big,
+        flags: Flags::EMPTY,
+        keywords: vec![],
+        internal_date: None,
+    };
     let r = mb.append(&[m]);
     assert!(matches!(r, Err(Error::NoSpace)), "append: {r:?}");
     assert_eq!(mb.count(), 10, "nothing appended in the session either");
@@ -72,11 +85,17 @@ fn nospace_child() {
     };
     let path = PathBuf::from(path);
     let ctx = ctx_for(path.parent().unwrap());
-    let limit: u64 = std::env::var("NOSPACE_CHILD_LIMIT").unwrap().parse().unwrap();
+    let limit: u64 = std::env::var("NOSPACE_CHILD_LIMIT")
+        .unwrap()
+        .parse()
+        .unwrap();
     // SAFETY: plain libc calls on this process's own limits and signal disposition.
     unsafe {
         libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
-        let rl = libc::rlimit { rlim_cur: limit, rlim_max: limit };
+        let rl = libc::rlimit {
+            rlim_cur: limit,
+            rlim_max: limit,
+        };
         assert_eq!(libc::setrlimit(libc::RLIMIT_FSIZE, &rl), 0);
     }
     attempt_writes(&path, &ctx);
@@ -91,15 +110,27 @@ fn file_size_limit_leaves_mailbox_untouched() {
     build(&path, &ctx, 10, 50_000);
     let before = std::fs::read(&path).unwrap();
     let out = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "nospace_child", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "nospace_child",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("NOSPACE_CHILD_MAILBOX", &path)
         // The mailbox can be read; a journal of most of it cannot be written.
         .env("NOSPACE_CHILD_LIMIT", (before.len() as u64 / 2).to_string())
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success() && stdout.contains("NOSPACE-CHILD-OK"), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(same(&std::fs::read(&path).unwrap(), &before), "mailbox changed");
+    assert!(
+        out.status.success() && stdout.contains("NOSPACE-CHILD-OK"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        same(&std::fs::read(&path).unwrap(), &before),
+        "mailbox changed"
+    );
     no_journal_left(&ctx.state_dir);
     // And with room again, the same expunge works.
     let mut mb = Mailbox::open(&path, Mode::ReadWrite, &ctx).unwrap();
@@ -117,7 +148,16 @@ fn full_file_system_leaves_mailbox_untouched() {
     let dir = tempfile::tempdir().unwrap();
     let mnt = dir.path().join("small");
     std::fs::create_dir(&mnt).unwrap();
-    let ok = Command::new("mount").args(["-t", "tmpfs", "-o", "size=1m", "pullmail-test", mnt.to_str().unwrap()]).status();
+    let ok = Command::new("mount")
+        .args([
+            "-t",
+            "tmpfs",
+            "-o",
+            "size=1m",
+            "pullmail-test",
+            mnt.to_str().unwrap(),
+        ])
+        .status();
     if !ok.is_ok_and(|s| s.success()) {
         eprintln!("SKIP full_file_system_leaves_mailbox_untouched: cannot mount tmpfs here");
         return;
@@ -144,6 +184,9 @@ fn full_file_system_leaves_mailbox_untouched() {
     std::fs::write(&filler, vec![b'x'; free.saturating_sub(100_000) as usize]).unwrap();
     let before = std::fs::read(&path).unwrap();
     attempt_writes(&path, &ctx);
-    assert!(same(&std::fs::read(&path).unwrap(), &before), "mailbox changed");
+    assert!(
+        same(&std::fs::read(&path).unwrap(), &before),
+        "mailbox changed"
+    );
     no_journal_left(&ctx.state_dir);
 }

@@ -137,7 +137,13 @@ fn copy_between_formats_keeps_text_flags_keywords_and_dates() {
     for n in 0..3 {
         append_plain(&mut src, n);
     }
-    src.store(2, StoreOp::Add, Flags::FLAGGED.union(Flags::SEEN), &["$Label1"]).unwrap();
+    src.store(
+        2,
+        StoreOp::Add,
+        Flags::FLAGGED.union(Flags::SEEN),
+        &["$Label1"],
+    )
+    .unwrap();
     let mut dst = Mailbox::open(&dst_path, Mode::Append, &env.ctx).unwrap();
     let pairs = src.copy_to(&[1, 2, 3], &mut dst).unwrap();
     assert_eq!(pairs, vec![(1, 1), (2, 2), (3, 3)]);
@@ -146,12 +152,17 @@ fn copy_between_formats_keeps_text_flags_keywords_and_dates() {
     for seq in 1..=3 {
         // mbox quoted the From line on the way in; the quote is message text now.
         assert_eq!(dst.message(seq).unwrap(), src.message(seq).unwrap());
-        assert_eq!(dst.info(seq).unwrap().internal_date, src.info(seq).unwrap().internal_date);
+        assert_eq!(
+            dst.info(seq).unwrap().internal_date,
+            src.info(seq).unwrap().internal_date
+        );
     }
     let info = dst.info(2).unwrap();
     assert_eq!(info.flags, Flags::FLAGGED.union(Flags::SEEN));
     assert_eq!(dst.keywords().names_of(info.keywords), ["$Label1"]);
-    assert!(std::fs::read(&dst_path).unwrap().starts_with(b"\x01\x01\x01\x01\n"));
+    assert!(std::fs::read(&dst_path)
+        .unwrap()
+        .starts_with(b"\x01\x01\x01\x01\n"));
 }
 
 #[test]
@@ -165,7 +176,11 @@ fn flag_changes_are_written_at_checkpoint_not_per_store() {
     for f in [Flags::SEEN, Flags::FLAGGED, Flags::ANSWERED] {
         mb.store(1, StoreOp::Add, f, &[]).unwrap();
     }
-    assert_eq!(std::fs::read(&p).unwrap(), before, "STORE wrote to the file");
+    assert_eq!(
+        std::fs::read(&p).unwrap(),
+        before,
+        "STORE wrote to the file"
+    );
     mb.checkpoint().unwrap();
     let after = String::from_utf8(std::fs::read(&p).unwrap()).unwrap();
     assert!(after.contains("Status: RO\nX-Status: FA\n"), "{after}");
