@@ -245,9 +245,14 @@ struct Boundary {
     opening_date: Option<InternalDate>,
 }
 
-/// A boundary search, built once per scan: `\n` + the pattern.
+/// A boundary search, built once per scan: `\n` + the pattern, and `\0` + the
+/// pattern for a boundary right after a run of NULs.
 struct Search {
     finder: memmem::Finder<'static>,
+    /// A crash that loses a delivery leaves NULs where it was, and the next delivery
+    /// is appended right after them, with no newline between: its opening line
+    /// starts after the last NUL.
+    after_nuls: memmem::Finder<'static>,
     needle_len: usize,
     /// The pattern is a whole-line delimiter (MMDF): a match needs no further check.
     exact: bool,
@@ -258,11 +263,37 @@ impl Search {
         let mut needle = Vec::with_capacity(pat.len() + 1);
         needle.push(b'\n');
         needle.extend_from_slice(pat);
+        let finder = memmem::Finder::new(&needle).into_owned();
+        needle[0] = 0;
         Search {
-            finder: memmem::Finder::new(&needle).into_owned(),
+            finder,
+            after_nuls: memmem::Finder::new(&needle).into_owned(),
             needle_len: needle.len(),
             exact,
         }
+    }
+
+    /// The first candidate in `s`: the offset of the octet before the boundary
+    /// line (an LF, or the last of a run of at least [`NUL_RUN`] NULs; `nuls_before`
+    /// NULs came right before `s`).
+    fn find(&self, s: &[u8], nuls_before: usize) -> Option<usize> {
+        let lf = self.finder.find(s);
+        // Only where the LF candidate leaves room, and only if there is a NUL at
+        // all: the second search costs nothing on ordinary mail.
+        let before = &s[..lf.unwrap_or(s.len())];
+        if memchr::memchr(0, before).is_some() {
+            let mut from = 0;
+            while let Some(k) = self.after_nuls.find(&before[from..]) {
+                let k = from + k;
+                let run = before[..=k].iter().rev().take_while(|&&b| b == 0).count();
+                let run = if run == k + 1 { run + nuls_before } else { run };
+                if run >= NUL_RUN {
+                    return Some(k);
+                }
+                from = k + 1;
+            }
+        }
+        lf
     }
 }
 
@@ -297,12 +328,13 @@ fn find_boundary(
     from: u64,
     search: &Search,
 ) -> io::Result<Boundary> {
-    let finder = &search.finder;
     let needle_len = search.needle_len;
     let mut pos = from;
     let file_len = w.file_len();
     let (mut lf, mut crlf) = (0u64, 0u64);
     let mut prev = 0u8;
+    // NULs right before `pos`, for a NUL run that spans two views.
+    let mut nuls = 0usize;
     loop {
         // Whatever the view holds from `pos` on (at least a needle's length).
         let s = w.at(pos, needle_len)?;
@@ -315,13 +347,13 @@ fn find_boundary(
             });
         }
         let s_len = s.len();
-        match finder.find(s) {
+        match search.find(s, nuls) {
             Some(k) => {
-                // Candidate: the LF at pos+k, the boundary line at pos+k+1.
+                // Candidate: the LF (or NUL) at pos+k, the boundary line at pos+k+1.
                 let counted = &s[..k + 1];
                 lf += memchr::memchr_iter(b'\n', counted).count() as u64;
                 crlf += count_crlf(counted, prev);
-                prev = b'\n';
+                prev = s[k];
                 let line_at = pos + k as u64 + 1;
                 let (is_boundary, opening_date) = if search.exact {
                     // MMDF: the delimiter line must be exactly the delimiter.
@@ -349,6 +381,7 @@ fn find_boundary(
                         opening_date,
                     });
                 }
+                nuls = 0;
                 pos = line_at;
             }
             None => {
@@ -362,6 +395,8 @@ fn find_boundary(
                 lf += memchr::memchr_iter(b'\n', counted).count() as u64;
                 crlf += count_crlf(counted, prev);
                 prev = counted[advance - 1];
+                let run = counted.iter().rev().take_while(|&&b| b == 0).count();
+                nuls = if run == advance { nuls + run } else { run };
                 pos += advance as u64;
                 if at_eof {
                     return Ok(Boundary {
@@ -460,21 +495,33 @@ fn scan_one(
         t[..NUL_RUN].iter().all(|&b| b == 0)
     };
     if ends_in_nuls {
-        let look = (text_end - header_start).min(1 << 16) as usize;
-        let tail_at = text_end - look as u64;
-        let tail = w.at(tail_at, look)?;
-        let tail = &tail[..look];
-        let nuls = tail.iter().rev().take_while(|&&b| b == 0).count();
-        if nuls >= NUL_RUN {
-            text_end -= nuls as u64;
+        // The run may be longer than a view (a crash loses whole extents).
+        let mut run_start = text_end;
+        while run_start > header_start {
+            let look = (run_start - header_start).min(WINDOW as u64) as usize;
+            let tail = w.at(run_start - look as u64, look)?;
+            let n = tail[..look].iter().rev().take_while(|&&b| b == 0).count();
+            run_start -= n as u64;
+            if n < look {
+                break;
+            }
+        }
+        let nuls = text_end - run_start;
+        if nuls >= NUL_RUN as u64 {
+            text_end = run_start;
             trailing_damage = Some(Damage {
                 offset: text_end,
-                len: nuls as u64,
+                len: nuls,
                 what: "NUL octets",
             });
         }
     }
-    if driver.closing().is_none() && trailing_damage.is_none() && text_end >= header_start + 2 {
+    if trailing_damage.is_some() && b.at.is_none() && driver.closing().is_none() {
+        // The NULs, not a cut, end the file (a crash after the file grew): the message
+        // before them is whole if it ends in a newline.
+        truncated = text_end > header_start && w.at(text_end - 1, 1)?.first() != Some(&b'\n');
+    }
+    if driver.closing().is_none() && text_end >= header_start + 2 {
         let t = w.at(text_end - 2, 2)?;
         if t.starts_with(b"\n\n") {
             text_end -= 1;
@@ -619,4 +666,25 @@ fn scan_one(
         trailing_damage,
         next_opening_date: b.opening_date,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn boundary_after_a_nul_run() {
+        let s = Search::new(b"From ", false);
+        let mut v = vec![b'x'; 3];
+        v.extend_from_slice(&[0; NUL_RUN]);
+        v.extend_from_slice(b"From a@b Mon Nov 23 03:06:51 2026\n\nFrom c");
+        assert_eq!(s.find(&v, 0), Some(3 + NUL_RUN - 1));
+        // A short run is content; the LF candidate after it is found instead.
+        let short = &v[4..];
+        assert_eq!(short[s.find(short, 0).unwrap()], b'\n');
+        // A run that began in the previous view counts.
+        assert_eq!(s.find(short, 1), Some(NUL_RUN - 2));
+        let plain = b"body\nFrom x";
+        assert_eq!(s.find(plain, 0), Some(4));
+    }
 }
