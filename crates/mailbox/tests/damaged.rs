@@ -266,9 +266,6 @@ fn define_many_keywords(env: &Env, p: &std::path::Path) {
 /// rewrite puts the new pseudo-message before it, and it must stay junk — also
 /// when a later rewrite writes the pseudo-message anew.
 #[test]
-#[ignore = "BUG: mailbox.rs write_back_locked writes leading damage after a fresh \
-            pseudo-message, where the scan then reads it as the pseudo-message's text; \
-            the next new pseudo-message drops it"]
 fn garbage_survives_a_new_pseudo_message() {
     let junk = "This is not mail.\nIt was here before the first delivery.\n\n";
     let file = format!("{junk}{}{}", delivered(1), delivered(2));
@@ -292,9 +289,6 @@ fn garbage_survives_a_new_pseudo_message() {
 /// pseudo-message must stay hidden and the mailbox's UIDVALIDITY and UIDs intact,
 /// in the session that wrote it and after.
 #[test]
-#[ignore = "BUG: mailbox write_back_locked re-scans from the tail start when it is \
-            not 0, so a new pseudo-message after leading damage is taken for a message \
-            (shown, given a UID) and the old X-IMAP offsets are patched into it next write"]
 fn garbage_before_uw_pseudo_message_and_a_new_pseudo_message() {
     let junk = "This is not mail.\n\n";
     let env = Env::new();
@@ -597,8 +591,6 @@ fn long_nul_run_between_messages() {
 /// The only delivery of a spool file, after the NULs of a lost one: the file
 /// starts with NULs and has no line that starts `From `.
 #[test]
-#[ignore = "BUG: mailbox detect_format (src/mailbox/mod.rs) looks for a From_ line only \
-            after an LF, so NULs then the only message give NotAMailbox"]
 fn nul_run_then_the_only_message() {
     let mut file = vec![0u8; 4096];
     file.extend_from_slice(delivered(1).as_bytes());

@@ -594,15 +594,25 @@ fn detect_format(file: &File, len: u64, default: Format) -> Option<Format> {
         Detected::Empty => Some(default),
         Detected::Format(f) => Some(f),
         Detected::Unknown => {
-            let mbox = memchr::memmem::find_iter(&head, b"\nFrom ").any(|i| {
-                let line = &head[i + 1..];
+            // Damage first: the first From_ line may follow a newline or, where a crash
+            // lost a delivery, a run of NULs.
+            let from_line_at = |i: usize| {
+                let line = &head[i..];
                 let end = memchr::memchr(b'\n', line).unwrap_or(line.len());
                 fromline::parse(&line[..end]).is_some()
-            });
-            if memchr::memmem::find(&head, b"\n\x01\x01\x01\x01\n").is_some() {
+            };
+            let mbox = memchr::memmem::find_iter(&head, b"\nFrom ").any(|i| from_line_at(i + 1))
+                || memchr::memmem::find_iter(&head, b"\0From ").any(|i| from_line_at(i + 1));
+            if memchr::memmem::find(&head, b"\n\x01\x01\x01\x01\n").is_some()
+                || memchr::memmem::find(&head, b"\0\x01\x01\x01\x01\n").is_some()
+            {
                 Some(Format::Mmdf)
             } else if mbox {
                 Some(Format::Mbox)
+            } else if head.iter().all(|&b| b == 0) {
+                // Nothing but NULs (what a crash can leave of a spool file): an empty
+                // mailbox whose damage is kept, so the user's INBOX still opens.
+                Some(default)
             } else {
                 None
             }

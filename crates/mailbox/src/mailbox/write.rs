@@ -132,7 +132,10 @@ impl Mailbox {
                 }
             }
             Some(Pseudo { start, .. }) => tail = Some(start),
-            None => tail = Some(0),
+            // A new pseudo-message goes where the first message is: damage before it
+            // stays in front, where the scanner keeps it apart (and the pseudo-message
+            // stays the first message).
+            None => tail = Some(live.first().map(|&i| self.messages[i].start).unwrap_or(len)),
         }
         for &i in &live {
             let m = &self.messages[i];
@@ -165,9 +168,14 @@ impl Mailbox {
         for (off, bytes) in patches {
             rw.patch(off, bytes);
         }
+        let fresh_pseudo = match (tail, self.pseudo) {
+            (Some(t), Some(p)) => p.start >= t,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
         if let Some(t) = tail {
             rw.start_tail(t);
-            if t == 0 || self.pseudo.is_some_and(|p| p.start >= t) {
+            if fresh_pseudo {
                 // A fresh pseudo-message, with room for the X-IMAP value to grow.
                 let mut base = desired.clone();
                 base.keywords = self.keywords.names().to_vec();
@@ -248,10 +256,11 @@ impl Mailbox {
                 .take_while(|m| m.start < t && !m.has(GHOST))
                 .count();
             let prev = self.messages[..keep].last().map(|m| m.uid).unwrap_or(0);
-            let out = if t == 0 {
-                self.scan_from(0, 0)?
+            // A new pseudo-message is only recognised by a scan from the start.
+            let (out, keep) = if fresh_pseudo {
+                (self.scan_from(0, 0)?, 0)
             } else {
-                self.scan_from(t, prev)?
+                (self.scan_from(t, prev)?, keep)
             };
             let pending = std::mem::take(&mut self.pending);
             // Ghosts after the tail are gone from the file already; the merge keeps them
