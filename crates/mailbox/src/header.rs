@@ -152,8 +152,12 @@ impl MessageStatus {
 const KEYWORD_PADDING: usize = 16;
 
 /// Renders the bookkeeping block pullmail writes at the end of a message header, in
-/// UW's order: `Status`, `X-Status`, `X-Keywords`, `X-UID`. With `fit`, pads
-/// `X-Keywords` so that the block is exactly that many octets when it can be.
+/// UW's order: `Status`, `X-Status`, `X-Keywords`, `X-UID`. With `fit`, the block is
+/// made exactly that many octets when it can be — padding `X-Keywords`, or, when the
+/// usual form is a few octets too long (UW writes its blocks without room, so marking
+/// a message read needs one more octet), dropping the optional space after the colons,
+/// which every reader of these fields skips. That keeps a STORE an in-place patch
+/// instead of a rewrite of the rest of the file.
 pub fn render_status(
     flags: Flags,
     old: bool,
@@ -161,15 +165,36 @@ pub fn render_status(
     uid: u32,
     fit: Option<usize>,
 ) -> Vec<u8> {
+    let roomy = status_lines(flags, old, keywords, uid, true);
+    let total = match fit {
+        Some(total) => total,
+        None => {
+            let kw_len: usize = keywords.iter().map(|k| k.len() + 1).sum();
+            return pad_keywords(roomy, KEYWORD_PADDING.saturating_sub(kw_len));
+        }
+    };
+    for form in [roomy, status_lines(flags, old, keywords, uid, false)] {
+        if form.len() <= total {
+            let room = total - form.len();
+            return pad_keywords(form, room);
+        }
+    }
+    status_lines(flags, old, keywords, uid, true)
+}
+
+fn status_lines(flags: Flags, old: bool, keywords: &[&str], uid: u32, spaced: bool) -> Vec<u8> {
+    let sp: &[u8] = if spaced { b" " } else { b"" };
     let mut out = Vec::with_capacity(96);
-    out.extend_from_slice(b"Status: ");
+    out.extend_from_slice(b"Status:");
+    out.extend_from_slice(sp);
     if flags.contains(Flags::SEEN) {
         out.push(b'R');
     }
     if old {
         out.push(b'O');
     }
-    out.extend_from_slice(b"\nX-Status: ");
+    out.extend_from_slice(b"\nX-Status:");
+    out.extend_from_slice(sp);
     for (f, c) in [
         (Flags::DELETED, b'D'),
         (Flags::FLAGGED, b'F'),
@@ -181,20 +206,22 @@ pub fn render_status(
         }
     }
     out.extend_from_slice(b"\nX-Keywords:");
-    let kw_start = out.len();
     for k in keywords {
         out.push(b' ');
         out.extend_from_slice(k.as_bytes());
     }
-    let kw_len = out.len() - kw_start;
-    let tail = format!("\nX-UID: {uid}\n");
-    let padding = match fit {
-        Some(total) if total >= out.len() + tail.len() => total - out.len() - tail.len(),
-        _ => KEYWORD_PADDING.saturating_sub(kw_len),
-    };
-    out.resize(out.len() + padding, b' ');
-    out.extend_from_slice(tail.as_bytes());
+    out.extend_from_slice(b"\nX-UID:");
+    out.extend_from_slice(sp);
+    out.extend_from_slice(uid.to_string().as_bytes());
+    out.push(b'\n');
     out
+}
+
+/// Inserts `n` spaces at the end of the `X-Keywords` line (before the `X-UID` line).
+fn pad_keywords(mut block: Vec<u8>, n: usize) -> Vec<u8> {
+    let at = memchr::memmem::rfind(&block, b"\nX-UID:").unwrap_or(block.len());
+    block.splice(at..at, std::iter::repeat_n(b' ', n));
+    block
 }
 
 /// Renders the `X-IMAP:` value with UW's fixed-width numbers, so the last UID can be
@@ -286,6 +313,23 @@ mod tests {
         );
         let fitted = render_status(Flags::EMPTY, true, &[], 12, Some(block.len()));
         assert_eq!(fitted.len(), block.len());
+    }
+
+    #[test]
+    fn uw_block_without_room_still_fits_when_marked_read() {
+        // As UW leaves a block: no padding at all.
+        let uw = b"Status: O\nX-Status: \nX-Keywords:\nX-UID: 14\n";
+        let block = render_status(Flags::SEEN.union(Flags::FLAGGED), true, &[], 14, Some(uw.len()));
+        assert_eq!(block.len(), uw.len());
+        assert_eq!(block, b"Status:RO\nX-Status:F\nX-Keywords: \nX-UID:14\n");
+        let mut s = MessageStatus::default();
+        for line in block.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+            s.absorb(internal_field(line).unwrap(), line);
+        }
+        assert_eq!((s.flags, s.old, s.uid), (Flags::SEEN.union(Flags::FLAGGED), true, Some(14)));
+        // Too much to fit: the natural form, longer than asked.
+        let long = render_status(Flags::SEEN, true, &["Project", "$Forwarded"], 14, Some(uw.len()));
+        assert!(long.len() > uw.len());
     }
 
     #[test]

@@ -27,7 +27,7 @@
 //! cut removes) and are moved behind the rewritten tail through a second journal.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, Read};
 use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
@@ -166,15 +166,21 @@ impl FromBytesCompat for std::ffi::OsStr {
     }
 }
 
-/// A rewrite being prepared: patches in memory, the tail streamed into the journal.
+/// A rewrite being prepared: the tail streamed into the journal as it is produced,
+/// the patches gathered as compact records (offset, length, octets) in one buffer.
 pub struct Rewrite<'a> {
     file: &'a File,
     mailbox: PathBuf,
     journal: PathBuf,
     tmp: PathBuf,
-    out: BufWriter<File>,
+    out: File,
+    /// Tail octets not yet written to `out`.
+    pending: Vec<u8>,
+    /// Scratch space for copies that go through user space.
+    scratch: Vec<u8>,
     old_len: u64,
-    patches: Vec<(u64, Vec<u8>)>,
+    patches: Vec<u8>,
+    patch_count: u32,
     tail_start: Option<u64>,
     tail_len: u64,
 }
@@ -199,23 +205,24 @@ impl<'a> Rewrite<'a> {
         create_private_dir(state_dir)?;
         let journal = journal_path(state_dir, mailbox);
         let tmp = journal.with_extension("journal.tmp");
-        let f = OpenOptions::new()
+        let out = OpenOptions::new()
             .write(true)
+            .read(true)
             .create(true)
             .truncate(true)
             .mode(0o600)
             .open(&tmp)?;
-        let mut out = BufWriter::with_capacity(COPY_CHUNK, f);
-        out.write_all(&[0u8; HEADER_LEN as usize])
-            .map_err(Error::from_write)?;
         Ok(Rewrite {
             file,
             mailbox: mailbox.to_path_buf(),
             journal,
             tmp,
             out,
+            pending: Vec::new(),
+            scratch: Vec::new(),
             old_len,
             patches: Vec::new(),
+            patch_count: 0,
             tail_start: None,
             tail_len: 0,
         })
@@ -223,7 +230,10 @@ impl<'a> Rewrite<'a> {
 
     /// Replaces `bytes.len()` octets at `offset` (before the tail) in place.
     pub fn patch(&mut self, offset: u64, bytes: Vec<u8>) {
-        self.patches.push((offset, bytes));
+        self.patches.extend_from_slice(&offset.to_le_bytes());
+        self.patches.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+        self.patches.extend_from_slice(&bytes);
+        self.patch_count += 1;
     }
 
     /// Everything from `start` to the end of the file will be what is written next.
@@ -236,25 +246,45 @@ impl<'a> Rewrite<'a> {
         self.tail_start.is_some()
     }
 
-    /// Appends octets to the new tail.
-    pub fn write(&mut self, bytes: &[u8]) -> Result<()> {
-        debug_assert!(self.tail_start.is_some());
-        self.out.write_all(bytes).map_err(Error::from_write)?;
-        self.tail_len += bytes.len() as u64;
+    /// Where in the journal the next pending octet goes.
+    fn pending_at(&self) -> u64 {
+        HEADER_LEN + self.tail_len - self.pending.len() as u64
+    }
+
+    fn flush_pending(&mut self) -> Result<()> {
+        if !self.pending.is_empty() {
+            self.out.write_all_at(&self.pending, self.pending_at()).map_err(Error::from_write)?;
+            self.pending.clear();
+        }
         Ok(())
     }
 
-    /// Copies `len` octets of the current file at `offset` into the new tail.
-    pub fn copy_from_file(&mut self, offset: u64, len: u64) -> Result<()> {
-        let mut buf = vec![0u8; COPY_CHUNK.min(len as usize)];
-        let mut done = 0u64;
-        while done < len {
-            let n = ((len - done) as usize).min(buf.len());
-            self.file.read_exact_at(&mut buf[..n], offset + done)?;
-            self.write(&buf[..n])?;
-            done += n as u64;
+    /// Appends octets to the new tail.
+    pub fn write(&mut self, bytes: &[u8]) -> Result<()> {
+        debug_assert!(self.tail_start.is_some());
+        self.pending.extend_from_slice(bytes);
+        self.tail_len += bytes.len() as u64;
+        if self.pending.len() >= COPY_CHUNK {
+            self.flush_pending()?;
         }
         Ok(())
+    }
+
+    /// Copies `len` octets of the current file at `offset` into the new tail: large
+    /// runs file to file in the kernel (copy_file_range), small ones through memory.
+    pub fn copy_from_file(&mut self, offset: u64, len: u64) -> Result<()> {
+        if len >= 64 * 1024 {
+            self.flush_pending()?;
+            copy_range(self.file, offset, &self.out, HEADER_LEN + self.tail_len, len, &mut self.scratch)?;
+            self.tail_len += len;
+            return Ok(());
+        }
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.resize(len as usize, 0);
+        let read = self.file.read_exact_at(&mut scratch, offset);
+        let result = read.map_err(Error::from).and_then(|_| self.write(&scratch));
+        self.scratch = scratch;
+        result
     }
 
     /// Commits the journal and applies it. On any failure before the commit the
@@ -284,15 +314,10 @@ impl<'a> Rewrite<'a> {
         if new_end < self.old_len {
             hash_file_range(self.file, new_end, self.old_len, &mut stale)?;
         }
-        let mut patch_bytes = 0u64;
-        for (off, bytes) in &self.patches {
-            let mut rec = Vec::with_capacity(12 + bytes.len());
-            rec.extend_from_slice(&off.to_le_bytes());
-            rec.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
-            rec.extend_from_slice(bytes);
-            self.out.write_all(&rec).map_err(Error::from_write)?;
-            patch_bytes += rec.len() as u64;
-        }
+        self.flush_pending()?;
+        self.out
+            .write_all_at(&self.patches, HEADER_LEN + self.tail_len)
+            .map_err(Error::from_write)?;
         let header = Header {
             path: self.mailbox.clone(),
             dev: meta.dev(),
@@ -300,19 +325,18 @@ impl<'a> Rewrite<'a> {
             old_len: self.old_len,
             tail_start,
             tail_len: self.tail_len,
-            patch_count: self.patches.len() as u32,
-            patch_bytes,
+            patch_count: self.patch_count,
+            patch_bytes: self.patches.len() as u64,
             stale_hash: if new_end < self.old_len {
                 stale.finish()
             } else {
                 0
             },
         };
-        self.out.flush().map_err(Error::from_write)?;
-        let f = self.out.get_ref();
-        f.write_all_at(&header.encode()?, 0)
+        self.out
+            .write_all_at(&header.encode()?, 0)
             .map_err(Error::from_write)?;
-        f.sync_all().map_err(Error::from_write)?;
+        self.out.sync_all().map_err(Error::from_write)?;
         // Reserve the room a growing file needs before committing: ENOSPC must strike
         // while the mailbox is still untouched.
         if new_end > self.old_len {
@@ -322,6 +346,41 @@ impl<'a> Rewrite<'a> {
         sync_dir(&self.journal)?;
         Ok(header)
     }
+}
+
+/// Copies `len` octets from `src` at `from` to `dst` at `to`: in the kernel where it
+/// can (copy_file_range, which some file systems turn into shared blocks), else
+/// through `scratch`.
+fn copy_range(src: &File, from: u64, dst: &File, to: u64, len: u64, scratch: &mut Vec<u8>) -> Result<()> {
+    let mut done = 0u64;
+    while done < len {
+        let mut off_in = (from + done) as libc::loff_t;
+        let mut off_out = (to + done) as libc::loff_t;
+        let want = (len - done).min(1 << 30) as usize;
+        // SAFETY: both descriptors are open for the life of the call; the offsets are
+        // our own variables, which the kernel updates.
+        let n = unsafe { libc::copy_file_range(src.as_raw_fd(), &mut off_in, dst.as_raw_fd(), &mut off_out, want, 0) };
+        if n > 0 {
+            done += n as u64;
+            continue;
+        }
+        if n == 0 {
+            return Err(Error::Io(io::Error::new(io::ErrorKind::UnexpectedEof, "mailbox shorter than expected")));
+        }
+        let e = io::Error::last_os_error();
+        match e.raw_os_error() {
+            Some(libc::EXDEV) | Some(libc::EINVAL) | Some(libc::ENOSYS) | Some(libc::EOPNOTSUPP) | Some(libc::EBADF) => break,
+            _ => return Err(Error::from_write(e)),
+        }
+    }
+    scratch.resize(COPY_CHUNK.min((len - done).max(1) as usize), 0);
+    while done < len {
+        let n = ((len - done) as usize).min(scratch.len());
+        src.read_exact_at(&mut scratch[..n], from + done)?;
+        dst.write_all_at(&scratch[..n], to + done).map_err(Error::from_write)?;
+        done += n as u64;
+    }
+    Ok(())
 }
 
 fn hash_file_range(file: &File, from: u64, to: u64, h: &mut Hash64) -> io::Result<()> {
@@ -364,39 +423,45 @@ fn sync_dir(path: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// Reads the patches of a committed journal.
-fn read_patches(j: &File, h: &Header) -> io::Result<Vec<(u64, Vec<u8>)>> {
-    let mut raw = vec![0u8; h.patch_bytes as usize];
-    j.read_exact_at(&mut raw, HEADER_LEN + h.tail_len)?;
-    let mut out = Vec::with_capacity(h.patch_count as usize);
-    let mut i = 0usize;
-    while i + 12 <= raw.len() {
-        let off = u64::from_le_bytes(raw[i..i + 8].try_into().unwrap_or([0; 8]));
-        let len = u32::from_le_bytes(raw[i + 8..i + 12].try_into().unwrap_or([0; 4])) as usize;
-        let end = (i + 12 + len).min(raw.len());
-        out.push((off, raw[i + 12..end].to_vec()));
-        i = end;
+/// Calls `each` with every patch of a committed journal, reading the records in
+/// chunks (a checkpoint of 100,000 messages has 100,000 of them).
+fn for_each_patch(j: &File, h: &Header, mut each: impl FnMut(u64, &[u8]) -> Result<()>) -> Result<()> {
+    let start = HEADER_LEN + h.tail_len;
+    let end = start + h.patch_bytes;
+    let mut buf: Vec<u8> = Vec::new();
+    let mut at = start;
+    let mut used = 0usize;
+    loop {
+        // Parse what is buffered.
+        while buf.len() - used >= 12 {
+            let off = u64::from_le_bytes(buf[used..used + 8].try_into().unwrap_or([0; 8]));
+            let len = u32::from_le_bytes(buf[used + 8..used + 12].try_into().unwrap_or([0; 4])) as usize;
+            if buf.len() - used < 12 + len {
+                break;
+            }
+            each(off, &buf[used + 12..used + 12 + len])?;
+            used += 12 + len;
+        }
+        if at >= end {
+            return Ok(());
+        }
+        buf.drain(..used);
+        used = 0;
+        let n = ((end - at) as usize).min(COPY_CHUNK);
+        let old = buf.len();
+        buf.resize(old + n, 0);
+        j.read_exact_at(&mut buf[old..], at)?;
+        at += n as u64;
     }
-    Ok(out)
 }
 
 /// Step 3: patches, tail, fsync, cut (unless octets that are not ours follow the new
 /// end), delete the journal. Idempotent.
 fn apply(file: &File, journal: &Path, h: &Header, cut: bool) -> Result<()> {
     let j = File::open(journal)?;
-    for (off, bytes) in read_patches(&j, h)? {
-        file.write_all_at(&bytes, off).map_err(Error::from_write)?;
-    }
+    for_each_patch(&j, h, |off, bytes| file.write_all_at(bytes, off).map_err(Error::from_write))?;
     if h.tail_start != u64::MAX {
-        let mut buf = vec![0u8; COPY_CHUNK.min(h.tail_len.max(1) as usize)];
-        let mut done = 0u64;
-        while done < h.tail_len {
-            let n = ((h.tail_len - done) as usize).min(buf.len());
-            j.read_exact_at(&mut buf[..n], HEADER_LEN + done)?;
-            file.write_all_at(&buf[..n], h.tail_start + done)
-                .map_err(Error::from_write)?;
-            done += n as u64;
-        }
+        copy_range(&j, HEADER_LEN, file, h.tail_start, h.tail_len, &mut Vec::new())?;
     }
     file.sync_all()?;
     let new_end = h.new_end();
@@ -474,9 +539,10 @@ pub fn recover(state_dir: &Path, mailbox: &Path, file: &File) -> Result<Recovery
         header.tail_start
     };
     let mut rw = Rewrite::begin(state_dir, mailbox, file, len)?;
-    for (off, bytes) in read_patches(&j, &header)? {
-        rw.patch(off, bytes);
-    }
+    for_each_patch(&j, &header, |off, bytes| {
+        rw.patch(off, bytes.to_vec());
+        Ok(())
+    })?;
     rw.start_tail(tail_start);
     let mut buf = vec![0u8; COPY_CHUNK];
     let mut done = 0u64;

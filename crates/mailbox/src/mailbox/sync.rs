@@ -278,6 +278,8 @@ impl Mailbox {
     /// Takes a whole-file scan as the session's view (at open).
     pub(super) fn install_full(&mut self, out: ScanOutcome) {
         self.messages = out.messages;
+        // The scan grew the vector by doubling; what stays is about 112 octets a message.
+        self.messages.shrink_to_fit();
         self.pseudo = out.pseudo;
         self.damage = out.damage;
         if let Some(b) = &out.base {
@@ -318,7 +320,12 @@ impl Mailbox {
         if let Some(b) = &out.base {
             self.disk_base = Some(b.clone());
         }
-        let old = self.messages.split_off(keep);
+        let old = if keep == 0 {
+            std::mem::take(&mut self.messages)
+        } else {
+            self.messages.split_off(keep)
+        };
+        self.messages.reserve(out.messages.len().saturating_sub(old.len()) + old.len());
         let before = self.messages.len() + old.len();
         let mut fresh = out.messages.into_iter().peekable();
         let mut flag_changes: Vec<usize> = Vec::new();

@@ -224,15 +224,18 @@ impl Mailbox {
         let applied = rw.commit()?;
         // Messages removed: in RFC 3501 order.
         let mut expunged = Vec::new();
-        let mut kept = Vec::with_capacity(self.messages.len());
-        for (i, m) in std::mem::take(&mut self.messages).into_iter().enumerate() {
-            if doomed[i] {
-                expunged.push(kept.len() as u32 + 1);
+        let mut kept = 0u32;
+        let mut index = 0usize;
+        self.messages.retain(|_| {
+            let gone = doomed[index];
+            index += 1;
+            if gone {
+                expunged.push(kept + 1);
             } else {
-                kept.push(m);
+                kept += 1;
             }
-        }
-        self.messages = kept;
+            !gone
+        });
         // The file now says what the session knows.
         for m in &mut self.messages {
             if !m.has(GHOST) {
