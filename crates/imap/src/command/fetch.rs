@@ -1,0 +1,227 @@
+//! FETCH and UID FETCH (RFC 3501 §6.4.5, §7.4.2; BINARY per RFC 3516).
+//!
+//! Each message is read once, as little as the items need (nothing, the header,
+//! or the whole message), and parsed once. BODY[...] without .PEEK, RFC822 and
+//! RFC822.TEXT set \Seen in a read-write mailbox; the FETCH then carries FLAGS.
+//! A message expunged by another session whose text is asked for is left out and
+//! the command answers `NO [EXPUNGEISSUED]` (RFC 2180 §4.1.2, RFC 5530).
+
+use mailbox::flags::Flags;
+use mailbox::mailbox::StoreOp;
+use message::{DateTime, Message, Partial, Section, SectionKind};
+
+use super::selected_mailbox;
+use crate::host::Host;
+use crate::respond::{self, Reply};
+use crate::session::Session;
+use crate::types::{FetchAttribute, FetchItems, SequenceSet};
+
+pub(crate) fn run<H: Host>(
+    s: &mut Session<H>,
+    uid: bool,
+    set: &SequenceSet,
+    items: &FetchItems,
+) -> Reply {
+    let sel = selected_mailbox!(s);
+    let Some(seqs) = sel.resolve(set, uid) else {
+        return Reply::bad("Invalid message sequence number");
+    };
+    let mut attrs = items.expand();
+    if uid && !attrs.contains(&FetchAttribute::Uid) {
+        attrs.insert(0, FetchAttribute::Uid);
+    }
+    let sets_seen = !sel.read_only && attrs.iter().any(FetchAttribute::sets_seen);
+    let needs_whole = attrs
+        .iter()
+        .any(|a| a.needs_text() && !a.needs_header_only());
+    let needs_header = attrs.iter().any(FetchAttribute::needs_header_only);
+    let mut gone = false;
+    let mut failure: Option<Reply> = None;
+    for seq in seqs {
+        let Some(info) = sel.mailbox.info(seq) else {
+            continue;
+        };
+        let bytes = if needs_whole {
+            Some(sel.mailbox.message(seq))
+        } else if needs_header {
+            Some(sel.mailbox.header(seq))
+        } else {
+            None
+        };
+        let bytes = match bytes.transpose() {
+            Ok(b) => b,
+            Err(mailbox::error::Error::Expunged) => {
+                gone = true;
+                continue;
+            }
+            Err(e) => {
+                failure = Some(Reply::mailbox_error("FETCH", &e));
+                continue;
+            }
+        };
+        let mut add_flags = false;
+        if sets_seen && !info.expunged && !info.flags.contains(Flags::SEEN) {
+            if let Ok(true) = sel.mailbox.store(seq, StoreOp::Add, Flags::SEEN, &[]) {
+                sel.dirty = true;
+                add_flags = !attrs.contains(&FetchAttribute::Flags);
+            }
+        }
+        let Some(info) = sel.mailbox.info(seq) else {
+            continue;
+        };
+        let msg = bytes.as_deref().map(Message::parse);
+        let mut out = format!("* {seq} FETCH (").into_bytes();
+        let mut first = true;
+        let mut wrote_any = false;
+        for a in &attrs {
+            let start = out.len();
+            if !first {
+                out.push(b' ');
+            }
+            match item(&mut out, a, &info, sel.mailbox.keywords(), msg.as_ref()) {
+                Ok(()) => {
+                    first = false;
+                    wrote_any = true;
+                }
+                Err(e) => {
+                    out.truncate(start);
+                    failure = Some(Reply::no_code(
+                        e.response_code(),
+                        format!("FETCH failed: {e}"),
+                    ));
+                }
+            }
+        }
+        if add_flags {
+            if !first {
+                out.push(b' ');
+            }
+            out.extend_from_slice(b"FLAGS ");
+            let names = sel.mailbox.keywords().names_of(info.keywords);
+            respond::flag_list(&mut out, info.flags, &names, info.recent);
+            wrote_any = true;
+        }
+        if !wrote_any {
+            // Something must identify the message (UW sends its UID).
+            out.extend_from_slice(format!("UID {}", info.uid).as_bytes());
+        }
+        out.extend_from_slice(b")\r\n");
+        s.out.extend_from_slice(&out);
+    }
+    if let Some(r) = failure {
+        return r;
+    }
+    if gone {
+        return Reply::no_code(
+            "EXPUNGEISSUED",
+            "Some messages were expunged by another session and could not be fetched",
+        );
+    }
+    Reply::ok("FETCH completed")
+}
+
+fn date_time(info: &mailbox::mailbox::MessageInfo) -> String {
+    DateTime {
+        timestamp: info.internal_date.timestamp,
+        offset_minutes: i32::from(info.internal_date.offset_minutes),
+    }
+    .to_imap()
+}
+
+fn partial_of(p: Option<(u32, u32)>) -> Option<Partial> {
+    p.map(|(origin, octets)| Partial {
+        origin: u64::from(origin),
+        octets: u64::from(octets),
+    })
+}
+
+fn path_text(path: &[u32]) -> String {
+    path.iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// Writes one item (`NAME value`).
+fn item(
+    out: &mut Vec<u8>,
+    a: &FetchAttribute,
+    info: &mailbox::mailbox::MessageInfo,
+    keywords: &mailbox::flags::KeywordTable,
+    msg: Option<&Message<'_>>,
+) -> Result<(), message::Error> {
+    use FetchAttribute::*;
+    let put = |out: &mut Vec<u8>, s: &str| out.extend_from_slice(s.as_bytes());
+    // Every item below that uses `msg` is one for which the caller read the text.
+    let empty = Message::parse(b"");
+    let m = msg.unwrap_or(&empty);
+    match a {
+        Uid => put(out, &format!("UID {}", info.uid)),
+        Flags => {
+            put(out, "FLAGS ");
+            let names = keywords.names_of(info.keywords);
+            respond::flag_list(out, info.flags, &names, info.recent);
+        }
+        InternalDate => put(out, &format!("INTERNALDATE \"{}\"", date_time(info))),
+        Rfc822Size => put(out, &format!("RFC822.SIZE {}", info.rfc822_size)),
+        Envelope => {
+            put(out, "ENVELOPE ");
+            out.extend_from_slice(&m.envelope_imap());
+        }
+        BodyStructure => {
+            put(out, "BODYSTRUCTURE ");
+            out.extend_from_slice(&m.bodystructure_imap());
+        }
+        Body => {
+            put(out, "BODY ");
+            out.extend_from_slice(&m.body_imap());
+        }
+        Rfc822 => {
+            put(out, "RFC822 ");
+            m.section(&Section::full()).write_imap(out);
+        }
+        Rfc822Header => {
+            put(out, "RFC822.HEADER ");
+            m.section(&Section::new(Vec::new(), SectionKind::Header))
+                .write_imap(out);
+        }
+        Rfc822Text => {
+            put(out, "RFC822.TEXT ");
+            m.section(&Section::new(Vec::new(), SectionKind::Text))
+                .write_imap(out);
+        }
+        BodySection {
+            section, partial, ..
+        } => {
+            let data = m.section(section);
+            put(out, &format!("BODY[{}]", section.to_imap()));
+            let data = match partial_of(*partial) {
+                Some(p) => {
+                    put(out, &format!("<{}>", p.origin));
+                    data.partial(p)
+                }
+                None => data,
+            };
+            out.push(b' ');
+            data.write_imap(out);
+        }
+        Binary { path, partial, .. } => {
+            let data = m.binary(path)?;
+            put(out, &format!("BINARY[{}]", path_text(path)));
+            let data = match partial_of(*partial) {
+                Some(p) => {
+                    put(out, &format!("<{}>", p.origin));
+                    data.partial(p)
+                }
+                None => data,
+            };
+            out.push(b' ');
+            data.write_imap(out);
+        }
+        BinarySize { path } => {
+            let n = m.binary_size(path)?;
+            put(out, &format!("BINARY.SIZE[{}] {n}", path_text(path)));
+        }
+    }
+    Ok(())
+}

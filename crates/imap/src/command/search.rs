@@ -1,0 +1,223 @@
+//! SEARCH and UID SEARCH (RFC 3501 §6.4.4), CHARSET US-ASCII, UTF-8 and every
+//! charset the message model converts. Text keys match case-insensitively after
+//! RFC 2047 and transfer decoding (the message crate's helpers, UW's semantics);
+//! BEFORE/ON/SINCE compare the INTERNALDATE's calendar date in its own zone,
+//! SENT* the Date header's own date. Messages expunged by another session and not
+//! yet reported never match.
+
+use mailbox::flags::Flags;
+use mailbox::mailbox::{Mailbox, MessageInfo};
+use message::{parse_date, Date, DateTime, Message};
+
+use super::selected_mailbox;
+use crate::host::Host;
+use crate::respond::Reply;
+use crate::session::Session;
+use crate::types::{SearchKey, SequenceSet};
+
+/// The charsets named in `[BADCHARSET ...]`: the ones every client may rely on.
+const ADVERTISED_CHARSETS: &str = "US-ASCII UTF-8";
+
+/// A key with its strings decoded and its sets resolved.
+enum Criterion {
+    All,
+    Flag(Flags, bool),
+    Recent(bool),
+    New,
+    Keyword(Option<usize>, bool),
+    Address(&'static str, String),
+    Header(String, String),
+    Body(String),
+    Text(String),
+    Before(Date),
+    On(Date),
+    Since(Date),
+    SentBefore(Date),
+    SentOn(Date),
+    SentSince(Date),
+    Larger(u64),
+    Smaller(u64),
+    Uid(Vec<(u32, u32)>),
+    Seq(Vec<(u32, u32)>),
+    Not(Box<Criterion>),
+    Or(Box<Criterion>, Box<Criterion>),
+    And(Vec<Criterion>),
+}
+
+/// Turns a search string in the command's charset into UTF-8.
+type TextDecoder = Box<dyn Fn(&[u8]) -> String>;
+
+/// The decoder for a charset; `None` for one we cannot convert.
+fn decoder(charset: &str) -> Option<TextDecoder> {
+    if charset.eq_ignore_ascii_case("US-ASCII") || charset.eq_ignore_ascii_case("UTF-8") {
+        // Clients send UTF-8 without saying so; treat US-ASCII the same way.
+        return Some(Box::new(|b| String::from_utf8_lossy(b).into_owned()));
+    }
+    let cs = charset.as_bytes().to_vec();
+    if !message::charset::is_known(&cs) {
+        return None;
+    }
+    Some(Box::new(move |b| {
+        message::charset::to_utf8(&cs, b).unwrap_or_default()
+    }))
+}
+
+fn compile(
+    k: &SearchKey,
+    text: &dyn Fn(&[u8]) -> String,
+    mb: &Mailbox,
+    largest_uid: u32,
+) -> Criterion {
+    use Criterion as C;
+    use SearchKey::*;
+    let c = |k: &SearchKey| compile(k, text, mb, largest_uid);
+    match k {
+        All => C::All,
+        Answered => C::Flag(Flags::ANSWERED, true),
+        Deleted => C::Flag(Flags::DELETED, true),
+        Draft => C::Flag(Flags::DRAFT, true),
+        Flagged => C::Flag(Flags::FLAGGED, true),
+        Seen => C::Flag(Flags::SEEN, true),
+        Unanswered => C::Flag(Flags::ANSWERED, false),
+        Undeleted => C::Flag(Flags::DELETED, false),
+        Undraft => C::Flag(Flags::DRAFT, false),
+        Unflagged => C::Flag(Flags::FLAGGED, false),
+        Unseen => C::Flag(Flags::SEEN, false),
+        Recent => C::Recent(true),
+        Old => C::Recent(false),
+        New => C::New,
+        Keyword(kw) => C::Keyword(mb.keywords().index(kw), true),
+        Unkeyword(kw) => C::Keyword(mb.keywords().index(kw), false),
+        Bcc(s) => C::Address("bcc", text(s)),
+        Cc(s) => C::Address("cc", text(s)),
+        From(s) => C::Address("from", text(s)),
+        To(s) => C::Address("to", text(s)),
+        Subject(s) => C::Header("subject".into(), text(s)),
+        Header(f, s) => C::Header(String::from_utf8_lossy(f).into_owned(), text(s)),
+        Body(s) => C::Body(text(s)),
+        Text(s) => C::Text(text(s)),
+        Before(d) => C::Before(*d),
+        On(d) => C::On(*d),
+        Since(d) => C::Since(*d),
+        SentBefore(d) => C::SentBefore(*d),
+        SentOn(d) => C::SentOn(*d),
+        SentSince(d) => C::SentSince(*d),
+        Larger(n) => C::Larger(u64::from(*n)),
+        Smaller(n) => C::Smaller(u64::from(*n)),
+        Uid(set) => C::Uid(set.intervals(largest_uid)),
+        Sequence(set) => C::Seq(set.intervals(mb.count())),
+        Not(k) => C::Not(Box::new(c(k))),
+        Or(a, b) => C::Or(Box::new(c(a)), Box::new(c(b))),
+        SearchKey::And(v) => C::And(v.iter().map(c).collect()),
+    }
+}
+
+struct Candidate<'m> {
+    seq: u32,
+    info: &'m MessageInfo,
+    msg: Option<&'m Message<'m>>,
+}
+
+fn sent_date(msg: &Message<'_>) -> Option<Date> {
+    msg.envelope()
+        .date
+        .as_deref()
+        .and_then(parse_date)
+        .map(|d| d.local_date())
+}
+
+fn matches(c: &Criterion, m: &Candidate<'_>) -> bool {
+    use Criterion as C;
+    let internal = || {
+        DateTime {
+            timestamp: m.info.internal_date.timestamp,
+            offset_minutes: i32::from(m.info.internal_date.offset_minutes),
+        }
+        .local_date()
+    };
+    match c {
+        C::All => true,
+        C::Flag(f, want) => m.info.flags.contains(*f) == *want,
+        C::Recent(want) => m.info.recent == *want,
+        C::New => m.info.recent && !m.info.flags.contains(Flags::SEEN),
+        C::Keyword(index, want) => {
+            let set = index.is_some_and(|i| m.info.keywords & (1u64 << i) != 0);
+            set == *want
+        }
+        C::Address(field, s) => m.msg.is_some_and(|msg| msg.address_matches(field, s)),
+        C::Header(field, s) => m.msg.is_some_and(|msg| msg.header_matches(field, s)),
+        C::Body(s) => m.msg.is_some_and(|msg| msg.body_matches(s)),
+        C::Text(s) => m.msg.is_some_and(|msg| msg.text_matches(s)),
+        C::Before(d) => internal() < *d,
+        C::On(d) => internal() == *d,
+        C::Since(d) => internal() >= *d,
+        C::SentBefore(d) => m.msg.and_then(sent_date).is_some_and(|s| s < *d),
+        C::SentOn(d) => m.msg.and_then(sent_date).is_some_and(|s| s == *d),
+        C::SentSince(d) => m.msg.and_then(sent_date).is_some_and(|s| s >= *d),
+        C::Larger(n) => m.info.rfc822_size > *n,
+        C::Smaller(n) => m.info.rfc822_size < *n,
+        C::Uid(iv) => SequenceSet::contains_in(iv, m.info.uid),
+        C::Seq(iv) => SequenceSet::contains_in(iv, m.seq),
+        C::Not(k) => !matches(k, m),
+        C::Or(a, b) => matches(a, m) || matches(b, m),
+        C::And(v) => v.iter().all(|k| matches(k, m)),
+    }
+}
+
+pub(crate) fn run<H: Host>(
+    s: &mut Session<H>,
+    uid: bool,
+    charset: Option<&str>,
+    keys: &[SearchKey],
+) -> Reply {
+    let charset = charset.unwrap_or("US-ASCII");
+    let Some(text) = decoder(charset) else {
+        return Reply::no_code(
+            format!("BADCHARSET ({ADVERTISED_CHARSETS})"),
+            format!("Unknown charset: {}", crate::respond::clean_text(charset)),
+        );
+    };
+    let sel = selected_mailbox!(s);
+    let mb = &mut sel.mailbox;
+    let largest_uid = mb.uids().last().copied().unwrap_or(0);
+    let criteria: Vec<Criterion> = keys
+        .iter()
+        .map(|k| compile(k, &*text, mb, largest_uid))
+        .collect();
+    let needs_body = keys.iter().any(SearchKey::needs_body);
+    let needs_text = keys.iter().any(SearchKey::needs_text);
+    let mut hits: Vec<u32> = Vec::new();
+    for seq in 1..=mb.count() {
+        let Some(info) = mb.info(seq) else { continue };
+        if info.expunged {
+            continue;
+        }
+        let bytes = if needs_body {
+            mb.message(seq).ok()
+        } else if needs_text {
+            mb.header(seq).ok()
+        } else {
+            None
+        };
+        if needs_text && bytes.is_none() {
+            continue; // gone meanwhile
+        }
+        let msg = bytes.as_deref().map(Message::parse);
+        let candidate = Candidate {
+            seq,
+            info: &info,
+            msg: msg.as_ref(),
+        };
+        if criteria.iter().all(|c| matches(c, &candidate)) {
+            hits.push(if uid { info.uid } else { seq });
+        }
+    }
+    let mut line = String::from("* SEARCH");
+    for h in hits {
+        line.push(' ');
+        line.push_str(&h.to_string());
+    }
+    line.push_str("\r\n");
+    s.out.extend_from_slice(line.as_bytes());
+    Reply::ok("SEARCH completed")
+}

@@ -1,0 +1,54 @@
+//! STATUS (RFC 3501 §6.3.10). For the selected mailbox the session's own view
+//! answers, so the counts agree with what the client was told.
+
+use mailbox::flags::Flags;
+use mailbox::store::MailboxStatus;
+
+use super::user_store;
+use crate::host::Host;
+use crate::respond::{self, Reply};
+use crate::session::Session;
+use crate::types::StatusItem;
+
+pub(crate) fn run<H: Host>(s: &mut Session<H>, name: &str, items: &[StatusItem]) -> Reply {
+    let store = user_store!(s);
+    let selected_view = match (&s.selected, store.resolve(name)) {
+        (Some(sel), Ok(r)) if sel.mailbox.path() == r.path => {
+            let mb = &sel.mailbox;
+            let unseen = (1..=mb.count())
+                .filter_map(|i| mb.info(i))
+                .filter(|i| !i.expunged && !i.flags.contains(Flags::SEEN))
+                .count() as u32;
+            Some(MailboxStatus {
+                messages: mb.count(),
+                recent: mb.recent_count(),
+                uid_next: mb.uid_next(),
+                uid_validity: mb.uid_validity(),
+                unseen,
+            })
+        }
+        _ => None,
+    };
+    let status = match selected_view.map_or_else(|| store.status(name), Ok) {
+        Ok(st) => st,
+        Err(e) => return Reply::mailbox_error("STATUS", &e),
+    };
+    let values: Vec<String> = items
+        .iter()
+        .map(|i| {
+            let v = match i {
+                StatusItem::Messages => status.messages,
+                StatusItem::Recent => status.recent,
+                StatusItem::UidNext => status.uid_next,
+                StatusItem::UidValidity => status.uid_validity,
+                StatusItem::Unseen => status.unseen,
+            };
+            format!("{} {v}", i.name())
+        })
+        .collect();
+    s.out.extend_from_slice(b"* STATUS ");
+    respond::mailbox_name(&mut s.out, name);
+    s.out
+        .extend_from_slice(format!(" ({})\r\n", values.join(" ")).as_bytes());
+    Reply::ok("STATUS completed")
+}

@@ -1,0 +1,65 @@
+//! STORE and UID STORE (RFC 3501 §6.4.6): FLAGS, +FLAGS, -FLAGS, and .SILENT.
+//! New keywords are announced with FLAGS and PERMANENTFLAGS first (as UW does);
+//! the changes reach the file at the end of the command, so other sessions see
+//! them at their next command.
+
+use super::append::split_flags;
+use super::selected_mailbox;
+use crate::host::Host;
+use crate::respond::Reply;
+use crate::session::Session;
+use crate::types::{Flag, SequenceSet, StoreMode};
+
+pub(crate) fn run<H: Host>(
+    s: &mut Session<H>,
+    uid: bool,
+    set: &SequenceSet,
+    mode: StoreMode,
+    silent: bool,
+    flags: &[Flag],
+) -> Reply {
+    let (system, keywords) = match split_flags(flags) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let sel = selected_mailbox!(s);
+    let Some(seqs) = sel.resolve(set, uid) else {
+        return Reply::bad("Invalid message sequence number");
+    };
+    if sel.read_only {
+        return Reply::no_code("READ-ONLY", "STORE not allowed: the mailbox is read-only");
+    }
+    let keywords: Vec<&str> = keywords.iter().map(String::as_str).collect();
+    let mut gone = false;
+    let mut done = Vec::with_capacity(seqs.len());
+    for seq in seqs {
+        match sel.mailbox.store(seq, mode.op(), system, &keywords) {
+            Ok(changed) => {
+                sel.dirty |= changed;
+                done.push(seq);
+            }
+            Err(mailbox::error::Error::Expunged) => gone = true,
+            Err(mailbox::error::Error::BadMessage(_)) => {
+                sel.report_keywords(&mut s.out);
+                return Reply::no_code(
+                    "LIMIT",
+                    "STORE failed: no more keywords can be defined in this mailbox",
+                );
+            }
+            Err(e) => return Reply::mailbox_error("STORE", &e),
+        }
+    }
+    sel.report_keywords(&mut s.out);
+    if !silent {
+        for seq in done {
+            sel.fetch_flags(&mut s.out, seq, uid);
+        }
+    }
+    if gone {
+        return Reply::no_code(
+            "EXPUNGEISSUED",
+            "Some messages were expunged by another session and could not be changed",
+        );
+    }
+    Reply::ok("STORE completed")
+}

@@ -1,0 +1,162 @@
+//! What the session needs from its surroundings: the connection (any `Read +
+//! Write`), TLS, and the way in — authentication ending in the user's mailbox
+//! [`Store`]. The server binary uses [`DaemonHost`] (the daemon crate: inetd socket,
+//! PAM, privilege drop); tests use an in-memory host.
+
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use daemon::syslog::{self, Level};
+use daemon::{Config, Credentials, Daemon, Mechanism, User};
+use mailbox::format::Format;
+use mailbox::mailbox::Context;
+use mailbox::names::NamePolicy;
+use mailbox::store::Store;
+
+/// The session's view of its connection and of the login machinery.
+pub trait Host: Read + Write {
+    /// The host name for the greeting and BYE.
+    fn server_name(&self) -> String;
+
+    /// Whether the connection is already TLS.
+    fn is_tls(&self) -> bool {
+        false
+    }
+
+    /// Whether STARTTLS can be offered now.
+    fn can_start_tls(&self) -> bool {
+        false
+    }
+
+    /// Upgrades the connection after the tagged OK was written (flushed first).
+    fn start_tls(&mut self) -> Result<(), daemon::Error> {
+        Err(daemon::Error::TlsUnavailable)
+    }
+
+    /// Whether a password may cross the connection now (else LOGINDISABLED).
+    fn plaintext_allowed(&self) -> bool;
+
+    /// SASL mechanisms to offer now.
+    fn mechanisms(&self) -> Vec<Mechanism>;
+
+    /// Checks credentials and, on success, becomes the user and opens their mailboxes.
+    fn login(&mut self, credentials: Credentials) -> Result<Store, daemon::Error>;
+
+    /// A line for the administrator (syslog); never message text or passwords.
+    fn log(&self, _message: &str) {}
+}
+
+/// The real server: the daemon's connection, authenticator and configuration.
+pub struct DaemonHost {
+    pub daemon: Box<Daemon>,
+    /// Who is logged in, once someone is (keeps the PAM session open).
+    pub user: Option<User>,
+}
+
+impl DaemonHost {
+    pub fn new(daemon: Box<Daemon>) -> DaemonHost {
+        DaemonHost { daemon, user: None }
+    }
+
+    /// The "try it" mode (started by a user from a shell): that user, without a
+    /// login. `$HOME` and `$MAIL` as the shell had them are honoured (DESIGN: "on
+    /// $MAIL and ~/mail"), since the daemon's preauth sets them from the passwd
+    /// entry and the configuration.
+    pub fn preauth(&mut self) -> Result<Store, daemon::Error> {
+        let home = absolute_env("HOME");
+        let mail = absolute_env("MAIL");
+        let user = self.daemon.preauth()?;
+        let home = home.unwrap_or_else(|| user.account.home.clone());
+        let inbox = mail.unwrap_or_else(|| {
+            self.daemon
+                .config
+                .inbox_for(&user.account.name, &user.account.home)
+        });
+        let store = store_for(&self.daemon.config, &user.account.name, &home, inbox);
+        self.user = Some(user);
+        Ok(store)
+    }
+
+    /// The logged-in user's name, for the log at the end.
+    pub fn user_name(&self) -> Option<String> {
+        self.user.as_ref().map(|u| u.account.name.clone())
+    }
+}
+
+fn absolute_env(name: &str) -> Option<PathBuf> {
+    std::env::var_os(name)
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+}
+
+/// The mailboxes of `user` as the configuration places them.
+pub fn store_for(config: &Config, user: &str, home: &Path, inbox: PathBuf) -> Store {
+    let subdir =
+        (!config.mail_subdirectory.is_empty()).then(|| PathBuf::from(&config.mail_subdirectory));
+    let policy = NamePolicy::new(user, home, inbox, subdir);
+    let mut ctx = Context::new(home, user);
+    ctx.default_format = Format::from_name(&config.new_mailbox_format).unwrap_or(Format::Mbox);
+    ctx.lock.dotlock_helper = config.dotlock_helper.clone();
+    ctx.hostname = config.server_name();
+    ctx.log = Arc::new(|m: &str| syslog::log(Level::Warning, m));
+    Store::new(policy, ctx)
+}
+
+impl Read for DaemonHost {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.daemon.transport.read(buf)
+    }
+}
+
+impl Write for DaemonHost {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.daemon.transport.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.daemon.transport.flush()
+    }
+}
+
+impl Host for DaemonHost {
+    fn server_name(&self) -> String {
+        self.daemon.config.server_name()
+    }
+
+    fn is_tls(&self) -> bool {
+        self.daemon.transport.is_tls()
+    }
+
+    fn can_start_tls(&self) -> bool {
+        self.daemon.can_start_tls()
+    }
+
+    fn start_tls(&mut self) -> Result<(), daemon::Error> {
+        self.daemon.start_tls()
+    }
+
+    fn plaintext_allowed(&self) -> bool {
+        self.daemon.plaintext_allowed()
+    }
+
+    fn mechanisms(&self) -> Vec<Mechanism> {
+        let tls = self.daemon.transport.is_tls();
+        self.daemon.authenticator.mechanisms(tls)
+    }
+
+    fn login(&mut self, credentials: Credentials) -> Result<Store, daemon::Error> {
+        let tls = self.daemon.transport.is_tls();
+        let login = self.daemon.authenticator.login(credentials, tls)?;
+        let user = self.daemon.enter(login)?;
+        let config = &self.daemon.config;
+        let inbox = config.inbox_for(&user.account.name, &user.account.home);
+        let store = store_for(config, &user.account.name, &user.account.home, inbox);
+        self.user = Some(user);
+        Ok(store)
+    }
+
+    fn log(&self, message: &str) {
+        syslog::log(Level::Warning, message);
+    }
+}

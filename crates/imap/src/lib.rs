@@ -1,0 +1,62 @@
+//! # imap — pullmail's IMAP4rev1 engine (RFC 3501)
+//!
+//! Octets from the client flow one way through the crate:
+//!
+//! 1. [`receiver`] — framing. Finds where a command ends (lines and literals,
+//!    `{n}`, LITERAL+ `{n+}`) with every size limit checked before anything is
+//!    kept; oversize commands are thrown away as they arrive and answered with
+//!    `[TOOBIG]`, so the session stays in step with the client.
+//! 2. [`parse`] — a pure function from one command's octets to a typed
+//!    [`types::Command`] (one file per grammar area), with errors that keep the tag.
+//! 3. [`command`] — one module per command: checks the state (RFC 3501 §3),
+//!    runs it against the mailbox library, writes untagged responses.
+//! 4. [`session`] — the loop and the state machine over any [`host::Host`]
+//!    (`Read + Write` plus login and TLS), reporting what other sessions and the
+//!    MTA changed after every command ([`selected`]), obeying §7.4.1.
+//!
+//! Beside them: [`respond`] (response syntax), [`capability`] (the one place the
+//! capability list is built), [`utf7`] (modified UTF-7 mailbox names), [`encode`]
+//! (commands back to octets, for clients and round-trip tests).
+//!
+//! ```no_run
+//! # fn main() -> Result<(), daemon::Error> {
+//! use imap::{host::DaemonHost, receiver::Limits, session::Session};
+//! let daemon = match daemon::Daemon::start(daemon::Service::Imap, std::env::args().skip(1))? {
+//!     daemon::Startup::Run(d) => d,
+//!     daemon::Startup::Exit(text) => { print!("{text}"); return Ok(()); }
+//! };
+//! let limits = Limits::from_config(&daemon.config);
+//! let mut host = DaemonHost::new(daemon);
+//! let session = if host.daemon.is_preauth() {
+//!     let store = host.preauth()?;
+//!     Session::preauthenticated(host, limits, store)
+//! } else {
+//!     Session::new(host, limits)
+//! };
+//! let (mut host, ending) = session.run();
+//! # Ok(()) }
+//! ```
+//!
+//! ## Limits
+//! `max_command_length` of the configuration bounds a command's line text and
+//! the literals of every command but APPEND; `max_literal_size` bounds an APPEND
+//! message. Search keys nest at most [`parse::MAX_DEPTH`] deep. A SASL exchange
+//! takes at most eight round trips.
+
+#![forbid(unsafe_code)]
+
+pub mod capability;
+pub mod command;
+pub mod encode;
+pub mod host;
+pub mod parse;
+pub mod receiver;
+pub mod respond;
+pub mod selected;
+pub mod session;
+pub mod types;
+pub mod utf7;
+
+pub use host::{DaemonHost, Host};
+pub use receiver::Limits;
+pub use session::{Ending, Session};

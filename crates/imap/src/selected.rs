@@ -1,0 +1,186 @@
+//! The selected mailbox and what the client has been told about it.
+//!
+//! After every command the session calls [`Selected::report`], which finds what
+//! other processes changed ([`Mailbox::sync`]) and says so in the order RFC 3501
+//! wants: EXPUNGE for each message gone, EXISTS when the count changed, RECENT when
+//! the \Recent count changed, FLAGS and PERMANENTFLAGS when the keyword list grew,
+//! and FETCH FLAGS for messages whose flags someone else changed. During FETCH,
+//! STORE and SEARCH (not their UID forms) no EXPUNGE may be sent (§7.4.1): then
+//! messages expunged elsewhere stay in the numbering until a later command.
+//!
+//! The counts come from the mailbox after the sync, not from the events' numbers:
+//! events queued while this session wrote (a rewrite catches up with others first)
+//! may carry counts from before its own expunges.
+
+use mailbox::mailbox::{Event, Mailbox};
+
+use crate::respond::{self, untagged};
+
+/// The mailbox of the Selected state.
+pub struct Selected {
+    pub mailbox: Mailbox,
+    /// The name as the client gave it (decoded).
+    pub name: String,
+    /// EXAMINE, or a file this user may not write.
+    pub read_only: bool,
+    /// The message count the client knows (its last EXISTS, less EXPUNGEs since).
+    pub exists: u32,
+    /// The last RECENT sent.
+    pub recent: u32,
+    /// How many keywords the last FLAGS named.
+    pub keywords: usize,
+    /// Flags changed in memory and not yet written to the file.
+    pub dirty: bool,
+    /// The UIDs changed under the session; it must end.
+    pub invalid: bool,
+}
+
+/// The mailbox's UIDs changed under the session (RFC 3501 §2.3.1.1): it must end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UidValidityChanged;
+
+impl Selected {
+    pub fn new(mailbox: Mailbox, name: String, read_only: bool) -> Selected {
+        Selected {
+            exists: mailbox.count(),
+            recent: mailbox.recent_count(),
+            keywords: mailbox.keywords().names().len(),
+            mailbox,
+            name,
+            read_only,
+            dirty: false,
+            invalid: false,
+        }
+    }
+
+    /// Writes flag changes back so that other sessions see them at their next
+    /// command; a failure is logged by the caller and retried later.
+    pub fn write_back(&mut self) -> Result<(), mailbox::error::Error> {
+        if !self.dirty || self.read_only {
+            return Ok(());
+        }
+        self.mailbox.checkpoint()?;
+        self.dirty = false;
+        Ok(())
+    }
+
+    /// Announces new keywords (UW sends FLAGS and PERMANENTFLAGS again).
+    pub fn report_keywords(&mut self, out: &mut Vec<u8>) {
+        let table = self.mailbox.keywords();
+        if table.names().len() != self.keywords {
+            self.keywords = table.names().len();
+            untagged(out, &respond::mailbox_flags(table));
+            untagged(
+                out,
+                &format!(
+                    "OK [{}] Permanent flags",
+                    respond::permanent_flags(table, self.read_only)
+                ),
+            );
+        }
+    }
+
+    /// Finds and reports changes (see the module docs). `with_uid` adds UID to
+    /// FETCH responses (during UID commands). Sync failures are logged through
+    /// `log` and reported as an untagged NO; the session goes on.
+    pub fn report(
+        &mut self,
+        out: &mut Vec<u8>,
+        allow_expunge: bool,
+        with_uid: bool,
+        log: &dyn Fn(&str),
+    ) -> Result<(), UidValidityChanged> {
+        if self.invalid {
+            return Err(UidValidityChanged);
+        }
+        let events = if allow_expunge {
+            self.mailbox.sync()
+        } else {
+            self.mailbox.sync_without_expunge()
+        };
+        let events = match events {
+            Ok(e) => e,
+            Err(e) => {
+                log(&format!(
+                    "{}: checking for changes failed: {e}",
+                    self.mailbox.path().display()
+                ));
+                untagged(out, "NO Checking the mailbox for changes failed");
+                return Ok(());
+            }
+        };
+        let mut changed_uids = Vec::new();
+        for e in events {
+            match e {
+                Event::Expunge(seq) => {
+                    untagged(out, &format!("{seq} EXPUNGE"));
+                    self.exists = self.exists.saturating_sub(1);
+                }
+                Event::Exists(_) => {}
+                Event::FlagsChanged { uid, .. } => changed_uids.push(uid),
+                Event::UidValidityChanged => {
+                    self.invalid = true;
+                    return Err(UidValidityChanged);
+                }
+            }
+        }
+        self.report_counts(out);
+        self.report_keywords(out);
+        changed_uids.sort_unstable();
+        changed_uids.dedup();
+        for uid in changed_uids {
+            if let Some(seq) = self.mailbox.seq_of_uid(uid) {
+                self.fetch_flags(out, seq, with_uid);
+            }
+        }
+        Ok(())
+    }
+
+    /// EXISTS and RECENT, when they differ from what the client knows.
+    pub fn report_counts(&mut self, out: &mut Vec<u8>) {
+        let count = self.mailbox.count();
+        let recent = self.mailbox.recent_count();
+        if count != self.exists {
+            untagged(out, &format!("{count} EXISTS"));
+            self.exists = count;
+        }
+        if recent != self.recent {
+            untagged(out, &format!("{recent} RECENT"));
+            self.recent = recent;
+        }
+    }
+
+    /// `* seq FETCH (FLAGS (...) [UID n])`.
+    pub fn fetch_flags(&self, out: &mut Vec<u8>, seq: u32, with_uid: bool) {
+        let Some(info) = self.mailbox.info(seq) else {
+            return;
+        };
+        out.extend_from_slice(format!("* {seq} FETCH (FLAGS ").as_bytes());
+        let names = self.mailbox.keywords().names_of(info.keywords);
+        respond::flag_list(out, info.flags, &names, info.recent);
+        if with_uid {
+            out.extend_from_slice(format!(" UID {}", info.uid).as_bytes());
+        }
+        out.extend_from_slice(b")\r\n");
+    }
+
+    /// Resolves a sequence set of a command to message sequence numbers, in order.
+    /// `None` for a non-UID set naming a message that does not exist (BAD). UIDs
+    /// that do not exist are skipped (RFC 3501 §6.4.8).
+    pub fn resolve(&self, set: &crate::types::SequenceSet, uid: bool) -> Option<Vec<u32>> {
+        let count = self.mailbox.count();
+        if !uid {
+            return set.message_numbers(count);
+        }
+        let uids = self.mailbox.uids();
+        let largest = uids.last().copied().unwrap_or(0);
+        let intervals = set.intervals(largest);
+        Some(
+            uids.iter()
+                .enumerate()
+                .filter(|&(_, &u)| crate::types::SequenceSet::contains_in(&intervals, u))
+                .map(|(i, _)| i as u32 + 1)
+                .collect(),
+        )
+    }
+}

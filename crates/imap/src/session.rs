@@ -1,0 +1,323 @@
+//! One IMAP session: the state machine of RFC 3501 §3 (not authenticated →
+//! authenticated → selected → logout) over any [`Host`].
+//!
+//! The loop: read octets into a buffer, let the [`Receiver`] find the next command,
+//! parse it, check it is allowed in the current state, run it
+//! ([`crate::command`]), report what changed in the selected mailbox
+//! ([`Selected::report`]), and send the tagged answer. The session ends on LOGOUT,
+//! on a broken connection, on the idle timeout (`* BYE Autologout`) and on
+//! SIGHUP/SIGTERM (`* BYE Server shutting down`); in every case flag changes are
+//! written back first.
+
+use mailbox::store::Store;
+
+use crate::capability::{self, Situation};
+use crate::command::{self, Outcome};
+use crate::host::Host;
+use crate::parse::{parse_command, ErrorKind};
+use crate::receiver::{Event, Limits, Receiver, Rejection};
+use crate::respond::{status_line, untagged, Reply, Status};
+use crate::selected::Selected;
+
+/// The product name and version in the greeting.
+pub const SERVER: &str = concat!("pullmail ", env!("CARGO_PKG_VERSION"));
+
+/// Octets read from the connection at a time.
+const READ_CHUNK: usize = 16 * 1024;
+
+/// How a session ended.
+#[derive(Debug)]
+pub enum Ending {
+    /// The client said LOGOUT.
+    Logout,
+    /// The connection broke, timed out, or the server was told to stop.
+    Error(daemon::Error),
+}
+
+/// The session: the host, the framing, and what is open.
+pub struct Session<H: Host> {
+    pub(crate) host: H,
+    receiver: Receiver,
+    input: Vec<u8>,
+    start: usize,
+    end: usize,
+    /// Responses not yet written to the host.
+    pub(crate) out: Vec<u8>,
+    /// The user's mailboxes, once authenticated.
+    pub(crate) store: Option<Store>,
+    /// The selected mailbox.
+    pub(crate) selected: Option<Selected>,
+    pub(crate) server_name: String,
+    preauth: bool,
+}
+
+impl<H: Host> Session<H> {
+    /// A session that starts not authenticated (`* OK` greeting).
+    pub fn new(host: H, limits: Limits) -> Session<H> {
+        let server_name = host.server_name();
+        Session {
+            host,
+            receiver: Receiver::new(limits),
+            input: vec![0; READ_CHUNK],
+            start: 0,
+            end: 0,
+            out: Vec::new(),
+            store: None,
+            selected: None,
+            server_name,
+            preauth: false,
+        }
+    }
+
+    /// A session that starts authenticated (`* PREAUTH` greeting).
+    pub fn preauthenticated(host: H, limits: Limits, store: Store) -> Session<H> {
+        let mut s = Session::new(host, limits);
+        s.store = Some(store);
+        s.preauth = true;
+        s
+    }
+
+    /// The capabilities for the current state.
+    pub(crate) fn capabilities(&self) -> String {
+        capability::line(&Situation {
+            authenticated: self.store.is_some(),
+            can_start_tls: self.host.can_start_tls(),
+            plaintext_allowed: self.host.plaintext_allowed(),
+            mechanisms: self.host.mechanisms(),
+        })
+    }
+
+    fn greet(&mut self) {
+        let caps = self.capabilities();
+        let text = if self.preauth {
+            let user = self
+                .store
+                .as_ref()
+                .map(|s| s.policy().user.clone())
+                .unwrap_or_default();
+            format!(
+                "PREAUTH [CAPABILITY {caps}] Pre-authenticated user {user} {} IMAP4rev1 {SERVER} ready",
+                self.server_name
+            )
+        } else {
+            format!(
+                "OK [CAPABILITY {caps}] {} IMAP4rev1 {SERVER} ready",
+                self.server_name
+            )
+        };
+        untagged(&mut self.out, &text);
+    }
+
+    /// Runs the session to its end and hands the host back.
+    pub fn run(mut self) -> (H, Ending) {
+        self.greet();
+        loop {
+            if let Some(signal) = daemon::signals::pending() {
+                return self.finish(daemon::Error::Signal(signal));
+            }
+            if let Err(e) = self.flush() {
+                return self.finish(e);
+            }
+            let event = match self.next_event() {
+                Ok(e) => e,
+                Err(e) => return self.finish(e),
+            };
+            match event {
+                Event::Continue => self.out.extend_from_slice(b"+ Ready for literal data\r\n"),
+                Event::Rejected { tag, reason } => self.rejected(tag, reason),
+                Event::Line(_) => {}
+                Event::Command(bytes) => match self.command(&bytes) {
+                    None => {}
+                    Some(Ending::Logout) => {
+                        let _ = self.flush();
+                        return (self.host, Ending::Logout);
+                    }
+                    Some(Ending::Error(e)) => return self.finish(e),
+                },
+            }
+        }
+    }
+
+    fn rejected(&mut self, tag: Option<Vec<u8>>, reason: Rejection) {
+        let tag = tag
+            .map(|t| String::from_utf8_lossy(&t).into_owned())
+            .unwrap_or_else(|| "*".into());
+        let (status, text) = match reason {
+            Rejection::LineTooLong => (Status::Bad, "Command line too long"),
+            Rejection::LiteralTooBig {
+                synchronizing: true,
+            } => (Status::No, "Literal too large"),
+            Rejection::LiteralTooBig {
+                synchronizing: false,
+            } => (Status::Bad, "Literal too large"),
+        };
+        status_line(&mut self.out, &tag, status, Some("TOOBIG"), text);
+    }
+
+    /// Parses and runs one command; `Some` when the session is over.
+    fn command(&mut self, bytes: &[u8]) -> Option<Ending> {
+        let cmd = match parse_command(bytes) {
+            Ok(c) => c,
+            Err(e) => {
+                let tag = e.tag.as_ref().map_or("*", |t| t.as_str()).to_string();
+                let code = matches!(e.kind, ErrorKind::MailboxEncoding(_)).then_some("CANNOT");
+                status_line(&mut self.out, &tag, Status::Bad, code, &e.to_string());
+                return None;
+            }
+        };
+        let tag = cmd.tag.as_str().to_string();
+        let uid = cmd.body.is_uid();
+        // RFC 3501 §7.4.1: no EXPUNGE during FETCH, STORE, SEARCH (their UID forms may).
+        let allow_expunge = !matches!(
+            cmd.body,
+            crate::types::CommandBody::Fetch { uid: false, .. }
+                | crate::types::CommandBody::Store { uid: false, .. }
+                | crate::types::CommandBody::Search { uid: false, .. }
+        );
+        let outcome = command::execute(self, cmd);
+        let reply = match outcome {
+            Outcome::Reply(r) => r,
+            Outcome::Logout(r) => {
+                self.tagged(&tag, &r);
+                return Some(Ending::Logout);
+            }
+            Outcome::End(e) => {
+                let r = Reply::daemon_error(&e);
+                if r.status != Status::Bye {
+                    self.tagged(&tag, &r);
+                }
+                return Some(Ending::Error(e));
+            }
+            Outcome::StartTls(r) => {
+                self.tagged(&tag, &r);
+                if let Err(e) = self.flush() {
+                    return Some(Ending::Error(e));
+                }
+                if let Err(e) = self.host.start_tls() {
+                    return Some(Ending::Error(e));
+                }
+                // Anything pipelined after STARTTLS came in the clear: never run it.
+                self.start = 0;
+                self.end = 0;
+                self.receiver = Receiver::new(self.receiver.limits());
+                return None;
+            }
+        };
+        if let Some(ending) = self.after_command(allow_expunge, uid) {
+            self.tagged(&tag, &reply);
+            return Some(ending);
+        }
+        self.tagged(&tag, &reply);
+        None
+    }
+
+    /// Writes back flag changes and reports what changed in the selected mailbox.
+    fn after_command(&mut self, allow_expunge: bool, uid: bool) -> Option<Ending> {
+        let host = &self.host;
+        let log = |m: &str| host.log(m);
+        let sel = self.selected.as_mut()?;
+        if let Err(e) = sel.write_back() {
+            log(&format!(
+                "{}: writing flags back failed: {e}",
+                sel.mailbox.path().display()
+            ));
+        }
+        if sel.report(&mut self.out, allow_expunge, uid, &log).is_err() {
+            log(&format!(
+                "{}: UIDVALIDITY changed during the session",
+                sel.mailbox.path().display()
+            ));
+            self.selected = None;
+            untagged(
+                &mut self.out,
+                "BYE [ALERT] The mailbox was rewritten by another program; its UIDs changed",
+            );
+            return Some(Ending::Error(daemon::Error::ConnectionLost));
+        }
+        None
+    }
+
+    pub(crate) fn tagged(&mut self, tag: &str, r: &Reply) {
+        status_line(&mut self.out, tag, r.status, r.code.as_deref(), &r.text);
+    }
+
+    pub(crate) fn flush(&mut self) -> Result<(), daemon::Error> {
+        if !self.out.is_empty() {
+            let out = std::mem::take(&mut self.out);
+            self.host.write_all(&out).map_err(daemon::Error::from_io)?;
+            self.out = out;
+            self.out.clear();
+        }
+        self.host.flush().map_err(daemon::Error::from_io)
+    }
+
+    /// The next framing event, reading from the host as needed.
+    fn next_event(&mut self) -> Result<Event, daemon::Error> {
+        loop {
+            if self.start < self.end {
+                let (n, event) = self.receiver.feed(&self.input[self.start..self.end]);
+                self.start += n;
+                if let Some(e) = event {
+                    return Ok(e);
+                }
+            }
+            self.fill()?;
+        }
+    }
+
+    fn fill(&mut self) -> Result<(), daemon::Error> {
+        self.flush()?;
+        self.start = 0;
+        self.end = 0;
+        let n = self
+            .host
+            .read(&mut self.input)
+            .map_err(daemon::Error::from_io)?;
+        if n == 0 {
+            return Err(daemon::Error::ConnectionLost);
+        }
+        self.end = n;
+        Ok(())
+    }
+
+    /// Reads one raw line (a SASL response), after sending what is queued.
+    pub(crate) fn read_line(&mut self) -> Result<Vec<u8>, daemon::Error> {
+        self.flush()?;
+        self.receiver.expect_line();
+        match self.next_event()? {
+            Event::Line(l) => Ok(l),
+            _ => Err(daemon::Error::SaslMalformed),
+        }
+    }
+
+    /// Closes the selected mailbox, writing flag changes back (no expunge).
+    pub(crate) fn deselect(&mut self) {
+        if let Some(sel) = self.selected.take() {
+            let path = sel.mailbox.path().display().to_string();
+            let result = if sel.read_only {
+                Ok(())
+            } else {
+                sel.mailbox.close()
+            };
+            if let Err(e) = result {
+                self.host.log(&format!("{path}: closing failed: {e}"));
+            }
+        }
+    }
+
+    /// Ends the session on an error: saves state, says goodbye if it can.
+    fn finish(mut self, e: daemon::Error) -> (H, Ending) {
+        self.deselect();
+        if let Some(a) = e.imap_answer() {
+            let text = format!("BYE {}", a.text);
+            untagged(&mut self.out, &text);
+            let _ = self.flush();
+        }
+        (self.host, Ending::Error(e))
+    }
+
+    /// The host (for tests and the binary).
+    pub fn host(&self) -> &H {
+        &self.host
+    }
+}

@@ -1,0 +1,201 @@
+//! Commands as values (RFC 3501 §6, grammar in §9). A [`Command`] that the parser
+//! returns is well-formed by construction: tags are valid tags, mailbox names are
+//! decoded from modified UTF-7, sequence sets hold no zero, sections are valid.
+//! What a command means in the session's state is the business of [`crate::command`].
+
+mod fetch;
+mod flag;
+mod search;
+mod sequence;
+
+pub use fetch::{FetchAttribute, FetchItems};
+pub use flag::{Flag, StoreMode};
+pub use search::SearchKey;
+pub use sequence::{SeqNumber, SeqRange, SequenceSet};
+
+pub use message::{Date, DateTime, Section, SectionKind};
+
+/// A command tag: 1*<any ASTRING-CHAR except "+"> (RFC 3501 §9).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tag(pub(crate) String);
+
+impl Tag {
+    /// A tag, if `s` is a valid one.
+    pub fn new(s: &str) -> Option<Tag> {
+        (!s.is_empty() && s.bytes().all(crate::parse::is_tag_char)).then(|| Tag(s.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// One client command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Command {
+    pub tag: Tag,
+    pub body: CommandBody,
+}
+
+/// What STATUS may ask for (RFC 3501 §6.3.10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusItem {
+    Messages,
+    Recent,
+    UidNext,
+    UidValidity,
+    Unseen,
+}
+
+impl StatusItem {
+    pub fn name(self) -> &'static str {
+        match self {
+            StatusItem::Messages => "MESSAGES",
+            StatusItem::Recent => "RECENT",
+            StatusItem::UidNext => "UIDNEXT",
+            StatusItem::UidValidity => "UIDVALIDITY",
+            StatusItem::Unseen => "UNSEEN",
+        }
+    }
+
+    pub const ALL: [StatusItem; 5] = [
+        StatusItem::Messages,
+        StatusItem::Recent,
+        StatusItem::UidNext,
+        StatusItem::UidValidity,
+        StatusItem::Unseen,
+    ];
+}
+
+/// The command and its arguments. Mailbox names are UTF-8, decoded from the wire's
+/// modified UTF-7, with `INBOX` in any case spelled `INBOX`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommandBody {
+    // Any state (§6.1).
+    Capability,
+    Noop,
+    Logout,
+    // Not authenticated (§6.2).
+    StartTls,
+    Authenticate {
+        mechanism: String,
+        /// RFC 4959 initial response, still base64 (`=` for an empty one).
+        initial_response: Option<Vec<u8>>,
+    },
+    Login {
+        user: String,
+        password: String,
+    },
+    // Authenticated (§6.3).
+    Select {
+        mailbox: String,
+    },
+    Examine {
+        mailbox: String,
+    },
+    Create {
+        mailbox: String,
+    },
+    Delete {
+        mailbox: String,
+    },
+    Rename {
+        from: String,
+        to: String,
+    },
+    Subscribe {
+        mailbox: String,
+    },
+    Unsubscribe {
+        mailbox: String,
+    },
+    List {
+        reference: String,
+        pattern: String,
+    },
+    Lsub {
+        reference: String,
+        pattern: String,
+    },
+    Status {
+        mailbox: String,
+        items: Vec<StatusItem>,
+    },
+    Append {
+        mailbox: String,
+        flags: Vec<Flag>,
+        date: Option<DateTime>,
+        message: Vec<u8>,
+    },
+    // Selected (§6.4).
+    Check,
+    Close,
+    Expunge,
+    Search {
+        uid: bool,
+        charset: Option<String>,
+        /// The keys, ANDed.
+        criteria: Vec<SearchKey>,
+    },
+    Fetch {
+        uid: bool,
+        set: SequenceSet,
+        items: FetchItems,
+    },
+    Store {
+        uid: bool,
+        set: SequenceSet,
+        mode: StoreMode,
+        silent: bool,
+        flags: Vec<Flag>,
+    },
+    Copy {
+        uid: bool,
+        set: SequenceSet,
+        mailbox: String,
+    },
+}
+
+impl CommandBody {
+    /// The command name as the client would write it (for messages and logs).
+    pub fn name(&self) -> &'static str {
+        use CommandBody::*;
+        match self {
+            Capability => "CAPABILITY",
+            Noop => "NOOP",
+            Logout => "LOGOUT",
+            StartTls => "STARTTLS",
+            Authenticate { .. } => "AUTHENTICATE",
+            Login { .. } => "LOGIN",
+            Select { .. } => "SELECT",
+            Examine { .. } => "EXAMINE",
+            Create { .. } => "CREATE",
+            Delete { .. } => "DELETE",
+            Rename { .. } => "RENAME",
+            Subscribe { .. } => "SUBSCRIBE",
+            Unsubscribe { .. } => "UNSUBSCRIBE",
+            List { .. } => "LIST",
+            Lsub { .. } => "LSUB",
+            Status { .. } => "STATUS",
+            Append { .. } => "APPEND",
+            Check => "CHECK",
+            Close => "CLOSE",
+            Expunge => "EXPUNGE",
+            Search { .. } => "SEARCH",
+            Fetch { .. } => "FETCH",
+            Store { .. } => "STORE",
+            Copy { .. } => "COPY",
+        }
+    }
+
+    /// Whether this is one of the UID variants (RFC 3501 §6.4.8).
+    pub fn is_uid(&self) -> bool {
+        matches!(
+            self,
+            CommandBody::Search { uid: true, .. }
+                | CommandBody::Fetch { uid: true, .. }
+                | CommandBody::Store { uid: true, .. }
+                | CommandBody::Copy { uid: true, .. }
+        )
+    }
+}

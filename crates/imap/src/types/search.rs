@@ -1,0 +1,76 @@
+//! SEARCH keys (RFC 3501 §6.4.4). Strings stay octets until the command knows the
+//! charset they are in.
+
+use super::SequenceSet;
+use message::Date;
+
+/// One search key; a SEARCH command ANDs its keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SearchKey {
+    All,
+    Answered,
+    Bcc(Vec<u8>),
+    Before(Date),
+    Body(Vec<u8>),
+    Cc(Vec<u8>),
+    Deleted,
+    Draft,
+    Flagged,
+    From(Vec<u8>),
+    Header(Vec<u8>, Vec<u8>),
+    Keyword(String),
+    Larger(u32),
+    New,
+    Not(Box<SearchKey>),
+    Old,
+    On(Date),
+    Or(Box<SearchKey>, Box<SearchKey>),
+    Recent,
+    Seen,
+    SentBefore(Date),
+    SentOn(Date),
+    SentSince(Date),
+    Since(Date),
+    Smaller(u32),
+    Subject(Vec<u8>),
+    Text(Vec<u8>),
+    To(Vec<u8>),
+    Uid(SequenceSet),
+    Unanswered,
+    Undeleted,
+    Undraft,
+    Unflagged,
+    Unkeyword(String),
+    Unseen,
+    /// A bare sequence set: these message numbers.
+    Sequence(SequenceSet),
+    /// `(key key ...)`.
+    And(Vec<SearchKey>),
+}
+
+impl SearchKey {
+    /// Whether evaluating the key needs message text (header or body).
+    pub fn needs_text(&self) -> bool {
+        use SearchKey::*;
+        match self {
+            Bcc(_) | Body(_) | Cc(_) | From(_) | Header(..) | Subject(_) | Text(_) | To(_)
+            | SentBefore(_) | SentOn(_) | SentSince(_) => true,
+            Not(k) => k.needs_text(),
+            Or(a, b) => a.needs_text() || b.needs_text(),
+            And(v) => v.iter().any(SearchKey::needs_text),
+            _ => false,
+        }
+    }
+
+    /// Whether it needs the body (not just the header).
+    pub fn needs_body(&self) -> bool {
+        use SearchKey::*;
+        match self {
+            Body(_) | Text(_) => true,
+            Not(k) => k.needs_body(),
+            Or(a, b) => a.needs_body() || b.needs_body(),
+            And(v) => v.iter().any(SearchKey::needs_body),
+            _ => false,
+        }
+    }
+}
