@@ -41,6 +41,7 @@ pub mod line;
 pub mod lock;
 pub mod maildrop;
 pub mod memory;
+pub mod pop2;
 pub mod pop3;
 
 pub use error::{Answer, Error, SyntaxError};

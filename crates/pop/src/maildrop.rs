@@ -115,13 +115,23 @@ impl Maildrop {
     /// Locks and opens the mailbox `name` (INBOX for POP3). A missing INBOX is
     /// an empty maildrop, as in UW (the MTA creates the file at the first delivery).
     pub fn open(store: &Store, name: &str) -> Result<Maildrop, Error> {
+        Maildrop::open_with(store, name, false)
+    }
+
+    /// Like [`Maildrop::open`], but any mailbox that does not exist is an empty
+    /// maildrop (POP2 FOLD, which has no error answer).
+    pub fn open_missing_ok(store: &Store, name: &str) -> Result<Maildrop, Error> {
+        Maildrop::open_with(store, name, true)
+    }
+
+    fn open_with(store: &Store, name: &str, missing_ok: bool) -> Result<Maildrop, Error> {
         let resolved = store.resolve(name).map_err(Error::MaildropUnavailable)?;
         let lock = SessionLock::try_acquire(&store.context().state_dir, &resolved.path)
             .map_err(|e| Error::MaildropUnavailable(e.into()))?
             .ok_or(Error::InUse)?;
         let mailbox = match store.open(name, Mode::ReadWrite) {
             Ok(mb) => Some(mb),
-            Err(mailbox::error::Error::NoSuchMailbox(_)) if resolved.is_inbox => None,
+            Err(mailbox::error::Error::NoSuchMailbox(_)) if resolved.is_inbox || missing_ok => None,
             Err(e) => return Err(Error::MaildropUnavailable(e)),
         };
         let mut drop = Maildrop {
@@ -228,8 +238,15 @@ impl Maildrop {
 
     /// RETR: the whole message as CRLF text; it will be marked `\Seen` at QUIT.
     pub fn retrieve(&mut self, n: u32) -> Result<Vec<u8>, Error> {
-        let bytes = self.read(n, |mb, seq| mb.message(seq))?;
+        let bytes = self.message(n)?;
         self.entries[n as usize - 1].retrieved = true;
+        Ok(bytes)
+    }
+
+    /// The whole message as CRLF text, without marking it (POP2 READ, which
+    /// announces the size that RETR then sends).
+    pub fn message(&mut self, n: u32) -> Result<Vec<u8>, Error> {
+        let bytes = self.read(n, |mb, seq| mb.message(seq))?;
         self.touch(n);
         Ok(bytes)
     }

@@ -74,10 +74,33 @@ impl Fixture {
         script: &str,
         setup: impl FnOnce(&mut MemoryHost),
     ) -> (MemoryHost, pop::Outcome) {
+        self.run_engine(script, setup, pop::pop3::serve)
+    }
+
+    /// Runs a POP2 script.
+    pub fn run2(&self, script: &str) -> (MemoryHost, pop::Outcome) {
+        self.run_engine(script, |_| {}, pop::pop2::serve)
+    }
+
+    /// Runs a POP2 script on a host adjusted by `setup`.
+    pub fn run2_with(
+        &self,
+        script: &str,
+        setup: impl FnOnce(&mut MemoryHost),
+    ) -> (MemoryHost, pop::Outcome) {
+        self.run_engine(script, setup, pop::pop2::serve)
+    }
+
+    fn run_engine(
+        &self,
+        script: &str,
+        setup: impl FnOnce(&mut MemoryHost),
+        serve: fn(&mut MemoryHost) -> pop::Outcome,
+    ) -> (MemoryHost, pop::Outcome) {
         let (packets, expected) = parse_script(script);
         let mut host = self.host(packets);
         setup(&mut host);
-        let outcome = pop::pop3::serve(&mut host);
+        let outcome = serve(&mut host);
         check(&host.io.output, &expected);
         (host, outcome)
     }
@@ -89,11 +112,16 @@ impl Fixture {
 
     /// Subjects and flags of what the mailbox holds now (read-only look).
     pub fn contents(&self, user: &str) -> Vec<(String, bool)> {
+        self.contents_of(&self.spool(user))
+    }
+
+    /// Subjects and flags of the mailbox file at `path`.
+    pub fn contents_of(&self, path: &Path) -> Vec<(String, bool)> {
         use mailbox::flags::Flags;
         use mailbox::mailbox::{Context, Mailbox, Mode};
         let home = self.homes().join("inspector");
         let ctx = Context::new(&home, "inspector");
-        let mut mb = Mailbox::open(&self.spool(user), Mode::ReadOnly, &ctx).unwrap();
+        let mut mb = Mailbox::open(path, Mode::ReadOnly, &ctx).unwrap();
         (1..=mb.count())
             .map(|seq| {
                 let header = String::from_utf8(mb.header(seq).unwrap()).unwrap();
