@@ -43,7 +43,14 @@
 //!   order), so sessions agree on new mail's UIDs before any has written them.
 //! - \Recent goes to exactly one session: the highest UID already handed out as
 //!   \Recent is kept, under flock, in a small per-mailbox state file in the user's
-//!   state directory (`~/.pullmail`), and later written to the file as `Status: O`.
+//!   state directory (`~/.pullmail`), and written to the file as `Status: O` whenever
+//!   the message's header is written anyway.
+//! - Reading never writes. A checkpoint writes only changed flags and keywords (and
+//!   expunges); UIDs of new mail and \Recent claims need no write, because every
+//!   session derives the same UIDs and the state file keeps the claims. A spool file
+//!   no IMAP server has touched (as Postfix leaves it) opens in one read; its
+//!   UIDVALIDITY is agreed in the state file, and the first write that reaches its
+//!   messages puts UIDVALIDITY and every UID in the file (UW did that at open).
 //!
 //! # Crash safety
 //! The spool directory is not writable by users, and an MTA may have the file open,

@@ -29,6 +29,10 @@ pub struct SharedState {
     pub uid_validity: u32,
     /// The highest UID already reported as \Recent to some session.
     pub recent_claimed: u32,
+    /// The highest UID assigned. The file's `X-IMAP` says the same once it has one;
+    /// until a rewrite puts it there (pullmail does not rewrite a whole mailbox just to
+    /// record it), this is what keeps UIDs from being reused.
+    pub last_uid: u32,
     /// Bumped by each rewrite of the mailbox file by pullmail.
     pub generation: u64,
 }
@@ -77,8 +81,8 @@ impl StateFile {
         let mut state = parse(&s);
         let out = change(&mut state);
         let text = format!(
-            "pullmail-state 1\nuidvalidity {}\nrecent {}\ngeneration {}\n",
-            state.uid_validity, state.recent_claimed, state.generation
+            "pullmail-state 1\nuidvalidity {}\nrecent {}\nlastuid {}\ngeneration {}\n",
+            state.uid_validity, state.recent_claimed, state.last_uid, state.generation
         );
         (&f).seek(SeekFrom::Start(0))?;
         (&f).write_all(text.as_bytes())?;
@@ -110,6 +114,7 @@ fn parse(s: &str) -> SharedState {
         match (w.next(), w.next()) {
             (Some("uidvalidity"), Some(v)) => st.uid_validity = v.parse().unwrap_or(0),
             (Some("recent"), Some(v)) => st.recent_claimed = v.parse().unwrap_or(0),
+            (Some("lastuid"), Some(v)) => st.last_uid = v.parse().unwrap_or(0),
             (Some("generation"), Some(v)) => st.generation = v.parse().unwrap_or(0),
             _ => {}
         }
@@ -160,6 +165,7 @@ mod tests {
             SharedState {
                 uid_validity: 7,
                 recent_claimed: 3,
+                last_uid: 0,
                 generation: 1
             }
         );

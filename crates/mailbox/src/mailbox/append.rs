@@ -35,8 +35,14 @@ impl Mailbox {
             }
             keyword_sets.push(names);
         }
-        if self.needs_write() || self.pseudo.is_none_or(|p| p.value.is_none()) {
-            self.write_back_locked(None)?;
+        // By the UID rule, the new UIDs follow those of messages without an `X-UID`
+        // only once theirs are written: write them first (a tail rewrite from the first
+        // such message, usually the last few deliveries).
+        if self.needs_write() || self.messages.iter().any(|m| !m.has(GHOST) && !m.has(UID_ON_DISK)) {
+            self.write_back_locked(WritePlan {
+                persist_uids: true,
+                ..WritePlan::default()
+            })?;
         }
         let len = self.file.metadata()?.len();
         let first_uid = self.last_uid + 1;
@@ -71,6 +77,19 @@ impl Mailbox {
         rw.start_tail(len);
         rw.write(&out)?;
         rw.commit()?;
+        // Until the file's X-IMAP says so, the state file keeps the new last UID.
+        self.last_uid = self.last_uid.max(last);
+        let (uid_validity, last_uid) = (self.uid_validity, self.last_uid);
+        self.state
+            .update(|s| {
+                if s.uid_validity == uid_validity {
+                    s.last_uid = s.last_uid.max(last_uid);
+                }
+            })
+            .unwrap_or_else(|e| {
+                // Harmless: the UID rule gives the appended messages the same UIDs.
+                (self.ctx.log)(&format!("{}: cannot update state: {e}", self.path.display()))
+            });
         self.touch_times(len)?;
         // Pick the new messages up as any session would.
         let keep = self.messages.len();

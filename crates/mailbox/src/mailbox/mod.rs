@@ -185,12 +185,17 @@ impl Meta {
             self.bits &= !bit;
         }
     }
-    /// Whether the file does not yet say what the session knows.
-    fn status_dirty(&self) -> bool {
-        self.flags != self.disk_flags
-            || self.keywords != self.disk_keywords
-            || !self.has(UID_ON_DISK)
-            || (self.has(CLAIMED) && !self.has(DISK_OLD))
+    /// Whether the session changed flags or keywords that the file does not have yet:
+    /// the only thing that makes a checkpoint write.
+    fn flags_dirty(&self) -> bool {
+        self.flags != self.disk_flags || self.keywords != self.disk_keywords
+    }
+    /// Whether the header's bookkeeping block says less than the session knows: also
+    /// a UID not yet written, or `O` not yet written for a \Recent message. Made good
+    /// whenever the message is written anyway, never on its own (the UID rule and
+    /// the state file already keep these facts).
+    fn header_stale(&self) -> bool {
+        self.flags_dirty() || !self.has(UID_ON_DISK) || (self.has(CLAIMED) && !self.has(DISK_OLD))
     }
 }
 
@@ -254,6 +259,20 @@ struct ScanOutcome {
     base: Option<ImapBase>,
     pseudo: Option<Pseudo>,
     damage: Vec<Damage>,
+    /// The last UID assigned before the scan's messages (`X-IMAP`, or the state file).
+    floor: u32,
+}
+
+/// What a write-back must do besides writing changed flags.
+#[derive(Clone, Copy, Default)]
+struct WritePlan<'a> {
+    /// Messages to remove.
+    expunge: Option<&'a dyn Fn(&Meta) -> bool>,
+    /// Write the UID of every message that has none on disk yet (before an APPEND,
+    /// whose new UIDs must come after them by the UID rule).
+    persist_uids: bool,
+    /// Write a pseudo-message if there is none (a new mailbox's UIDVALIDITY).
+    force_pseudo: bool,
 }
 
 impl Mailbox {
@@ -306,17 +325,21 @@ impl Mailbox {
         }
         mb.log_damage();
         if mb.disk_base.is_none() {
-            let shared = mb.state.read();
-            mb.uid_validity = if shared.uid_validity != 0 {
-                shared.uid_validity
-            } else {
-                new_uid_validity()
-            };
-            if !mb.read_only {
-                // Persist UIDVALIDITY now: until it is in the file, another session
-                // could pick a different one.
-                mb.write_back(None)?;
-            }
+            // A mailbox no IMAP server has written to (a fresh spool file): its
+            // UIDVALIDITY lives in the shared state file, created once under its lock, so
+            // every session agrees, and goes into the file with the first rewrite that
+            // reaches its first message. Opening never rewrites a whole mailbox.
+            let fresh = new_uid_validity();
+            mb.uid_validity = mb
+                .state
+                .update(|s| {
+                    if s.uid_validity == 0 {
+                        s.uid_validity = fresh;
+                        s.last_uid = s.last_uid.max(mb.last_uid);
+                    }
+                    s.uid_validity
+                })
+                .unwrap_or(fresh);
         }
         mb.claim_recent(0);
         mb.pending.clear();
@@ -340,11 +363,17 @@ impl Mailbox {
         }
         let mut c = ctx.clone();
         c.default_format = format;
-        let mb = Mailbox::open(path, Mode::Append, &c);
-        if mb.is_err() {
+        let written = Mailbox::open(path, Mode::Append, &c).and_then(|mut mb| {
+            mb.write_back(WritePlan {
+                force_pseudo: true,
+                ..WritePlan::default()
+            })
+        });
+        if let Err(e) = written {
             let _ = fs::remove_file(path);
+            return Err(e);
         }
-        mb?.close()
+        Ok(())
     }
 
     pub fn path(&self) -> &Path {

@@ -141,6 +141,7 @@ impl Mailbox {
             self.reread_imap_base()?
         };
         let fallback = self.fallback_date();
+        let shared = self.state.read();
         let mut table = std::mem::take(&mut self.keywords);
         let mut prev_uid = prev;
         let mut counter = 0u32;
@@ -178,6 +179,10 @@ impl Mailbox {
                             table.intern(k);
                         }
                         last_on_disk = b.last_uid;
+                    }
+                    let uid_validity = b.map(|b| b.uid_validity).unwrap_or(self.uid_validity);
+                    if shared.uid_validity != 0 && shared.uid_validity == uid_validity {
+                        last_on_disk = last_on_disk.max(shared.last_uid);
                     }
                     counter = last_on_disk.max(prev_uid);
                 }
@@ -236,11 +241,17 @@ impl Mailbox {
             base = disk_last;
             pseudo = self.pseudo;
         }
+        let mut floor = base.as_ref().map(|b| b.last_uid).unwrap_or(0).max(last_on_disk);
+        let uid_validity = base.as_ref().map(|b| b.uid_validity).unwrap_or(self.uid_validity);
+        if shared.uid_validity != 0 && shared.uid_validity == uid_validity {
+            floor = floor.max(shared.last_uid);
+        }
         Ok(ScanOutcome {
             messages: metas,
             base,
             pseudo,
             damage,
+            floor,
         })
     }
 
@@ -291,7 +302,8 @@ impl Mailbox {
             .last()
             .map(|m| m.uid)
             .unwrap_or(0)
-            .max(disk_last);
+            .max(disk_last)
+            .max(out.floor);
         self.disk_base = out.base;
     }
 
@@ -320,6 +332,7 @@ impl Mailbox {
         if let Some(b) = &out.base {
             self.disk_base = Some(b.clone());
         }
+        let floor = out.floor;
         let old = if keep == 0 {
             std::mem::take(&mut self.messages)
         } else {
@@ -386,6 +399,7 @@ impl Mailbox {
         self.last_uid = self
             .last_uid
             .max(disk_last)
+            .max(floor)
             .max(self.messages.last().map(|m| m.uid).unwrap_or(0));
         if grown {
             self.claim_recent(had);

@@ -9,19 +9,20 @@ impl Mailbox {
         if self.read_only || !self.needs_write() {
             return Ok(());
         }
-        self.write_back(None).map(|_| ())
+        self.write_back(WritePlan::default()).map(|_| ())
     }
 
+    /// Whether the session knows something that only the file can keep: changed flags
+    /// or keywords, or keywords defined since `X-IMAP` was written. New UIDs and \Recent
+    /// claims alone are kept by the UID rule and the state file, so reading a mailbox
+    /// never makes a checkpoint rewrite it.
     pub(super) fn needs_write(&self) -> bool {
-        self.disk_base.as_ref().is_none_or(|b| {
-            b.uid_validity != self.uid_validity
-                || b.last_uid != self.last_uid
-                || b.keywords.as_slice() != self.keywords.names()
-        }) || self.pseudo.is_none()
-            || self
-                .messages
-                .iter()
-                .any(|m| !m.has(GHOST) && m.status_dirty())
+        let new_keywords = self.pseudo.is_some()
+            && self
+                .disk_base
+                .as_ref()
+                .is_some_and(|b| b.keywords.as_slice() != self.keywords.names());
+        new_keywords || self.messages.iter().any(|m| !m.has(GHOST) && m.flags_dirty())
     }
 
     /// Removes the messages marked \Deleted (all of them, or only those whose UID is
@@ -36,7 +37,10 @@ impl Mailbox {
         let pick = move |m: &Meta| {
             m.flags.contains(Flags::DELETED) && selected.as_ref().is_none_or(|s| s.contains(&m.uid))
         };
-        self.write_back(Some(&pick))
+        self.write_back(WritePlan {
+            expunge: Some(&pick),
+            ..WritePlan::default()
+        })
     }
 
     /// Writes back and closes the mailbox.
@@ -69,8 +73,17 @@ impl Mailbox {
         Ok(())
     }
 
+    /// Records a rewrite in the shared state: the generation others compare, and the
+    /// last UID (which the file's `X-IMAP` may not hold yet).
     pub(super) fn bump_generation(&mut self) {
-        if let Err(e) = self.state.update(|s| s.generation += 1) {
+        let (uid_validity, last_uid) = (self.uid_validity, self.last_uid);
+        let recorded = self.state.update(|s| {
+            s.generation += 1;
+            if uid_validity != 0 && s.uid_validity == uid_validity {
+                s.last_uid = s.last_uid.max(last_uid);
+            }
+        });
+        if let Err(e) = recorded {
             (self.ctx.log)(&format!(
                 "{}: cannot update state: {e}",
                 self.path.display()
@@ -80,24 +93,19 @@ impl Mailbox {
 
     /// The one write path: lock, catch up with others, plan patches and a tail, commit
     /// through the journal, re-read what moved. `expunge` picks messages to remove.
-    pub(super) fn write_back(
-        &mut self,
-        expunge: Option<&dyn Fn(&Meta) -> bool>,
-    ) -> Result<Vec<u32>> {
+    pub(super) fn write_back(&mut self, plan: WritePlan) -> Result<Vec<u32>> {
         let lock = self.write_lock()?;
         self.recover_locked()?;
         if self.changed()? || self.state.read().generation != self.generation {
             self.refresh_locked(false)?;
         }
-        let result = self.write_back_locked(expunge);
+        let result = self.write_back_locked(plan);
         drop(lock);
         result
     }
 
-    pub(super) fn write_back_locked(
-        &mut self,
-        expunge: Option<&dyn Fn(&Meta) -> bool>,
-    ) -> Result<Vec<u32>> {
+    pub(super) fn write_back_locked(&mut self, plan: WritePlan) -> Result<Vec<u32>> {
+        let expunge = plan.expunge;
         let len = self.file.metadata()?.len();
         let desired = ImapBase {
             uid_validity: self.uid_validity,
@@ -112,9 +120,11 @@ impl Mailbox {
             .iter()
             .map(|m| !m.has(GHOST) && expunge.is_some_and(|f| f(m)))
             .collect();
+        let first_start = live.first().map(|&i| self.messages[i].start).unwrap_or(len);
         // Where the tail must start: the first octet whose position changes.
         let mut tail: Option<u64> = None;
         let mut patches: Vec<(u64, Vec<u8>)> = Vec::new();
+        let mut patch_owner: Vec<u64> = Vec::new();
         let new_value = header::render_imap_base(&desired);
         match self.pseudo {
             Some(Pseudo {
@@ -134,8 +144,10 @@ impl Mailbox {
             Some(Pseudo { start, .. }) => tail = Some(start),
             // A new pseudo-message goes where the first message is: damage before it
             // stays in front, where the scanner keeps it apart (and the pseudo-message
-            // stays the first message).
-            None => tail = Some(live.first().map(|&i| self.messages[i].start).unwrap_or(len)),
+            // stays the first message). Only when asked, or when the tail reaches the
+            // first message anyway (below).
+            None if plan.force_pseudo => tail = Some(first_start),
+            None => {}
         }
         for &i in &live {
             let m = &self.messages[i];
@@ -146,7 +158,7 @@ impl Mailbox {
                 tail = Some(m.start);
                 break;
             }
-            if m.status_dirty() {
+            if m.flags_dirty() || (plan.persist_uids && !m.has(UID_ON_DISK)) {
                 if m.span_len == 0 {
                     tail = Some(m.start);
                     break;
@@ -154,15 +166,35 @@ impl Mailbox {
                 let block = self.status_block(m, Some(m.span_len as usize));
                 if block.len() == m.span_len as usize {
                     patches.push((m.span_start, block));
+                    patch_owner.push(m.start);
                 } else {
                     tail = Some(m.start);
                     break;
                 }
             }
         }
+        // The UID rule needs messages without an `X-UID` to come after all that have
+        // one. Once anything is written from the first such message on, they are all
+        // written (for a spool no IMAP server has touched, that first write is the one
+        // that puts its UIDVALIDITY and UIDs in the file).
+        if let Some(first) = live
+            .iter()
+            .map(|&i| &self.messages[i])
+            .find(|m| !m.has(UID_ON_DISK))
+            .map(|m| m.start)
+        {
+            if tail.is_some_and(|t| t >= first) || patch_owner.iter().any(|&s| s >= first) {
+                tail = Some(tail.map_or(first, |t| t.min(first)));
+            }
+        }
         if let Some(t) = tail {
             patches.retain(|(off, _)| *off < t);
         }
+        // Which messages a patch rewrote (by their start), for the bookkeeping below.
+        let patched_starts: Vec<u64> = patch_owner
+            .into_iter()
+            .filter(|&start| tail.is_none_or(|t| start < t))
+            .collect();
         let state_dir = self.ctx.state_dir.clone();
         let mut rw = Rewrite::begin(&state_dir, &self.path, &self.file, len)?;
         for (off, bytes) in patches {
@@ -170,7 +202,7 @@ impl Mailbox {
         }
         let fresh_pseudo = match (tail, self.pseudo) {
             (Some(t), Some(p)) => p.start >= t,
-            (Some(_), None) => true,
+            (Some(t), None) => t <= first_start,
             (None, _) => false,
         };
         if let Some(t) = tail {
@@ -236,18 +268,28 @@ impl Mailbox {
             }
             !gone
         });
-        // The file now says what the session knows.
+        // The file now says what the session knows of the messages it wrote: the ones
+        // patched (their whole block), and everything in the tail (re-read below).
+        let tail_from = applied.tail_start.unwrap_or(u64::MAX);
         for m in &mut self.messages {
-            if !m.has(GHOST) {
+            if m.has(GHOST) {
+                continue;
+            }
+            let patched = m.start < tail_from && patched_starts.binary_search(&m.start).is_ok();
+            if patched || m.start >= tail_from {
                 m.disk_flags = m.flags;
                 m.disk_keywords = m.keywords;
+            }
+            if patched {
                 m.set(UID_ON_DISK, true);
                 if m.has(CLAIMED) {
                     m.set(DISK_OLD, true);
                 }
             }
         }
-        self.disk_base = Some(desired);
+        if self.pseudo.is_some() || fresh_pseudo {
+            self.disk_base = Some(desired);
+        }
         self.touch_times(applied.new_len)?;
         self.bump_generation();
         self.generation = self.state.read().generation;
@@ -297,7 +339,7 @@ impl Mailbox {
             rw.copy_from_file(m.start, m.header_start - m.start)?;
         }
         let blank_len = m.blank_len as u64;
-        if m.status_dirty() || m.span_len == 0 || m.has(TRUNCATED) {
+        if m.header_stale() || m.span_len == 0 || m.has(TRUNCATED) {
             let fields_end = m.body_start - blank_len;
             let mut raw = vec![0u8; (fields_end - m.header_start) as usize];
             self.file.read_exact_at(&mut raw, m.header_start)?;
