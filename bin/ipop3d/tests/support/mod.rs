@@ -142,7 +142,11 @@ impl Env {
         std::fs::write(&secrets, format!("{user}\t{password}\n")).unwrap();
         std::fs::set_permissions(&secrets, std::fs::Permissions::from_mode(0o600)).unwrap();
 
-        let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+        let ck = rcgen::generate_simple_self_signed(vec![
+            "localhost".to_string(),
+            "127.0.0.1".to_string(),
+        ])
+        .unwrap();
         let cert = dir.path().join("cert.pem");
         let key = dir.path().join("key.pem");
         std::fs::write(&cert, ck.cert.pem()).unwrap();
@@ -308,6 +312,34 @@ impl Env {
     /// The server log lines so far.
     pub fn log_text(&self) -> String {
         self.log.lock().map(|l| l.join("\n")).unwrap_or_default()
+    }
+
+    /// Writes `messages` as `DIR/1.eml`... in CRLF form, as RETR must send them.
+    pub fn expected_dir(&self, messages: &[Vec<u8>]) -> PathBuf {
+        let dir = self.dir.path().join("expected");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir(&dir).unwrap();
+        for (i, m) in messages.iter().enumerate() {
+            std::fs::write(dir.join(format!("{}.eml", i + 1)), crlf(m)).unwrap();
+        }
+        dir
+    }
+
+    /// Runs tests/clients/poplib_client.py in `mode` against `port`.
+    pub fn poplib(&self, mode: &str, port: u16, messages: &[Vec<u8>]) -> Option<String> {
+        let dir = self.expected_dir(messages);
+        python(
+            "poplib_client.py",
+            &[
+                mode.to_string(),
+                port.to_string(),
+                self.user.clone(),
+                self.password.clone(),
+                self.cert.display().to_string(),
+                dir.display().to_string(),
+                if self.root { "strict" } else { "lenient" }.to_string(),
+            ],
+        )
     }
 
     /// The user name and password a client logs in with.
