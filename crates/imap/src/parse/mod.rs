@@ -152,8 +152,9 @@ impl<'a> Parser<'a> {
 pub fn parse_command(input: &[u8]) -> Result<Command, ParseError> {
     let mut p = Parser::new(input);
     let tag = match self::core::tag(&mut p) {
-        Ok(t) => t,
-        Err(_) => {
+        // A tag runs to the first space; "a{b" is not a tag "a".
+        Ok(t) if p.at_end() || p.peek() == Some(b' ') => t,
+        _ => {
             return Err(ParseError {
                 tag: None,
                 kind: ErrorKind::Tag,

@@ -1,0 +1,452 @@
+//! Bounded random tests of the parser and the receiver.
+//!
+//! - Round trip: random well-formed commands, encoded, framed by the receiver in
+//!   random read sizes, parse back to the same value.
+//! - Mutations: those encodings with octets deleted, inserted, flipped or cut off
+//!   never panic the receiver or the parser, and framing stays bounded.
+//! - Noise: random octet strings never panic either.
+
+mod support;
+
+use imap::encode::encode_command;
+use imap::parse::parse_command;
+use imap::receiver::{Event, Limits, Receiver};
+use imap::types::*;
+use support::Rng;
+
+const ROUND_TRIPS: usize = 3000;
+const MUTATIONS: usize = 20_000;
+
+struct Gen(Rng);
+
+impl Gen {
+    fn n(&mut self, below: u64) -> u64 {
+        self.0.below(below)
+    }
+    fn chance(&mut self, one_in: u64) -> bool {
+        self.n(one_in) == 0
+    }
+    fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
+        &v[self.n(v.len() as u64) as usize]
+    }
+
+    fn ascii_from(&mut self, alphabet: &[u8], min: usize, max: usize) -> String {
+        let len = min + self.n((max - min + 1) as u64) as usize;
+        (0..len).map(|_| *self.pick(alphabet) as char).collect()
+    }
+
+    fn atom(&mut self) -> String {
+        let chars: Vec<u8> = (0x21u8..0x7f)
+            .filter(|&b| !b"(){%*\"\\]".contains(&b))
+            .collect();
+        self.ascii_from(&chars, 1, 10)
+    }
+
+    fn tag(&mut self) -> Tag {
+        let chars: Vec<u8> = (0x21u8..0x7f)
+            .filter(|&b| !b"(){%*\"\\+".contains(&b))
+            .collect();
+        Tag::new(&self.ascii_from(&chars, 1, 8)).unwrap()
+    }
+
+    /// Octets without NUL: quoted, literal, 8-bit, line ends, specials.
+    fn text(&mut self) -> Vec<u8> {
+        let len = self.n(14) as usize;
+        (0..len)
+            .map(|_| match self.n(6) {
+                0 => *self.pick(b"\"\\{}()*% \r\n]+"),
+                1 => 0x80 + self.n(0x80) as u8,
+                _ => 0x20 + self.n(0x5f) as u8,
+            })
+            .collect()
+    }
+
+    fn utf8(&mut self) -> String {
+        let len = self.n(10) as usize;
+        (0..len)
+            .filter_map(|_| match self.n(5) {
+                0 => char::from_u32(0x80 + self.n(0x800) as u32),
+                1 => char::from_u32(0x1_0000 + self.n(0x1000) as u32),
+                2 => Some(*self.pick(&['&', '"', '\\', ' ', '*', '%', '/', '{', '\r'])),
+                _ => Some((0x21 + self.n(0x5e) as u8) as char),
+            })
+            .filter(|&c| c != '\0')
+            .collect()
+    }
+
+    fn mailbox(&mut self) -> String {
+        if self.chance(8) {
+            return "INBOX".into();
+        }
+        let s = self.utf8();
+        if s.eq_ignore_ascii_case("INBOX") {
+            "x".into()
+        } else {
+            s
+        }
+    }
+
+    fn number(&mut self) -> u32 {
+        match self.n(4) {
+            0 => u32::MAX - self.n(3) as u32,
+            1 => 1 + self.n(10) as u32,
+            _ => 1 + self.n(100_000) as u32,
+        }
+    }
+
+    fn seq_number(&mut self) -> SeqNumber {
+        if self.chance(4) {
+            SeqNumber::Largest
+        } else {
+            SeqNumber::Value(self.number())
+        }
+    }
+
+    fn set(&mut self) -> SequenceSet {
+        let n = 1 + self.n(4) as usize;
+        SequenceSet(
+            (0..n)
+                .map(|_| {
+                    let a = self.seq_number();
+                    let b = if self.chance(2) { a } else { self.seq_number() };
+                    SeqRange(a, b)
+                })
+                .collect(),
+        )
+    }
+
+    fn date(&mut self) -> Date {
+        Date {
+            year: 1900 + self.n(200) as i32,
+            month: 1 + self.n(12) as u32,
+            day: 1 + self.n(28) as u32,
+        }
+    }
+
+    fn date_time(&mut self) -> DateTime {
+        let d = self.date();
+        let off = (self.n(25 * 60) as i32 - 12 * 60) / 15 * 15;
+        DateTime::from_local(
+            d,
+            self.n(24) as u32,
+            self.n(60) as u32,
+            self.n(60) as u32,
+            off,
+        )
+    }
+
+    fn flag(&mut self) -> Flag {
+        match self.n(8) {
+            0 => Flag::Seen,
+            1 => Flag::Answered,
+            2 => Flag::Flagged,
+            3 => Flag::Deleted,
+            4 => Flag::Draft,
+            5 => Flag::Extension(format!("X{}", self.atom())),
+            _ => Flag::Keyword(self.atom()),
+        }
+    }
+
+    fn flags(&mut self) -> Vec<Flag> {
+        let n = self.n(4) as usize;
+        (0..n).map(|_| self.flag()).collect()
+    }
+
+    fn field_name(&mut self) -> Vec<u8> {
+        let chars: Vec<u8> = (0x21u8..0x7f).filter(|&b| b != b':').collect();
+        self.ascii_from(&chars, 1, 12).into_bytes()
+    }
+
+    fn section(&mut self) -> Section {
+        let path: Vec<u32> = (0..self.n(4)).map(|_| 1 + self.n(20) as u32).collect();
+        let names = |g: &mut Gen| (0..1 + g.n(3)).map(|_| g.field_name()).collect();
+        let kind = match self.n(6) {
+            0 => SectionKind::Full,
+            1 => SectionKind::Header,
+            2 => SectionKind::Text,
+            3 if !path.is_empty() => SectionKind::Mime,
+            4 => SectionKind::HeaderFields(names(self)),
+            _ => SectionKind::HeaderFieldsNot(names(self)),
+        };
+        Section::new(path, kind)
+    }
+
+    fn partial(&mut self) -> Option<(u32, u32)> {
+        self.chance(3)
+            .then(|| (self.n(1000) as u32, 1 + self.n(1000) as u32))
+    }
+
+    fn fetch_att(&mut self) -> FetchAttribute {
+        use FetchAttribute::*;
+        match self.n(13) {
+            0 => Envelope,
+            1 => Flags,
+            2 => InternalDate,
+            3 => Rfc822,
+            4 => Rfc822Header,
+            5 => Rfc822Size,
+            6 => Rfc822Text,
+            7 => Body,
+            8 => BodyStructure,
+            9 => Uid,
+            10 => BodySection {
+                peek: self.chance(2),
+                section: self.section(),
+                partial: self.partial(),
+            },
+            11 => Binary {
+                peek: self.chance(2),
+                path: (0..self.n(3)).map(|_| 1 + self.n(9) as u32).collect(),
+                partial: self.partial(),
+            },
+            _ => BinarySize {
+                path: (0..self.n(3)).map(|_| 1 + self.n(9) as u32).collect(),
+            },
+        }
+    }
+
+    fn search_key(&mut self, depth: usize) -> SearchKey {
+        use SearchKey::*;
+        let leaf = depth >= 4;
+        match self.n(if leaf { 30 } else { 34 }) {
+            0 => All,
+            1 => Answered,
+            2 => Bcc(self.text()),
+            3 => Before(self.date()),
+            4 => Body(self.text()),
+            5 => Cc(self.text()),
+            6 => Deleted,
+            7 => Draft,
+            8 => Flagged,
+            9 => From(self.text()),
+            10 => Header(self.text(), self.text()),
+            11 => Keyword(self.atom()),
+            12 => Larger(self.number()),
+            13 => New,
+            14 => Old,
+            15 => On(self.date()),
+            16 => Recent,
+            17 => Seen,
+            18 => SentBefore(self.date()),
+            19 => SentOn(self.date()),
+            20 => SentSince(self.date()),
+            21 => Since(self.date()),
+            22 => Smaller(self.number()),
+            23 => Subject(self.text()),
+            24 => Text(self.text()),
+            25 => To(self.text()),
+            26 => Uid(self.set()),
+            27 => Unkeyword(self.atom()),
+            28 => Sequence(self.set()),
+            29 => self
+                .pick(&[Unanswered, Undeleted, Undraft, Unflagged, Unseen])
+                .clone(),
+            30 => Not(Box::new(self.search_key(depth + 1))),
+            31 => Or(
+                Box::new(self.search_key(depth + 1)),
+                Box::new(self.search_key(depth + 1)),
+            ),
+            _ => And(self.search_keys(depth + 1)),
+        }
+    }
+
+    fn search_keys(&mut self, depth: usize) -> Vec<SearchKey> {
+        (0..1 + self.n(3)).map(|_| self.search_key(depth)).collect()
+    }
+
+    fn body(&mut self) -> CommandBody {
+        use CommandBody::*;
+        let uid = self.chance(2);
+        match self.n(24) {
+            0 => Capability,
+            1 => Noop,
+            2 => Logout,
+            3 => StartTls,
+            4 => Authenticate {
+                mechanism: self.atom().to_ascii_uppercase(),
+                initial_response: self
+                    .chance(2)
+                    .then(|| self.ascii_from(b"QUJD+/=", 1, 12).into_bytes()),
+            },
+            5 => Login {
+                user: self.utf8(),
+                password: self.utf8(),
+            },
+            6 => Select {
+                mailbox: self.mailbox(),
+            },
+            7 => Examine {
+                mailbox: self.mailbox(),
+            },
+            8 => Create {
+                mailbox: self.mailbox(),
+            },
+            9 => Delete {
+                mailbox: self.mailbox(),
+            },
+            10 => Rename {
+                from: self.mailbox(),
+                to: self.mailbox(),
+            },
+            11 => Subscribe {
+                mailbox: self.mailbox(),
+            },
+            12 => Unsubscribe {
+                mailbox: self.mailbox(),
+            },
+            13 => List {
+                reference: self.mailbox(),
+                pattern: self.utf8(),
+            },
+            14 => Lsub {
+                reference: self.mailbox(),
+                pattern: self.utf8(),
+            },
+            15 => Status {
+                mailbox: self.mailbox(),
+                items: (0..1 + self.n(5))
+                    .map(|_| *self.pick(&StatusItem::ALL))
+                    .collect(),
+            },
+            16 => Append {
+                mailbox: self.mailbox(),
+                flags: self.flags(),
+                date: self.chance(2).then(|| self.date_time()),
+                message: {
+                    let mut m = self.text();
+                    if self.chance(3) {
+                        m.push(0);
+                    }
+                    m
+                },
+            },
+            17 => Check,
+            18 => Close,
+            19 => Expunge,
+            20 => Search {
+                uid,
+                charset: self.chance(3).then(|| self.atom()),
+                criteria: self.search_keys(0),
+            },
+            21 => Fetch {
+                uid,
+                set: self.set(),
+                items: match self.n(5) {
+                    0 => FetchItems::All,
+                    1 => FetchItems::Fast,
+                    2 => FetchItems::Full,
+                    _ => FetchItems::List((0..1 + self.n(4)).map(|_| self.fetch_att()).collect()),
+                },
+            },
+            22 => Store {
+                uid,
+                set: self.set(),
+                mode: *self.pick(&[StoreMode::Replace, StoreMode::Add, StoreMode::Remove]),
+                silent: self.chance(2),
+                flags: self.flags(),
+            },
+            _ => Copy {
+                uid,
+                set: self.set(),
+                mailbox: self.mailbox(),
+            },
+        }
+    }
+
+    fn command(&mut self) -> Command {
+        Command {
+            tag: self.tag(),
+            body: self.body(),
+        }
+    }
+}
+
+/// Frames `wire` through a receiver in random read sizes; returns its events.
+fn frame(wire: &[u8], rng: &mut Rng, limits: Limits) -> Vec<Event> {
+    let mut r = Receiver::new(limits);
+    let mut events = Vec::new();
+    let mut pos = 0;
+    // Every call consumes at least one octet or yields an event.
+    for _ in 0..(wire.len() * 2 + 16) {
+        if pos >= wire.len() {
+            break;
+        }
+        let n = (1 + rng.below(512) as usize).min(wire.len() - pos);
+        let (used, event) = r.feed(&wire[pos..pos + n]);
+        assert!(used > 0 || event.is_some(), "no progress");
+        pos += used;
+        events.extend(event);
+    }
+    assert_eq!(pos, wire.len(), "framing stalled");
+    events
+}
+
+#[test]
+fn random_commands_round_trip_through_encoder_receiver_and_parser() {
+    let mut g = Gen(Rng(0x1234_5678_9abc_def1));
+    let mut rng = Rng(42);
+    for i in 0..ROUND_TRIPS {
+        let cmd = g.command();
+        let wire = encode_command(&cmd);
+        let parsed = parse_command(&wire);
+        assert_eq!(
+            parsed.as_ref(),
+            Ok(&cmd),
+            "#{i}: {}",
+            String::from_utf8_lossy(&wire)
+        );
+        let mut framed = wire.clone();
+        framed.extend_from_slice(b"\r\n");
+        let events = frame(&framed, &mut rng, Limits::default());
+        assert_eq!(events, vec![Event::Command(wire.clone())], "#{i}");
+    }
+}
+
+#[test]
+fn mutated_and_random_input_never_panics() {
+    let mut g = Gen(Rng(0xdead_beef_cafe_f00d));
+    let mut rng = Rng(7);
+    let small = Limits {
+        line: 200,
+        literal: 300,
+        append: 400,
+    };
+    let mut parsed_ok = 0;
+    for _ in 0..MUTATIONS {
+        let mut wire = encode_command(&g.command());
+        for _ in 0..1 + rng.below(4) {
+            if wire.is_empty() {
+                break;
+            }
+            let at = rng.below(wire.len() as u64) as usize;
+            match rng.below(5) {
+                0 => {
+                    wire.remove(at);
+                }
+                1 => wire.insert(at, rng.below(256) as u8),
+                2 => wire[at] = rng.below(256) as u8,
+                3 => wire.truncate(at),
+                _ => wire.insert(
+                    at,
+                    *b"{}()[]<>\" \\*%+\r\n".get(rng.below(16) as usize).unwrap(),
+                ),
+            }
+        }
+        if parse_command(&wire).is_ok() {
+            parsed_ok += 1;
+        }
+        wire.extend_from_slice(b"\r\n");
+        for e in frame(&wire, &mut rng, small) {
+            if let Event::Command(c) = e {
+                let _ = parse_command(&c);
+            }
+        }
+    }
+    assert!(parsed_ok > 0, "mutations should leave some commands valid");
+    for _ in 0..MUTATIONS {
+        let len = rng.below(120) as usize;
+        let noise: Vec<u8> = (0..len).map(|_| rng.below(256) as u8).collect();
+        let _ = parse_command(&noise);
+        let _ = frame(&noise, &mut rng, small);
+    }
+}
