@@ -23,11 +23,19 @@ use crate::host::{preauth_login, Host};
 /// transcripts can carry a fixed digest.
 pub const TIMESTAMP: &str = "<1896.697170952@dbc.mtview.ca.us>";
 
+/// Something to do just before the server reads a given packet (a delivery, an
+/// IMAP session's expunge...), so transcripts can change the world mid-session.
+pub type Hook = Box<dyn FnMut()>;
+
 /// The client side of an in-memory connection.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct MemoryIo {
     packets: VecDeque<Vec<u8>>,
     pos: usize,
+    /// Packets the server has begun to read.
+    begun: usize,
+    front_begun: bool,
+    hooks: Vec<(usize, Hook)>,
     /// Largest number of octets one read returns (1 shakes out framing bugs).
     pub chunk: usize,
     /// Everything the server wrote.
@@ -39,9 +47,23 @@ impl MemoryIo {
         MemoryIo {
             packets: packets.into(),
             pos: 0,
+            begun: 0,
+            front_begun: false,
+            hooks: Vec::new(),
             chunk: usize::MAX,
             output: Vec::new(),
         }
+    }
+
+    /// Runs `hook` just before the server reads packet `index` (0-based).
+    pub fn before_packet(&mut self, index: usize, hook: impl FnMut() + 'static) {
+        self.hooks.push((index, Box::new(hook)));
+    }
+
+    fn next_packet(&mut self) {
+        self.packets.pop_front();
+        self.pos = 0;
+        self.front_begun = false;
     }
 
     /// Drops the rest of the current packet, as a TLS upgrade does.
@@ -50,8 +72,7 @@ impl MemoryIo {
             return 0;
         };
         let n = front.len() - self.pos;
-        self.packets.pop_front();
-        self.pos = 0;
+        self.next_packet();
         n
     }
 }
@@ -69,8 +90,17 @@ impl Read for MemoryIo {
 impl BufRead for MemoryIo {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
         while self.packets.front().is_some_and(|p| self.pos >= p.len()) {
-            self.packets.pop_front();
-            self.pos = 0;
+            self.next_packet();
+        }
+        if !self.front_begun && !self.packets.is_empty() {
+            self.front_begun = true;
+            let index = self.begun;
+            self.begun += 1;
+            for (at, hook) in &mut self.hooks {
+                if *at == index {
+                    hook();
+                }
+            }
         }
         match self.packets.front() {
             Some(p) => {

@@ -805,3 +805,177 @@ fn mmdf_maildrops_work_the_same() {
     assert_eq!(f.contents(USER), [("two".to_string(), false)]);
     assert!(f.mailbox_text(USER).starts_with("\x01\x01\x01\x01\n"));
 }
+
+#[test]
+fn capa_after_login_shows_only_what_the_transaction_state_offers() {
+    let f = Fixture::new();
+    f.write_mbox(USER, &[M1]);
+    f.run_with(
+        &format!(
+            "S: +OK POP3 *
+             {login}S: +OK Mailbox open, 1 messages
+             C: CAPA
+             S: +OK Capability list follows
+             S: TOP
+             S: UIDL
+             S: RESP-CODES
+             S: AUTH-RESP-CODE
+             S: PIPELINING
+             S: EXPIRE NEVER
+             S: IMPLEMENTATION pullmail-*
+             S: .
+             C: QUIT
+             S: +OK *",
+            login = login()
+        ),
+        |host| host.tls_available = true,
+    );
+}
+
+#[test]
+fn auth_edge_cases() {
+    let f = Fixture::new();
+    f.write_mbox(USER, &[M1]);
+    let long = "A".repeat(20_000);
+    f.run(&format!(
+        "S: +OK POP3 *
+         C: AUTH PLAIN =
+         S: -ERR Invalid authentication response
+         C: AUTH PLAIN AGFsaWNlAHdvbmRlciBsYW5k extra
+         S: -ERR Too many arguments
+         C: AUTH LOGIN
+         S: + VXNlcm5hbWU6
+         C: {long}
+         S: -ERR Invalid authentication response
+         C: AUTH CRAM-MD5 eA==
+         S: -ERR Invalid authentication response
+         C: AUTH CRAM-MD5
+         S: + *
+         C: bm90IGEgZGlnZXN0
+         S: -ERR Invalid authentication response
+         C: USER alice
+         S: +OK *
+         C: AUTH PLAIN
+         S: + *
+         C: *
+         S: -ERR Authentication cancelled
+         C: PASS wonder land
+         S: -ERR PASS must follow USER
+         C: QUIT
+         S: +OK Sayonara"
+    ));
+}
+
+#[test]
+fn a_file_that_is_not_a_mailbox_ends_the_session_with_sys_perm() {
+    let f = Fixture::new();
+    std::fs::write(f.spool(USER), "this is not\na mailbox\n").unwrap();
+    let (_, outcome) = f.run(&format!(
+        "S: +OK POP3 *
+         {login}S: -ERR [SYS/PERM] Unable to open maildrop: Not a mailbox in a known format
+         C: STAT",
+        login = login()
+    ));
+    assert!(matches!(
+        outcome.end,
+        End::Error(pop::Error::MaildropUnavailable(_))
+    ));
+}
+
+#[test]
+fn the_world_changing_mid_session() {
+    let f = Fixture::new();
+    f.write_mbox(USER, &[M1, M2, M3]);
+    let spool = f.spool(USER);
+    // The same user's IMAP session: same INBOX, same state directory.
+    let settings_for_imap = pop::MailSettings::new(&f.config, &f.host(vec![]).account(USER));
+    let script = format!(
+        "S: +OK POP3 *
+         {login}S: +OK Mailbox open, 3 messages
+         --
+         C: STAT
+         S: +OK 3 *
+         C: RETR 2
+         S: -ERR Message was removed by another session
+         C: LIST
+         S: +OK Mailbox scan listing follows
+         S: 1 *
+         S: 3 *
+         S: .
+         C: DELE 1
+         S: +OK Message 1 deleted
+         C: RETR 3
+         S: +OK * octets
+         S: From: Dave <dave@example.com>
+         S: Subject: three
+         S:
+         S: .
+         C: QUIT
+         S: +OK Sayonara (1 messages left)",
+        login = login()
+    );
+    let (packets, expected) = parse_script(&script);
+    let mut host = f.host(packets);
+    // Before the second packet: the MTA delivers, an IMAP client expunges 2.
+    let path = spool.clone();
+    host.io.before_packet(1, move || {
+        use std::io::Write;
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        file.write_all(mbox(&["From: mta@example.org\nSubject: late\n\nlate\n"]).as_bytes())
+            .unwrap();
+        let store = settings_for_imap.store(pop::maildrop::no_log());
+        let mut imap = store
+            .open("INBOX", mailbox::mailbox::Mode::ReadWrite)
+            .unwrap();
+        let seq = imap.seq_of_uid(2).unwrap();
+        imap.store(
+            seq,
+            mailbox::mailbox::StoreOp::Add,
+            mailbox::flags::Flags::DELETED,
+            &[],
+        )
+        .unwrap();
+        imap.expunge(None).unwrap();
+        imap.close().unwrap();
+    });
+    let outcome = pop::pop3::serve(&mut host);
+    check(&host.io.output, &expected);
+    assert!(matches!(outcome.end, End::Quit));
+    let subjects: Vec<String> = f.contents(USER).into_iter().map(|(s, _)| s).collect();
+    assert_eq!(subjects, ["three", "late"]);
+    assert!(f.contents(USER)[0].1, "RETR 3 made it \\Seen");
+}
+
+#[test]
+fn an_update_that_cannot_be_applied_says_so_and_changes_nothing() {
+    let f = Fixture::new();
+    f.write_mbox(USER, &[M1, M2]);
+    let spool = f.spool(USER);
+    let script = format!(
+        "S: +OK POP3 *
+         {login}S: +OK Mailbox open, 2 messages
+         C: DELE 1
+         S: +OK Message 1 deleted
+         --
+         C: QUIT
+         S: -ERR [SYS/TEMP] Update failed, maildrop unchanged",
+        login = login()
+    );
+    let (packets, expected) = parse_script(&script);
+    let mut host = f.host(packets);
+    // Another program rewrites the file with new UIDs before QUIT.
+    host.io.before_packet(1, move || {
+        let other = "From MAILER-DAEMON Mon Jan  1 10:00:00 2024\nSubject: DON'T DELETE THIS MESSAGE -- FOLDER INTERNAL DATA\nX-IMAP: 1234567890 0000000002\n\ninternal\n\nFrom a@example.org Mon Jan  1 10:00:00 2024\nSubject: new one\nX-UID: 1\n\nx\n\n";
+        std::fs::write(&spool, other).unwrap();
+    });
+    let outcome = pop::pop3::serve(&mut host);
+    check(&host.io.output, &expected);
+    assert!(matches!(
+        outcome.end,
+        End::Error(pop::Error::UpdateFailed(_))
+    ));
+    assert_eq!(f.contents(USER), [("new one".to_string(), false)]);
+}
