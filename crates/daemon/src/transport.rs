@@ -27,6 +27,14 @@ const MAX_HANDSHAKE_ROUNDS: usize = 32;
 /// Retries after EINTR/EAGAIN before giving up on one read or write.
 const MAX_RETRIES: usize = 1000;
 
+/// How much of one over-long line is read and thrown away before the connection is
+/// given up.
+const MAX_DISCARD: usize = 16 << 20;
+
+fn memchr_lf(s: &[u8]) -> Option<usize> {
+    s.iter().position(|&b| b == b'\n')
+}
+
 /// Marker inside an `io::Error` for a line longer than the caller's limit.
 #[derive(Debug)]
 pub(crate) struct LineTooLong;
@@ -355,12 +363,39 @@ impl Transport {
                 None => (available.len(), false),
             };
             if line.len() + take > max {
+                self.discard_line()?;
                 return Err(Error::LineTooLong);
             }
             line.extend_from_slice(&available[..take]);
             self.consume(take);
             if done {
                 return Ok(line);
+            }
+        }
+    }
+
+    /// Skips the rest of an over-long line, through its LF, so that the next read
+    /// starts at the next command instead of in the middle of this one. A "line" that
+    /// does not end within [`MAX_DISCARD`] octets is not a client speaking the
+    /// protocol: the connection is given up.
+    fn discard_line(&mut self) -> Result<(), Error> {
+        let mut skipped = 0usize;
+        loop {
+            let available = self.fill_buf().map_err(Error::from_io)?;
+            if available.is_empty() {
+                return Err(Error::ConnectionLost);
+            }
+            let (take, done) = match memchr_lf(available) {
+                Some(i) => (i + 1, true),
+                None => (available.len(), false),
+            };
+            self.consume(take);
+            skipped += take;
+            if done {
+                return Ok(());
+            }
+            if skipped > MAX_DISCARD {
+                return Err(Error::ConnectionLost);
             }
         }
     }

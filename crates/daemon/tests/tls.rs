@@ -379,7 +379,10 @@ fn idle_clients_time_out_and_closed_ones_are_lost() {
     );
 
     (&client).write_all(&[b'x'; 100]).unwrap();
+    (&client).write_all(b"\r\nNOOP\r\n").unwrap();
     assert!(matches!(transport.read_line(50), Err(Error::LineTooLong)));
+    // The rest of the over-long line is gone; the next command reads whole.
+    assert_eq!(transport.read_line(50).unwrap(), b"NOOP\r\n");
     drop(client);
     transport.set_idle_timeout(Some(Duration::from_secs(5)));
     let mut rest = Vec::new();
