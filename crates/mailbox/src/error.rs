@@ -32,6 +32,10 @@ pub enum Error {
     /// The file is locked by someone else for too long.
     #[error("mailbox is locked: {0}")]
     Locked(#[from] crate::lock::LockError),
+    /// The mailbox's UIDs were reset (UIDVALIDITY changed) by someone else before a
+    /// write that names messages by UID; nothing was written.
+    #[error("mailbox UIDs were reset by another program; nothing changed")]
+    UidValidityChanged,
     /// The operation is not allowed on this mailbox (e.g. deleting INBOX).
     #[error("operation not permitted: {0}")]
     NotPermitted(&'static str),
@@ -53,6 +57,7 @@ impl Error {
             Error::NotAMailbox(_) => Some("CANNOT"),
             Error::ReadOnly => Some("READ-ONLY"),
             Error::Expunged => Some("EXPUNGEISSUED"),
+            Error::UidValidityChanged => None,
             Error::NoSuchMessage => Some("NONEXISTENT"),
             Error::NoSpace => Some("OVERQUOTA"),
             Error::Locked(_) => Some("INUSE"),
@@ -66,7 +71,7 @@ impl Error {
     pub fn pop3_code(&self) -> Option<&'static str> {
         match self {
             Error::Locked(_) => Some("IN-USE"),
-            Error::NoSpace | Error::Io(_) => Some("SYS/TEMP"),
+            Error::NoSpace | Error::Io(_) | Error::UidValidityChanged => Some("SYS/TEMP"),
             Error::NotAMailbox(_) | Error::BadName(_) => Some("SYS/PERM"),
             _ => None,
         }

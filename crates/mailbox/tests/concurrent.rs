@@ -255,3 +255,24 @@ fn subjects_of(mb: &mut Mailbox, seq: u32) -> String {
         .unwrap_or("")
         .to_string()
 }
+
+#[test]
+fn expunge_after_uids_were_reset_elsewhere_deletes_nothing() {
+    let env = Env::new();
+    let p = env.create("box", Format::Mbox);
+    let mut a = env.open(&p);
+    for n in 0..3 {
+        append_plain(&mut a, n);
+    }
+    a.store(2, StoreOp::Add, Flags::DELETED, &[]).unwrap();
+    // Another program starts the mailbox's UIDs afresh (a new UIDVALIDITY).
+    let text = String::from_utf8(std::fs::read(&p).unwrap()).unwrap();
+    let uv = format!("{:010}", a.uid_validity());
+    let reset = text.replacen(&format!("X-IMAP: {uv}"), "X-IMAP: 0000000007", 1);
+    assert_ne!(reset, text);
+    std::fs::write(&p, &reset).unwrap();
+    let r = a.expunge(None);
+    assert!(matches!(r, Err(mailbox::error::Error::UidValidityChanged)), "{r:?}");
+    assert_eq!(std::fs::read_to_string(&p).unwrap(), reset, "nothing may be written");
+    assert!(a.sync().unwrap().contains(&Event::UidValidityChanged));
+}

@@ -176,6 +176,7 @@ fn mailbox_answer(e: &mailbox::error::Error) -> (Option<&'static str>, &'static 
         M::ReadOnly => "Maildrop is read-only",
         M::Expunged => "Message was removed by another session",
         M::NoSuchMessage => "No such message",
+        M::UidValidityChanged => "Maildrop was reset by another program; nothing deleted",
         M::AlreadyExists(_) | M::NotPermitted(_) | M::BadMessage(_) => "Operation not permitted",
         M::Io(_) => "I/O error",
     };

@@ -99,6 +99,10 @@ impl Mailbox {
         if self.changed()? || self.state.read().generation != self.generation {
             self.refresh_locked(false)?;
         }
+        if plan.expunge.is_some() && self.pending.contains(&Event::UidValidityChanged) {
+            // The messages the caller chose by UID are not the ones those UIDs name now.
+            return Err(Error::UidValidityChanged);
+        }
         let result = self.write_back_locked(plan);
         drop(lock);
         result
