@@ -13,7 +13,11 @@ fn two_on_box(env: &Env, messages: usize) -> (Client, Client) {
     let mut a = env.client();
     a.cmd("a0 CREATE box");
     for i in 0..messages {
-        a.cmd_literal(&format!("a0{i} APPEND box"), &message(&format!("m{i}"), "text"), "");
+        a.cmd_literal(
+            &format!("a0{i} APPEND box"),
+            &message(&format!("m{i}"), "text"),
+            "",
+        );
     }
     a.cmd("a1 SELECT box");
     let mut b = env.client();
@@ -39,10 +43,23 @@ fn flag_changes_reach_the_other_session_at_its_next_command() {
     // And back the other way, with a UID command (UID in the FETCH).
     b.cmd("b3 STORE 1 +FLAGS.SILENT (\\Answered)");
     let r = a.cmd("a3 UID FETCH 3 FLAGS");
-    assert_lines(&r, &["* 3 FETCH (UID 3 FLAGS (\\Recent))", "* 1 FETCH (FLAGS (\\Recent \\Answered) UID 1)", "a3 OK"]);
+    assert_lines(
+        &r,
+        &[
+            "* 3 FETCH (UID 3 FLAGS (\\Recent))",
+            "* 1 FETCH (FLAGS (\\Recent \\Answered) UID 1)",
+            "a3 OK",
+        ],
+    );
     // Both sessions' changes survive: neither overwrote the other.
     let r = b.cmd("b4 FETCH 1:2 FLAGS");
-    assert_lines(&r, &["* 1 FETCH (FLAGS (\\Answered))", "* 2 FETCH (FLAGS (\\Flagged $Important))"]);
+    assert_lines(
+        &r,
+        &[
+            "* 1 FETCH (FLAGS (\\Answered))",
+            "* 2 FETCH (FLAGS (\\Flagged $Important))",
+        ],
+    );
 }
 
 #[test]
@@ -52,13 +69,18 @@ fn appends_reach_the_other_session_as_exists() {
     a.cmd_literal("a2 APPEND box", &message("new", "fresh"), "");
     // The appending session selected the mailbox too: it sees the message at once.
     let r = a.cmd("a3 NOOP");
-    assert!(!r.contains("EXISTS"), "reported with the APPEND already: {r}");
+    assert!(
+        !r.contains("EXISTS"),
+        "reported with the APPEND already: {r}"
+    );
     let r = b.cmd("b2 NOOP");
     assert_lines(&r, &["* 2 EXISTS", "b2 OK"]);
     // \Recent went to exactly one session.
     let ra = a.cmd("a4 SEARCH RECENT");
     let rb = b.cmd("b3 SEARCH RECENT");
-    let has2 = |r: &str| r.starts_with("* SEARCH") && r.lines().next().unwrap().split(' ').any(|w| w == "2");
+    let has2 = |r: &str| {
+        r.starts_with("* SEARCH") && r.lines().next().unwrap().split(' ').any(|w| w == "2")
+    };
     assert!(has2(&ra) != has2(&rb), "A: {ra} B: {rb}");
 }
 
@@ -84,9 +106,15 @@ fn expunges_reach_the_other_session_but_never_during_fetch_store_search() {
     // The next command that may, reports it.
     let r = b.cmd("b6 NOOP");
     assert_lines(&r, &["* 2 EXPUNGE", "b6 OK"]);
-    assert_lines(&b.cmd("b7 FETCH 2 (UID FLAGS)"), &["* 2 FETCH (UID 3 FLAGS (\\Seen))"]);
+    assert_lines(
+        &b.cmd("b7 FETCH 2 (UID FLAGS)"),
+        &["* 2 FETCH (UID 3 FLAGS (\\Seen))"],
+    );
     // A sees B's \Seen.
-    assert_lines(&a.cmd("a4 NOOP"), &["* 2 FETCH (FLAGS (\\Recent \\Seen))", "a4 OK"]);
+    assert_lines(
+        &a.cmd("a4 NOOP"),
+        &["* 2 FETCH (FLAGS (\\Recent \\Seen))", "a4 OK"],
+    );
 }
 
 #[test]
@@ -108,7 +136,13 @@ fn close_and_expunge_by_one_session_while_the_other_stores() {
     assert_lines(&a.cmd("a3 CLOSE"), &["a3 OK"]);
     let r = b.cmd("b3 NOOP");
     assert_lines(&r, &["* 1 EXPUNGE", "* 2 EXPUNGE", "b3 OK"]);
-    assert_lines(&b.cmd("b4 FETCH 1:* (UID FLAGS)"), &["* 1 FETCH (UID 2 FLAGS (", "* 2 FETCH (UID 4 FLAGS (\\Flagged))"]);
+    assert_lines(
+        &b.cmd("b4 FETCH 1:* (UID FLAGS)"),
+        &[
+            "* 1 FETCH (UID 2 FLAGS (",
+            "* 2 FETCH (UID 4 FLAGS (\\Flagged))",
+        ],
+    );
 }
 
 fn deliver_py() -> std::path::PathBuf {
@@ -152,7 +186,10 @@ fn a_delivery_by_the_mta_shows_up_as_exists() {
         } else {
             deliver(&env.inbox, 1, 1, format);
         }
-        assert_lines(&a.cmd("a1 SELECT INBOX"), &["* 1 EXISTS", "* 1 RECENT", "a1 OK"]);
+        assert_lines(
+            &a.cmd("a1 SELECT INBOX"),
+            &["* 1 EXISTS", "* 1 RECENT", "a1 OK"],
+        );
         deliver(&env.inbox, 2, 2, format);
         let r = a.cmd("a2 NOOP");
         assert_lines(&r, &["* 3 EXISTS", "* 3 RECENT", "a2 OK"]);
@@ -160,7 +197,10 @@ fn a_delivery_by_the_mta_shows_up_as_exists() {
         assert!(r.contains("Subject: delivered 3"), "{format}: {r}");
         // The MTA's message text arrives intact (its ">From" stays quoted in mbox).
         let r = a.cmd("a4 FETCH 2 BODY.PEEK[TEXT]");
-        assert!(r.contains("Delivered message number 2.\r\n"), "{format}: {r}");
+        assert!(
+            r.contains("Delivered message number 2.\r\n"),
+            "{format}: {r}"
+        );
         // Expunge with a delivery racing: nothing is lost.
         a.cmd("a5 STORE 1 +FLAGS.SILENT (\\Deleted)");
         deliver(&env.inbox, 4, 1, format);
@@ -179,7 +219,11 @@ fn ten_sessions_storing_at_once_lose_nothing() {
     let mut setup = env.client();
     setup.cmd("s0 CREATE box");
     for i in 0..10 {
-        setup.cmd_literal(&format!("s{i} APPEND box"), &message(&format!("m{i}"), "x"), "");
+        setup.cmd_literal(
+            &format!("s{i} APPEND box"),
+            &message(&format!("m{i}"), "x"),
+            "",
+        );
     }
     let threads: Vec<_> = (0..10)
         .map(|i| {

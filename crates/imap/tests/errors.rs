@@ -286,11 +286,17 @@ fn hostile_mailbox_names_get_no() {
             assert!(refused, "{line:?}: {r}");
             assert_lines(&c.cmd(&format!("n{n} NOOP")), &[&format!("n{n} OK")]);
         }
-        // LIST with a hostile reference lists nothing.
-        n += 1;
-        let r = c.cmd(&format!("l{n} LIST \"{name}\" *"));
-        assert!(!r.contains("* LIST"), "LIST {name}: {r}");
-        assert_lines(&r, &[&format!("l{n} OK")]);
+        // LIST with a hostile reference, or pattern, lists nothing.
+        for (reference, pattern) in [
+            (name.to_string(), "*".to_string()),
+            (String::new(), format!("{name}*")),
+            (String::new(), format!("{name}/%")),
+        ] {
+            n += 1;
+            let r = c.cmd(&format!("l{n} LIST \"{reference}\" \"{pattern}\""));
+            assert!(!r.contains("* LIST"), "LIST {reference:?} {pattern:?}: {r}");
+            assert_lines(&r, &[&format!("l{n} OK")]);
+        }
     }
     assert!(!env.dir.path().join("x").exists());
     assert_eq!(

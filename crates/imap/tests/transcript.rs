@@ -148,6 +148,33 @@ fn authenticate_plain_and_login_with_continuations() {
 }
 
 #[test]
+fn starttls_drops_what_was_pipelined_behind_it() {
+    let env = Env::new();
+    let mut c = env.client_with(Options {
+        preauth: false,
+        plaintext_allowed: false,
+        tls_available: true,
+        ..Options::default()
+    });
+    assert!(
+        c.greeting.contains("STARTTLS LOGINDISABLED]"),
+        "{}",
+        c.greeting
+    );
+    // The injected LOGIN came in the clear, before the handshake: never run.
+    let r = c.cmd_bytes("a1", b"a1 STARTTLS\r\na2 LOGIN alice wonderland\r\n");
+    assert_eq!(r, "a1 OK Begin TLS negotiation now\r\n");
+    let r = c.cmd("a3 CAPABILITY");
+    assert!(
+        r.starts_with("* CAPABILITY IMAP4rev1 LITERAL+ AUTH=PLAIN AUTH=LOGIN\r\n"),
+        "{r}"
+    );
+    assert!(!r.contains("a2 "), "{r}");
+    assert_lines(&c.cmd("a4 STARTTLS"), &["a4 BAD TLS is already active"]);
+    assert_lines(&c.cmd("a5 LOGIN alice wonderland"), &["a5 OK"]);
+}
+
+#[test]
 fn starttls_is_refused_without_a_certificate() {
     let env = Env::new();
     let mut c = env.login_client();
@@ -169,6 +196,10 @@ fn create_list_lsub_subscribe_status_rename_delete() {
     assert_lines(
         &c.cmd("a6 LIST \"\" \"\""),
         &["* LIST (\\Noselect) \"/\" \"\"", "a6 OK"],
+    );
+    assert_lines(
+        &c.cmd("a60 LIST projects/2024 \"\""),
+        &["* LIST (\\Noselect) \"/\" \"projects/\"", "a60 OK"],
     );
     let r = c.cmd("a7 LIST \"\" *");
     assert_lines(

@@ -11,8 +11,11 @@ use crate::session::Session;
 
 pub(crate) fn list<H: Host>(s: &mut Session<H>, reference: &str, pattern: &str) -> Reply {
     if pattern.is_empty() {
-        s.out
-            .extend_from_slice(b"* LIST (\\Noselect) \"/\" \"\"\r\n");
+        // The delimiter, and the root of the reference's hierarchy (§6.3.8).
+        let root = reference.find('/').map_or("", |i| &reference[..=i]);
+        s.out.extend_from_slice(b"* LIST (\\Noselect) \"/\" ");
+        respond::mailbox_name(&mut s.out, root);
+        s.out.extend_from_slice(b"\r\n");
         return Reply::ok("LIST completed");
     }
     let result = user_store!(s).list(reference, pattern);

@@ -55,6 +55,9 @@ pub struct MemoryHost {
     failures: u32,
     /// How long a read waits for the client (the idle timeout of the test).
     pub idle: Duration,
+    /// STARTTLS is offered (a stand-in: the "handshake" only flips `tls`).
+    pub tls_available: bool,
+    pub tls: bool,
 }
 
 impl Read for MemoryHost {
@@ -98,18 +101,30 @@ impl Host for MemoryHost {
     fn server_name(&self) -> String {
         "testhost".into()
     }
+    fn is_tls(&self) -> bool {
+        self.tls
+    }
+    fn can_start_tls(&self) -> bool {
+        self.tls_available && !self.tls
+    }
+    fn start_tls(&mut self) -> Result<(), daemon::Error> {
+        // What the real transport does with octets that came before the handshake.
+        self.pending.clear();
+        self.tls = true;
+        Ok(())
+    }
     fn plaintext_allowed(&self) -> bool {
-        self.plaintext_allowed
+        self.plaintext_allowed || self.tls
     }
     fn mechanisms(&self) -> Vec<Mechanism> {
-        if self.plaintext_allowed {
+        if self.plaintext_allowed() {
             vec![Mechanism::Plain, Mechanism::Login]
         } else {
             Vec::new()
         }
     }
     fn login(&mut self, credentials: Credentials) -> Result<Store, daemon::Error> {
-        if !self.plaintext_allowed {
+        if !self.plaintext_allowed() {
             return Err(daemon::Error::PlaintextDisallowed);
         }
         let ok = match &credentials {
@@ -160,6 +175,7 @@ pub struct Options {
     pub limits: Limits,
     pub chunk_seed: Option<u64>,
     pub idle: Duration,
+    pub tls_available: bool,
 }
 
 impl Default for Options {
@@ -170,6 +186,7 @@ impl Default for Options {
             limits: Limits::default(),
             chunk_seed: None,
             idle: WAIT,
+            tls_available: false,
         }
     }
 }
@@ -214,6 +231,8 @@ impl Env {
             plaintext_allowed: o.plaintext_allowed,
             failures: 0,
             idle: o.idle,
+            tls_available: o.tls_available,
+            tls: false,
         };
         let session = if o.preauth {
             Session::preauthenticated(host, o.limits, store(&self.home, &self.inbox))

@@ -1,0 +1,201 @@
+//! imapd over a raw loopback socket, started the inetd way: the greeting and
+//! login, autologout, SIGTERM, oversize input and hostile names through the real
+//! transport (its buffering, its timeouts, its signal handling).
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use support::{Client, Env, Server};
+
+/// Connects and, as root, logs in (quoting the password as imaplib does).
+fn session(env: &Env, server: &Server) -> Client {
+    let mut c = server.connect();
+    let greeting = c.line();
+    if env.root {
+        assert!(
+            greeting.starts_with(
+                "* OK [CAPABILITY IMAP4rev1 LITERAL+ STARTTLS AUTH=PLAIN AUTH=LOGIN] localhost IMAP4rev1 pullmail "
+            ),
+            "{greeting}"
+        );
+        let quoted = env.password.replace('\\', "\\\\").replace('"', "\\\"");
+        let r = c.cmd(&format!("l1 LOGIN {} \"{quoted}\"", env.user));
+        assert!(
+            r.ends_with("l1 OK [CAPABILITY IMAP4rev1 LITERAL+] LOGIN completed\r\n"),
+            "{r}\n{}",
+            env.log_text()
+        );
+    } else {
+        assert!(
+            greeting
+                .starts_with("* PREAUTH [CAPABILITY IMAP4rev1 LITERAL+] Pre-authenticated user "),
+            "{greeting}"
+        );
+    }
+    c
+}
+
+#[test]
+fn greeting_login_and_logout() {
+    let Some(env) = Env::new("greeting_login_and_logout", "") else {
+        return;
+    };
+    env.touch_inbox();
+    let server = env.start(&[]);
+    let mut c = session(&env, &server);
+    let r = c.cmd("a1 CAPABILITY");
+    assert_eq!(
+        r,
+        "* CAPABILITY IMAP4rev1 LITERAL+\r\na1 OK CAPABILITY completed\r\n"
+    );
+    let r = c.cmd("a2 LOGOUT");
+    assert_eq!(
+        r,
+        "* BYE localhost IMAP4rev1 server terminating connection\r\na2 OK LOGOUT completed\r\n"
+    );
+    assert_eq!(c.line(), "", "the connection closes after LOGOUT");
+    if env.root {
+        // A wrong password, then the limit of three.
+        let mut c = server.connect();
+        c.line();
+        for i in 1..=2 {
+            let r = c.cmd(&format!("b{i} LOGIN {} wrong", env.user));
+            assert!(
+                r.starts_with(&format!("b{i} NO [AUTHENTICATIONFAILED]")),
+                "{r}"
+            );
+        }
+        c.send(format!("b3 LOGIN {} wrong\r\n", env.user).as_bytes());
+        assert_eq!(c.line(), "* BYE Too many login failures\r\n");
+        assert_eq!(c.line(), "");
+    }
+}
+
+#[test]
+fn idle_sessions_are_logged_out() {
+    let Some(env) = Env::new(
+        "idle_sessions_are_logged_out",
+        "login_timeout = 1\nimap_idle_timeout = 1",
+    ) else {
+        return;
+    };
+    env.touch_inbox();
+    let server = env.start(&[]);
+    let mut c = session(&env, &server);
+    let started = Instant::now();
+    assert_eq!(c.line(), "* BYE Autologout; idle for too long\r\n");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(c.line(), "");
+}
+
+#[test]
+fn sigterm_says_bye_with_the_flags_written() {
+    let Some(env) = Env::new("sigterm_says_bye_with_the_flags_written", "") else {
+        return;
+    };
+    env.touch_inbox();
+    env.deliver(&env.inbox, 1, 2, "mbox");
+    let server = env.start(&[]);
+    let mut c = session(&env, &server);
+    let r = c.cmd("a1 SELECT INBOX");
+    assert!(r.contains("* 2 EXISTS"), "{r}");
+    let r = c.cmd("a2 STORE 2 +FLAGS.SILENT (\\Flagged \\Answered)");
+    assert!(r.ends_with("a2 OK STORE completed\r\n"), "{r}");
+    // The imapd serving us: the last one systemd-socket-activate spawned.
+    let log = env.log_text();
+    let pid: i32 = log
+        .lines()
+        .rev()
+        .find_map(|l| l.split(" as PID ").nth(1))
+        .and_then(|p| p.trim_end_matches('.').parse().ok())
+        .unwrap_or_else(|| panic!("no pid in:\n{log}"));
+    // SAFETY: kill(2) on the pid of the imapd this test started.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    assert_eq!(c.line(), "* BYE Server shutting down\r\n");
+    assert_eq!(c.line(), "");
+    let inbox = std::fs::read_to_string(&env.inbox).unwrap();
+    assert!(
+        inbox.contains("X-Status: AF") || inbox.contains("X-Status: FA"),
+        "{inbox}"
+    );
+}
+
+#[test]
+fn oversize_input_is_refused_in_step_over_a_real_socket() {
+    let Some(env) = Env::new(
+        "oversize_input_is_refused_in_step_over_a_real_socket",
+        "max_literal_size = 100000\nmax_command_length = 2048",
+    ) else {
+        return;
+    };
+    env.touch_inbox();
+    let server = env.start(&[]);
+    let mut c = session(&env, &server);
+    c.send(b"a1 APPEND INBOX {100001}\r\n");
+    assert_eq!(c.line(), "a1 NO [TOOBIG] Literal too large\r\n");
+    assert!(c.cmd("n1 NOOP").ends_with("n1 OK NOOP completed\r\n"));
+    // 300 kB the client sends without waiting: read and thrown away.
+    let mut big = b"a2 APPEND INBOX {300000+}\r\n".to_vec();
+    big.extend(std::iter::repeat_n(b'x', 299_990));
+    big.extend_from_slice(b"a3 LOGOUT\r\n\r\n");
+    c.send(&big);
+    assert_eq!(
+        c.until_tagged("a2"),
+        "a2 BAD [TOOBIG] Literal too large\r\n"
+    );
+    assert!(c.cmd("n2 NOOP").ends_with("n2 OK NOOP completed\r\n"));
+    let mut long = b"a4 SEARCH TEXT ".to_vec();
+    long.extend(std::iter::repeat_n(b'y', 10_000));
+    long.extend_from_slice(b"\r\n");
+    c.send(&long);
+    assert_eq!(
+        c.until_tagged("a4"),
+        "a4 BAD [TOOBIG] Command line too long\r\n"
+    );
+    assert!(c.cmd("n3 NOOP").ends_with("n3 OK NOOP completed\r\n"));
+    // Right at the limit it works.
+    let msg = {
+        let mut m = b"Subject: big\r\n\r\n".to_vec();
+        m.resize(100_000 - 2, b'z');
+        m.extend_from_slice(b"\r\n");
+        m
+    };
+    c.send(b"a5 APPEND INBOX {100000}\r\n");
+    assert!(c.line().starts_with("+ "));
+    c.send(&msg);
+    c.send(b"\r\n");
+    let r = c.until_tagged("a5");
+    assert!(r.starts_with("a5 OK [APPENDUID "), "{r}");
+    assert!(c.cmd("a6 LOGOUT").ends_with("a6 OK LOGOUT completed\r\n"));
+}
+
+#[test]
+fn hostile_names_are_refused_over_a_real_socket() {
+    let Some(env) = Env::new("hostile_names_are_refused_over_a_real_socket", "") else {
+        return;
+    };
+    env.touch_inbox();
+    let server = env.start(&[]);
+    let mut c = session(&env, &server);
+    for (i, cmd) in [
+        "SELECT /etc/passwd",
+        "EXAMINE \"~root/x\"",
+        "CREATE ../x",
+        "CREATE \"{host}x\"",
+        "DELETE ../../etc/passwd",
+        "RENAME INBOX /tmp/stolen",
+        "APPEND /tmp/planted {1+}\r\nx",
+        "STATUS /etc/shadow (MESSAGES)",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let r = c.cmd(&format!("h{i} {cmd}"));
+        assert!(r.contains(&format!("h{i} NO")), "{cmd}: {r}");
+        assert!(c.cmd(&format!("n{i} NOOP")).contains(&format!("n{i} OK")));
+    }
+    assert!(!std::path::Path::new("/tmp/planted").exists());
+    assert!(!std::path::Path::new("/tmp/stolen").exists());
+    assert!(!env.dir.path().join("x").exists());
+}
