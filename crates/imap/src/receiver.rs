@@ -144,6 +144,17 @@ impl Receiver {
         self.line_mode = true;
     }
 
+    /// The command read so far (for a look at it before its literal is asked for).
+    pub fn partial(&self) -> &[u8] {
+        &self.buf
+    }
+
+    /// Forgets the command being read: after [`Event::Continue`], the session
+    /// answered it instead of sending `+`, so the client sends no more of it.
+    pub fn abandon(&mut self) {
+        self.reset();
+    }
+
     /// Whether a command is partly read.
     pub fn in_command(&self) -> bool {
         !matches!(self.state, State::Line) || !self.buf.is_empty()

@@ -123,7 +123,13 @@ impl<H: Host> Session<H> {
                 Err(e) => return self.finish(e),
             };
             match event {
-                Event::Continue => self.out.extend_from_slice(b"+ Ready for literal data\r\n"),
+                Event::Continue => match self.refuse_before_literal() {
+                    Some((tag, reply)) => {
+                        self.receiver.abandon();
+                        self.tagged(&tag, &reply);
+                    }
+                    None => self.out.extend_from_slice(b"+ Ready for literal data\r\n"),
+                },
                 Event::Rejected { tag, reason } => self.rejected(tag, reason),
                 Event::Line(_) => {}
                 Event::Command(bytes) => match self.command(&bytes) {
@@ -135,6 +141,32 @@ impl<H: Host> Session<H> {
                     Some(Ending::Error(e)) => return self.finish(e),
                 },
             }
+        }
+    }
+
+    /// An APPEND that cannot succeed is answered before its message is sent
+    /// (RFC 3501 §7.5 lets the server refuse instead of asking for the literal):
+    /// in the wrong state, or to a mailbox that is not there.
+    fn refuse_before_literal(&mut self) -> Option<(String, Reply)> {
+        let (tag, name, mailbox) = crate::parse::command_prefix(self.receiver.partial())?;
+        if name != "APPEND" {
+            return None;
+        }
+        let tag = tag.as_str().to_string();
+        let Some(store) = self.store.as_ref() else {
+            return Some((tag, Reply::bad("APPEND not allowed now: log in first")));
+        };
+        let mailbox = mailbox?;
+        if let Err(r) = command::ensure_inbox(store, &mailbox) {
+            return Some((tag, r));
+        }
+        match store.resolve(&mailbox) {
+            Err(e) => Some((tag, Reply::mailbox_error("APPEND", &e))),
+            Ok(r) if !r.path.exists() => Some((
+                tag,
+                Reply::mailbox_error("APPEND", &mailbox::error::Error::NoSuchMailbox(r.name)),
+            )),
+            Ok(_) => None,
         }
     }
 

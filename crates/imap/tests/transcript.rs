@@ -726,3 +726,45 @@ fn delete_and_rename_of_the_selected_mailbox_are_refused() {
     assert_lines(&c.cmd("a2 RENAME box other"), &["a2 NO [INUSE]"]);
     assert_lines(&c.cmd("a3 NOOP"), &["a3 OK"]);
 }
+
+#[test]
+fn inbox_exists_before_the_first_delivery() {
+    let env = Env::new();
+    std::fs::remove_file(&env.inbox).unwrap();
+    let mut c = env.client();
+    assert_lines(
+        &c.cmd("a1 STATUS INBOX (MESSAGES UIDNEXT)"),
+        &["* STATUS \"INBOX\" (MESSAGES 0 UIDNEXT 1)", "a1 OK"],
+    );
+    assert_lines(
+        &c.cmd("a2 SELECT inbox"),
+        &["* 0 EXISTS", "a2 OK [READ-WRITE]"],
+    );
+    assert!(env.inbox.is_file());
+    std::fs::remove_file(&env.inbox).unwrap();
+    c.cmd("a3 CLOSE");
+    let r = c.cmd_literal("a4 APPEND INBOX", &message("first", "mail"), "");
+    assert_lines(&r, &["a4 OK [APPENDUID "]);
+}
+
+#[test]
+fn an_append_that_cannot_succeed_is_refused_before_the_message_is_sent() {
+    let env = Env::new();
+    let mut c = env.client();
+    // No "+": the client sends nothing more of the command.
+    c.send(b"a1 APPEND nothere (\\Seen) {50000}\r\n");
+    assert_eq!(
+        c.read_line(),
+        "a1 NO [TRYCREATE] APPEND failed: no such mailbox: nothere\r\n"
+    );
+    c.send(b"a2 APPEND ../escape {50000}\r\n");
+    assert!(c.read_line().starts_with("a2 NO [CANNOT]"));
+    assert_lines(&c.cmd("a3 NOOP"), &["a3 OK"]);
+    let mut c = env.login_client();
+    c.send(b"b1 APPEND INBOX {50000}\r\n");
+    assert_eq!(
+        c.read_line(),
+        "b1 BAD APPEND not allowed now: log in first\r\n"
+    );
+    assert_lines(&c.cmd("b2 NOOP"), &["b2 OK"]);
+}

@@ -61,7 +61,11 @@ pub(crate) fn run<H: Host>(
         keywords,
         internal_date,
     };
-    match user_store!(s).append(name, &[msg]) {
+    let store = user_store!(s);
+    if let Err(r) = super::ensure_inbox(store, name) {
+        return r;
+    }
+    match store.append(name, &[msg]) {
         Ok((uid_validity, uids)) => {
             let uid = uids.first().copied().unwrap_or(0);
             // RFC 4315 APPENDUID: harmless to clients that do not know it.

@@ -20,6 +20,9 @@ pub(crate) fn run<H: Host>(s: &mut Session<H>, uid: bool, set: &SequenceSet, nam
     if seqs.is_empty() {
         return Reply::ok("COPY completed");
     }
+    if let Err(r) = super::ensure_inbox(store, name) {
+        return r;
+    }
     let mut dest = match store.open(name, Mode::Append) {
         Ok(d) => d,
         Err(e) => return Reply::mailbox_error("COPY", &e),

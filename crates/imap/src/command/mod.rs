@@ -21,6 +21,9 @@ mod status;
 mod store;
 mod subscribe;
 
+use mailbox::mailbox::Mailbox;
+use mailbox::store::Store;
+
 use crate::host::Host;
 use crate::respond::Reply;
 use crate::session::Session;
@@ -150,6 +153,24 @@ pub(crate) fn execute<H: Host>(s: &mut Session<H>, cmd: Command) -> Outcome {
             flags,
         } => store::run(s, uid, &set, mode, silent, &flags).into(),
         Copy { uid, set, mailbox } => copy::run(s, uid, &set, &mailbox).into(),
+    }
+}
+
+/// RFC 3501 §5.1: INBOX always exists, but a user who never had mail has no spool
+/// file yet (the MTA makes it at the first delivery). Before a command that needs
+/// the file, an empty one is made, as UW's dummy driver did for APPEND. When the
+/// spool directory does not let the user create it, the command fails with the
+/// reason.
+pub(crate) fn ensure_inbox(store: &Store, name: &str) -> Result<(), Reply> {
+    let Ok(r) = store.resolve(name) else {
+        return Ok(()); // the command reports the bad name itself
+    };
+    if !r.is_inbox || std::fs::symlink_metadata(&r.path).is_ok() {
+        return Ok(());
+    }
+    match Mailbox::create(&r.path, store.context().default_format, store.context()) {
+        Ok(()) | Err(mailbox::error::Error::AlreadyExists(_)) => Ok(()),
+        Err(e) => Err(Reply::mailbox_error("Creating INBOX", &e)),
     }
 }
 

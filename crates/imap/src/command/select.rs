@@ -17,7 +17,11 @@ pub(crate) fn run<H: Host>(s: &mut Session<H>, name: &str, examine: bool) -> Rep
     } else {
         Mode::ReadWrite
     };
-    let mailbox = match user_store!(s).open(name, mode) {
+    let store = user_store!(s);
+    if let Err(r) = super::ensure_inbox(store, name) {
+        return r;
+    }
+    let mailbox = match store.open(name, mode) {
         Ok(m) => m,
         Err(e) => return Reply::mailbox_error(what, &e),
     };

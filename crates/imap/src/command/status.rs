@@ -12,6 +12,9 @@ use crate::types::StatusItem;
 
 pub(crate) fn run<H: Host>(s: &mut Session<H>, name: &str, items: &[StatusItem]) -> Reply {
     let store = user_store!(s);
+    if let Err(r) = super::ensure_inbox(store, name) {
+        return r;
+    }
     let selected_view = match (&s.selected, store.resolve(name)) {
         (Some(sel), Ok(r)) if sel.mailbox.path() == r.path => {
             let mb = &sel.mailbox;

@@ -176,6 +176,24 @@ pub fn parse_command(input: &[u8]) -> Result<Command, ParseError> {
     }
 }
 
+/// The start of a command whose literal is not there yet: its tag, its name
+/// (upper case) and, for APPEND, the mailbox when it is already complete.
+pub fn command_prefix(input: &[u8]) -> Option<(Tag, String, Option<String>)> {
+    let mut p = Parser::new(input);
+    let tag = self::core::tag(&mut p).ok()?;
+    p.sp().ok()?;
+    let name = self::core::upper_word(&mut p).ok()?;
+    let mut mailbox = None;
+    if name == "APPEND" && p.sp().is_ok() {
+        mailbox = self::mailbox::mailbox(&mut p).ok();
+        // Only a name followed by more arguments is whole.
+        if p.peek() != Some(b' ') {
+            mailbox = None;
+        }
+    }
+    Some((tag, name, mailbox))
+}
+
 /// The tag of a command that could not be parsed further, if it has a valid one.
 pub fn tag_of(input: &[u8]) -> Option<Tag> {
     self::core::tag(&mut Parser::new(input)).ok()
