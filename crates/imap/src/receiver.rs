@@ -155,11 +155,6 @@ impl Receiver {
         self.reset();
     }
 
-    /// Whether a command is partly read.
-    pub fn in_command(&self) -> bool {
-        !matches!(self.state, State::Line) || !self.buf.is_empty()
-    }
-
     fn reset(&mut self) {
         self.state = State::Line;
         self.buf = Vec::new();

@@ -25,6 +25,19 @@ pub const SERVER: &str = concat!("pullmail ", env!("CARGO_PKG_VERSION"));
 /// Octets read from the connection at a time.
 const READ_CHUNK: usize = 16 * 1024;
 
+/// Responses queued past this many octets are written out during a command, so
+/// that FETCH 1:* BODY[] of a large mailbox never sits in memory whole.
+pub const SPILL: usize = 256 * 1024;
+
+/// Writes the queued responses to the host once they pass [`SPILL`] octets.
+pub(crate) fn spill<H: Host>(out: &mut Vec<u8>, host: &mut H) -> std::io::Result<()> {
+    if out.len() >= SPILL {
+        host.write_all(out)?;
+        out.clear();
+    }
+    Ok(())
+}
+
 /// How a session ended.
 #[derive(Debug)]
 pub enum Ending {

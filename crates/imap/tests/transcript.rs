@@ -768,3 +768,29 @@ fn an_append_that_cannot_succeed_is_refused_before_the_message_is_sent() {
     );
     assert_lines(&c.cmd("b2 NOOP"), &["b2 OK"]);
 }
+
+#[test]
+fn a_fetch_larger_than_the_spill_size_arrives_whole() {
+    let env = Env::new();
+    let mut c = env.client();
+    c.cmd("a0 CREATE big");
+    let body = "0123456789abcdef".repeat(100_000 / 16);
+    for i in 0..5 {
+        c.cmd_literal(
+            &format!("a{i} APPEND big"),
+            &message(&format!("big{i}"), &body),
+            "",
+        );
+    }
+    c.cmd("b0 SELECT big");
+    let r = c.cmd("b1 FETCH 1:* BODY.PEEK[TEXT]");
+    assert!(r.len() > 5 * 100_000, "{}", r.len());
+    for i in 1..=5 {
+        let head = format!(
+            "* {i} FETCH (BODY[TEXT] {{{}}}\r\n{body}\r\n)\r\n",
+            body.len() + 2
+        );
+        assert!(r.contains(&head), "message {i}");
+    }
+    assert!(tagged_line(&r).starts_with("b1 OK"), "{}", tagged_line(&r));
+}

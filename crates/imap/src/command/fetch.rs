@@ -107,6 +107,10 @@ pub(crate) fn run<H: Host>(
         }
         out.extend_from_slice(b")\r\n");
         s.out.extend_from_slice(&out);
+        if crate::session::spill(&mut s.out, &mut s.host).is_err() {
+            // The connection is gone; the next read ends the session.
+            return Reply::no("FETCH interrupted: the connection failed");
+        }
     }
     if let Some(r) = failure {
         return r;

@@ -193,8 +193,3 @@ pub fn command_prefix(input: &[u8]) -> Option<(Tag, String, Option<String>)> {
     }
     Some((tag, name, mailbox))
 }
-
-/// The tag of a command that could not be parsed further, if it has a valid one.
-pub fn tag_of(input: &[u8]) -> Option<Tag> {
-    self::core::tag(&mut Parser::new(input)).ok()
-}
