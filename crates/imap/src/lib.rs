@@ -37,6 +37,22 @@
 //! # Ok(()) }
 //! ```
 //!
+//! ## Behaviour worth knowing
+//! - Flag changes (STORE, and FETCH setting \Seen) are written to the file at the
+//!   end of the command that made them, so every other session — and the MTA's
+//!   view of the file — has them at once; the mailbox library patches status
+//!   headers in place, so this costs a few milliseconds.
+//! - Mailbox names are modified UTF-7 on the wire and UTF-8 on disk (a folder
+//!   `Entwürfe` is the file `~/mail/Entwürfe`). UW kept the wire form on disk, so a
+//!   folder UW created with non-ASCII characters shows up under its mUTF-7 spelling.
+//! - INBOX exists before the first delivery: a command that needs the spool file
+//!   makes an empty one (when the spool directory lets the user).
+//! - An APPEND that cannot succeed (wrong state, missing or refused mailbox) is
+//!   answered before the client sends the message.
+//! - UW's `CREATE "#driver.mmdf/NAME"` picks the format of a new mailbox.
+//! - APPEND and COPY answer with RFC 4315 APPENDUID / COPYUID codes; UIDPLUS is
+//!   advertised once UID EXPUNGE exists.
+//!
 //! ## Limits
 //! `max_command_length` of the configuration bounds a command's line text and
 //! the literals of every command but APPEND; `max_literal_size` bounds an APPEND
