@@ -2,9 +2,9 @@
 //! [`crate::receiver`] delivers them, literals inline) to a [`Command`], following
 //! the formal syntax of RFC 3501 §9 with LITERAL+ (RFC 7888) literals.
 //!
-//! One file per grammar area: [`core`] (atoms, strings, numbers), [`sequence`],
-//! [`flag`], [`datetime`], [`mailbox`], [`fetch`], [`search`], and [`command`],
-//! which dispatches on the command name. Every function takes the [`Parser`]
+//! One file per grammar area: `core` (atoms, strings, numbers), `sequence`,
+//! `flag`, `datetime`, `mailbox`, `fetch`, `search`, and `command`,
+//! which dispatches on the command name. Every function takes the `Parser`
 //! cursor and returns a value or a [`ParseError`]; nothing panics, recursion is
 //! bounded ([`MAX_DEPTH`]), and nothing allocates more than the input's size.
 //!
