@@ -276,3 +276,23 @@ fn expunge_after_uids_were_reset_elsewhere_deletes_nothing() {
     assert_eq!(std::fs::read_to_string(&p).unwrap(), reset, "nothing may be written");
     assert!(a.sync().unwrap().contains(&Event::UidValidityChanged));
 }
+
+#[test]
+fn exists_found_during_an_expunge_counts_what_is_left() {
+    if !have_python() {
+        return;
+    }
+    let env = Env::new();
+    let p = env.create("box", Format::Mbox);
+    let mut a = env.open(&p);
+    for n in 0..3 {
+        append_plain(&mut a, n);
+    }
+    a.sync().unwrap();
+    assert!(deliver(&p, 1, 2, 0.0, Format::Mbox).wait().unwrap().success());
+    a.store(1, StoreOp::Add, Flags::DELETED, &[]).unwrap();
+    assert_eq!(a.expunge(None).unwrap(), vec![1]);
+    let ev = a.sync().unwrap();
+    assert_eq!(ev, vec![Event::Exists(4)], "{ev:?}");
+    assert_eq!(a.count(), 4);
+}

@@ -429,6 +429,11 @@ impl Mailbox {
         })
     }
 
+    /// The UIDs of all messages, in sequence order, without allocating.
+    pub fn uid_iter(&self) -> impl Iterator<Item = u32> + '_ {
+        self.messages.iter().map(|m| m.uid)
+    }
+
     /// The UIDs of all messages, in sequence order.
     pub fn uids(&self) -> Vec<u32> {
         self.messages.iter().map(|m| m.uid).collect()

@@ -272,6 +272,12 @@ impl Mailbox {
             }
             !gone
         });
+        // An EXISTS queued before this expunge (new mail found by the catch-up) must give
+        // the count after it.
+        if !expunged.is_empty() && self.pending.iter().any(|e| matches!(e, Event::Exists(_))) {
+            self.pending.retain(|e| !matches!(e, Event::Exists(_)));
+            self.pending.push(Event::Exists(self.messages.len() as u32));
+        }
         // The file now says what the session knows of the messages it wrote: the ones
         // patched (their whole block), and everything in the tail (re-read below).
         let tail_from = applied.tail_start.unwrap_or(u64::MAX);
