@@ -276,7 +276,20 @@ impl User {
     /// change (IMAP PREAUTH, the "try it" mode). Sets the login environment.
     pub fn preauthenticated(config: &Config, peer: Peer) -> Result<User, Error> {
         let account = Account::current().map_err(|e| Error::AuthUnavailable(e.to_string()))?;
+        // Run by hand, the server serves the user's own $MAIL and $HOME when they are
+        // set (DESIGN: "on $MAIL and ~/mail"): the user chose them; nothing is gained
+        // by a privilege boundary that does not exist here.
+        let own = |var: &str| {
+            std::env::var_os(var).filter(|v| std::path::Path::new(v).is_absolute())
+        };
+        let (home, mail) = (own("HOME"), own("MAIL"));
         privilege::set_login_environment(&account, &config.inbox_for(&account.name, &account.home));
+        if let Some(home) = home {
+            std::env::set_var("HOME", home);
+        }
+        if let Some(mail) = mail {
+            std::env::set_var("MAIL", mail);
+        }
         syslog::event(&Event::Preauth {
             user: &account.name,
             peer,

@@ -18,6 +18,8 @@ fn a_server_started_from_a_shell_serves_its_user() {
     assert!(d.plaintext_allowed(), "not a socket: a local user");
 
     let me = Account::current().unwrap();
+    std::env::remove_var("MAIL");
+    std::env::set_var("HOME", &me.home);
     let user = d.preauth().unwrap();
     assert_eq!(user.account, me);
     assert_eq!(user.mechanism, "PREAUTH");
@@ -28,5 +30,11 @@ fn a_server_started_from_a_shell_serves_its_user() {
         std::env::var("MAIL").unwrap(),
         format!("/var/spool/mail/{}", me.name)
     );
+    // The user's own $MAIL and $HOME are what a server run by hand serves.
+    std::env::set_var("MAIL", "/tmp/pullmail-try/inbox");
+    std::env::set_var("HOME", "/tmp/pullmail-try");
+    d.preauth().unwrap();
+    assert_eq!(std::env::var("MAIL").unwrap(), "/tmp/pullmail-try/inbox");
+    assert_eq!(std::env::var("HOME").unwrap(), "/tmp/pullmail-try");
     d.finish(Some(&me.name), None);
 }
