@@ -40,8 +40,17 @@ keys! {
     "dotlock_helper" = "/usr/bin/dotlockfile" : "Setgid helper used to create dot-locks in a spool directory the user cannot write; empty for none.";
     "namespace_other_users" = "" : "IMAP prefix of the other users' namespace (RFC 2342), e.g. `#users/`; empty: none.";
     "namespace_shared" = "" : "IMAP prefix of the shared namespace, e.g. `#shared/`; empty: none.";
+    "special_use_sent" = "Sent" : "Mailbox that IMAP LIST marks `\\Sent` (RFC 6154); empty: none.";
+    "special_use_drafts" = "Drafts" : "Mailbox that IMAP LIST marks `\\Drafts`; empty: none.";
+    "special_use_trash" = "Trash" : "Mailbox that IMAP LIST marks `\\Trash`; empty: none.";
+    "special_use_junk" = "Junk" : "Mailbox that IMAP LIST marks `\\Junk`; empty: none.";
+    "special_use_archive" = "Archive" : "Mailbox that IMAP LIST marks `\\Archive`; empty: none.";
+    "login_referrals" = "" : "File of `USER HOST[:PORT]` lines (`*` for every other user): users whose mail is on another IMAP server get a login referral there (RFC 2221); empty: none.";
+    "mailbox_referrals" = "" : "File of `MAILBOX HOST[:PORT]` lines: mailboxes (and their inferiors) kept on another IMAP server, answered with referrals and listed by RLIST (RFC 2193); empty: none.";
     "login_timeout" = "180" : "Seconds a connection may stay idle before login (UW: 3 minutes).";
-    "imap_idle_timeout" = "1800" : "Seconds an IMAP session may stay idle after login (RFC 3501 asks for at least 30 minutes).";
+    "imap_idle_timeout" = "1800" : "Seconds an IMAP session may stay idle after login (RFC 3501 asks for at least 30 minutes); a client in IDLE (RFC 2177) is not logged out.";
+    "imap_idle_keepalive" = "120" : "Seconds between `* OK Still here` lines to a client in IMAP IDLE.";
+    "imap_literal_minus" = "no" : "Advertise IMAP LITERAL- (non-synchronizing literals up to 4096 bytes) instead of LITERAL+ (RFC 7888).";
     "pop_idle_timeout" = "600" : "Seconds a POP session may stay idle after login (RFC 1939 asks for at least 10 minutes).";
     "max_command_length" = "65536" : "Longest command line accepted, in bytes, literals not counted.";
     "max_literal_size" = "67108864" : "Largest literal (e.g. an APPEND message) accepted, in bytes; K, M, G suffixes allowed.";
@@ -68,8 +77,17 @@ pub struct Config {
     pub dotlock_helper: Option<PathBuf>,
     pub namespace_other_users: String,
     pub namespace_shared: String,
+    pub special_use_sent: String,
+    pub special_use_drafts: String,
+    pub special_use_trash: String,
+    pub special_use_junk: String,
+    pub special_use_archive: String,
+    pub login_referrals: Option<PathBuf>,
+    pub mailbox_referrals: Option<PathBuf>,
     pub login_timeout: Duration,
     pub imap_idle_timeout: Duration,
+    pub imap_idle_keepalive: Duration,
+    pub imap_literal_minus: bool,
     pub pop_idle_timeout: Duration,
     pub max_command_length: usize,
     pub max_literal_size: u64,
@@ -120,8 +138,17 @@ impl Default for Config {
             dotlock_helper: None,
             namespace_other_users: String::new(),
             namespace_shared: String::new(),
+            special_use_sent: String::new(),
+            special_use_drafts: String::new(),
+            special_use_trash: String::new(),
+            special_use_junk: String::new(),
+            special_use_archive: String::new(),
+            login_referrals: None,
+            mailbox_referrals: None,
             login_timeout: Duration::ZERO,
             imap_idle_timeout: Duration::ZERO,
+            imap_idle_keepalive: Duration::ZERO,
+            imap_literal_minus: false,
             pop_idle_timeout: Duration::ZERO,
             max_command_length: 0,
             max_literal_size: 0,
@@ -233,8 +260,17 @@ impl Config {
             }
             "namespace_other_users" => self.namespace_other_users = plain(value)?,
             "namespace_shared" => self.namespace_shared = plain(value)?,
+            "special_use_sent" => self.special_use_sent = mailbox_name(value)?,
+            "special_use_drafts" => self.special_use_drafts = mailbox_name(value)?,
+            "special_use_trash" => self.special_use_trash = mailbox_name(value)?,
+            "special_use_junk" => self.special_use_junk = mailbox_name(value)?,
+            "special_use_archive" => self.special_use_archive = mailbox_name(value)?,
+            "login_referrals" => self.login_referrals = optional_path(value)?,
+            "mailbox_referrals" => self.mailbox_referrals = optional_path(value)?,
             "login_timeout" => self.login_timeout = seconds(value)?,
             "imap_idle_timeout" => self.imap_idle_timeout = seconds(value)?,
+            "imap_idle_keepalive" => self.imap_idle_keepalive = seconds(value)?,
+            "imap_literal_minus" => self.imap_literal_minus = boolean(value)?,
             "pop_idle_timeout" => self.pop_idle_timeout = seconds(value)?,
             "max_command_length" => {
                 let n = size(value)?;
@@ -350,6 +386,23 @@ fn absolute(value: &str) -> Result<PathBuf, String> {
     Ok(PathBuf::from(v))
 }
 
+fn optional_path(value: &str) -> Result<Option<PathBuf>, String> {
+    if value.is_empty() {
+        Ok(None)
+    } else {
+        absolute(value).map(Some)
+    }
+}
+
+/// A mailbox name as IMAP clients see it (UTF-8, `/` between levels), or empty.
+fn mailbox_name(value: &str) -> Result<String, String> {
+    let v = plain(value)?;
+    if v.starts_with('/') || v.ends_with('/') || v.split('/').any(|c| c == ".." || c == ".") {
+        return Err("must be a mailbox name relative to the mail directory".into());
+    }
+    Ok(v)
+}
+
 fn boolean(value: &str) -> Result<bool, String> {
     match value.to_ascii_lowercase().as_str() {
         "yes" | "true" | "on" | "1" => Ok(true),
@@ -418,6 +471,9 @@ mod tests {
         assert_eq!(c.login_attempts, 3);
         assert_eq!(c.imap_idle_timeout, Duration::from_secs(1800));
         assert_eq!(c.new_mailbox_format, "mbox");
+        assert_eq!(c.special_use_trash, "Trash");
+        assert_eq!(c.login_referrals, None);
+        assert!(!c.imap_literal_minus);
     }
 
     #[test]
@@ -465,6 +521,8 @@ mod tests {
         assert!(parse("max_literal_size = 99999999999G\n").is_err());
         assert!(parse("pam_service_pop = ../passwd\n").is_err());
         assert!(parse("new_mailbox_format = maildir\n").is_err());
+        assert!(parse("special_use_sent = ../Sent\n").is_err());
+        assert!(parse("login_referrals = relative.txt\n").is_err());
     }
 
     #[test]

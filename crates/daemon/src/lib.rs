@@ -46,8 +46,17 @@
 //! | `dotlock_helper` | `/usr/bin/dotlockfile` | Setgid helper for dot-locks in the spool; empty for none. |
 //! | `namespace_other_users` | empty | IMAP prefix of other users' mailboxes (RFC 2342); empty: none. |
 //! | `namespace_shared` | empty | IMAP prefix of shared mailboxes; empty: none. |
+//! | `special_use_sent` | `Sent` | Mailbox IMAP LIST marks `\Sent` (RFC 6154); empty: none. |
+//! | `special_use_drafts` | `Drafts` | Mailbox marked `\Drafts`; empty: none. |
+//! | `special_use_trash` | `Trash` | Mailbox marked `\Trash`; empty: none. |
+//! | `special_use_junk` | `Junk` | Mailbox marked `\Junk`; empty: none. |
+//! | `special_use_archive` | `Archive` | Mailbox marked `\Archive`; empty: none. |
+//! | `login_referrals` | empty | File of `USER HOST[:PORT]` lines (`*`: everyone else): IMAP login referrals (RFC 2221). |
+//! | `mailbox_referrals` | empty | File of `MAILBOX HOST[:PORT]` lines: remote mailboxes, IMAP referrals and RLIST (RFC 2193). |
 //! | `login_timeout` | `180` | Idle seconds allowed before login. |
-//! | `imap_idle_timeout` | `1800` | Idle seconds allowed in an IMAP session (RFC 3501: at least 30 min). |
+//! | `imap_idle_timeout` | `1800` | Idle seconds allowed in an IMAP session (RFC 3501: at least 30 min); not applied during IDLE. |
+//! | `imap_idle_keepalive` | `120` | Seconds between `* OK Still here` lines during IMAP IDLE. |
+//! | `imap_literal_minus` | `no` | Advertise LITERAL- (non-synchronizing literals up to 4096 bytes) instead of LITERAL+. |
 //! | `pop_idle_timeout` | `600` | Idle seconds allowed in a POP session (RFC 1939: at least 10 min). |
 //! | `max_command_length` | `65536` | Longest command line, literals not counted. |
 //! | `max_literal_size` | `67108864` | Largest literal (APPEND message). |

@@ -2,7 +2,8 @@
 //!
 //! Every capability the server answers with — in the greeting, in CAPABILITY, and
 //! in the `[CAPABILITY ...]` code after a login — comes from [`capabilities`].
-//! An extension joins the list here, and only once it works.
+//! An extension joins the list here, and only once it works; a test in
+//! `tests/extensions.rs` exercises each one named here.
 
 use daemon::Mechanism;
 
@@ -17,14 +18,50 @@ pub struct Situation {
     pub plaintext_allowed: bool,
     /// SASL mechanisms to offer.
     pub mechanisms: Vec<Mechanism>,
+    /// LITERAL- instead of LITERAL+ (RFC 7888 §5; configured).
+    pub literal_minus: bool,
+    /// Login referrals are configured (RFC 2221).
+    pub login_referrals: bool,
+    /// Remote mailboxes are configured (RFC 2193).
+    pub mailbox_referrals: bool,
 }
+
+/// The extensions every session has, in the order they are sent: UW imapd's set
+/// first, then what UW never had.
+const EXTENSIONS: &[&str] = &[
+    "IDLE",            // RFC 2177
+    "NAMESPACE",       // RFC 2342
+    "UIDPLUS",         // RFC 4315
+    "UNSELECT",        // RFC 3691
+    "CHILDREN",        // RFC 3348
+    "BINARY",          // RFC 3516
+    "MULTIAPPEND",     // RFC 3502
+    "ESEARCH",         // RFC 4731
+    "WITHIN",          // RFC 5032
+    "SORT",            // RFC 5256
+    "THREAD=ORDEREDSUBJECT",
+    "THREAD=REFERENCES",
+    "I18NLEVEL=1",     // RFC 5255
+    "MOVE",            // RFC 6851
+    "ENABLE",          // RFC 5161
+    "ID",              // RFC 2971
+    "SPECIAL-USE",     // RFC 6154
+    "LIST-EXTENDED",   // RFC 5258
+    "LIST-STATUS",     // RFC 5819
+    "SEARCHRES",       // RFC 5182
+];
 
 /// The capabilities, in the order they are sent.
 pub fn capabilities(s: &Situation) -> Vec<String> {
     let mut caps = vec![
         "IMAP4rev1".to_string(),
         // RFC 7888; needed by clients that pipeline APPEND and SEARCH literals.
-        "LITERAL+".to_string(),
+        if s.literal_minus {
+            "LITERAL-"
+        } else {
+            "LITERAL+"
+        }
+        .to_string(),
     ];
     if !s.authenticated {
         if s.can_start_tls {
@@ -36,6 +73,17 @@ pub fn capabilities(s: &Situation) -> Vec<String> {
         for m in &s.mechanisms {
             caps.push(format!("AUTH={}", m.name()));
         }
+        if !s.mechanisms.is_empty() {
+            // RFC 4959: AUTHENTICATE takes the first response in the command.
+            caps.push("SASL-IR".into());
+        }
+        if s.login_referrals {
+            caps.push("LOGIN-REFERRALS".into());
+        }
+    }
+    caps.extend(EXTENSIONS.iter().map(|c| c.to_string()));
+    if s.mailbox_referrals {
+        caps.push("MAILBOX-REFERRALS".into());
     }
     caps
 }
@@ -56,12 +104,26 @@ mod tests {
             can_start_tls: true,
             plaintext_allowed: false,
             mechanisms: vec![Mechanism::CramMd5],
+            literal_minus: false,
+            login_referrals: true,
+            mailbox_referrals: false,
         };
-        assert_eq!(
-            line(&s),
-            "IMAP4rev1 LITERAL+ STARTTLS LOGINDISABLED AUTH=CRAM-MD5"
+        let before = line(&s);
+        assert!(
+            before.starts_with(
+                "IMAP4rev1 LITERAL+ STARTTLS LOGINDISABLED AUTH=CRAM-MD5 SASL-IR LOGIN-REFERRALS IDLE "
+            ),
+            "{before}"
         );
         s.authenticated = true;
-        assert_eq!(line(&s), "IMAP4rev1 LITERAL+");
+        let after = line(&s);
+        assert!(after.starts_with("IMAP4rev1 LITERAL+ IDLE NAMESPACE"), "{after}");
+        assert!(after.ends_with(" SEARCHRES"), "{after}");
+        assert!(!after.contains("AUTH=") && !after.contains("REFERRALS"));
+        s.literal_minus = true;
+        s.mailbox_referrals = true;
+        let after = line(&s);
+        assert!(after.starts_with("IMAP4rev1 LITERAL- IDLE"), "{after}");
+        assert!(after.ends_with(" MAILBOX-REFERRALS"), "{after}");
     }
 }

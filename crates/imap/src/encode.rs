@@ -70,6 +70,10 @@ fn seq_number(out: &mut Vec<u8>, n: SeqNumber) {
 }
 
 pub fn sequence_set(out: &mut Vec<u8>, set: &SequenceSet) {
+    if set.is_saved() {
+        out.push(b'$');
+        return;
+    }
     for (i, r) in set.0.iter().enumerate() {
         if i > 0 {
             out.push(b',');
@@ -247,6 +251,8 @@ fn search_key(out: &mut Vec<u8>, k: &SearchKey) {
         SentOn(d) => with_date(out, "SENTON", *d),
         SentSince(d) => with_date(out, "SENTSINCE", *d),
         Larger(n) => word(out, &format!("LARGER {n}")),
+        Older(n) => word(out, &format!("OLDER {n}")),
+        Younger(n) => word(out, &format!("YOUNGER {n}")),
         Smaller(n) => word(out, &format!("SMALLER {n}")),
         Uid(s) => {
             word(out, "UID ");
@@ -280,6 +286,19 @@ fn search_keys(out: &mut Vec<u8>, keys: &[SearchKey]) {
     }
 }
 
+fn list_pattern(out: &mut Vec<u8>, pattern: &str) {
+    let wire = utf7::encode(pattern);
+    let bare = !wire.is_empty()
+        && wire
+            .bytes()
+            .all(|c| is_tag_char(c) || matches!(c, b'+' | b'%' | b'*'));
+    if bare {
+        out.extend_from_slice(wire.as_bytes());
+    } else {
+        string(out, wire.as_bytes());
+    }
+}
+
 fn body(out: &mut Vec<u8>, b: &CommandBody) {
     use CommandBody::*;
     if b.is_uid() {
@@ -287,7 +306,75 @@ fn body(out: &mut Vec<u8>, b: &CommandBody) {
     }
     out.extend_from_slice(b.name().as_bytes());
     match b {
-        Capability | Noop | Logout | StartTls | Check | Close | Expunge => {}
+        Capability | Noop | Logout | StartTls | Check | Close | Expunge | Namespace | Idle
+        | Unselect => {}
+        UidExpunge { set } => {
+            out.push(b' ');
+            sequence_set(out, set);
+        }
+        Id { parameters } => match parameters {
+            None => out.extend_from_slice(b" NIL"),
+            Some(pairs) => {
+                out.extend_from_slice(b" (");
+                for (i, (field, value)) in pairs.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b' ');
+                    }
+                    string(out, field.as_bytes());
+                    out.push(b' ');
+                    match value {
+                        Some(v) => string(out, v.as_bytes()),
+                        None => out.extend_from_slice(b"NIL"),
+                    }
+                }
+                out.push(b')');
+            }
+        },
+        Enable { capabilities } => {
+            for c in capabilities {
+                out.push(b' ');
+                out.extend_from_slice(c.as_bytes());
+            }
+        }
+        Rlsub { reference, pattern } => {
+            sp_mailbox(out, reference);
+            out.push(b' ');
+            list_pattern(out, pattern);
+        }
+        Sort {
+            criteria,
+            charset,
+            keys,
+            ..
+        } => {
+            out.extend_from_slice(b" (");
+            for (i, c) in criteria.iter().enumerate() {
+                if i > 0 {
+                    out.push(b' ');
+                }
+                if c.reverse {
+                    out.extend_from_slice(b"REVERSE ");
+                }
+                out.extend_from_slice(c.key.name().as_bytes());
+            }
+            out.extend_from_slice(b") ");
+            astring(out, charset.as_bytes());
+            out.push(b' ');
+            search_keys(out, keys);
+        }
+        Thread {
+            algorithm,
+            charset,
+            keys,
+            ..
+        } => {
+            out.push(b' ');
+            out.extend_from_slice(algorithm.name().as_bytes());
+            out.push(b' ');
+            astring(out, charset.as_bytes());
+            out.push(b' ');
+            search_keys(out, keys);
+        }
         Authenticate {
             mechanism,
             initial_response,
@@ -315,19 +402,55 @@ fn body(out: &mut Vec<u8>, b: &CommandBody) {
             sp_mailbox(out, from);
             sp_mailbox(out, to);
         }
-        List { reference, pattern } | Lsub { reference, pattern } => {
+        List {
+            reference,
+            patterns,
+            select,
+            ret,
+        } => {
+            if !select.is_empty() {
+                let names: Vec<&str> = select.iter().map(|o| o.name()).collect();
+                out.extend_from_slice(format!(" ({})", names.join(" ")).as_bytes());
+            }
             sp_mailbox(out, reference);
             out.push(b' ');
-            let wire = utf7::encode(pattern);
-            let bare = !wire.is_empty()
-                && wire
-                    .bytes()
-                    .all(|c| is_tag_char(c) || matches!(c, b'+' | b'%' | b'*'));
-            if bare {
-                out.extend_from_slice(wire.as_bytes());
+            if patterns.len() == 1 {
+                list_pattern(out, &patterns[0]);
             } else {
-                string(out, wire.as_bytes());
+                out.push(b'(');
+                for (i, pat) in patterns.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b' ');
+                    }
+                    list_pattern(out, pat);
+                }
+                out.push(b')');
             }
+            if !ret.is_empty() {
+                out.extend_from_slice(b" RETURN (");
+                for (i, r) in ret.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b' ');
+                    }
+                    match r {
+                        ListReturn::Subscribed => out.extend_from_slice(b"SUBSCRIBED"),
+                        ListReturn::Children => out.extend_from_slice(b"CHILDREN"),
+                        ListReturn::SpecialUse => out.extend_from_slice(b"SPECIAL-USE"),
+                        ListReturn::Status(items) => {
+                            let names: Vec<&str> = items.iter().map(|i| i.name()).collect();
+                            out.extend_from_slice(
+                                format!("STATUS ({})", names.join(" ")).as_bytes(),
+                            );
+                        }
+                    }
+                }
+                out.push(b')');
+            }
+        }
+        Lsub { reference, pattern } => {
+            sp_mailbox(out, reference);
+            out.push(b' ');
+            list_pattern(out, pattern);
         }
         Status { mailbox: m, items } => {
             sp_mailbox(out, m);
@@ -336,24 +459,32 @@ fn body(out: &mut Vec<u8>, b: &CommandBody) {
         }
         Append {
             mailbox: m,
-            flags: f,
-            date: d,
-            message,
+            messages,
         } => {
             sp_mailbox(out, m);
-            if !f.is_empty() {
-                out.push(b' ');
-                flags(out, f);
+            for msg in messages {
+                if !msg.flags.is_empty() {
+                    out.push(b' ');
+                    flags(out, &msg.flags);
+                }
+                if let Some(d) = msg.date {
+                    out.extend_from_slice(format!(" \"{}\"", d.to_imap()).as_bytes());
+                }
+                let tilde = if msg.binary { "~" } else { "" };
+                out.extend_from_slice(format!(" {tilde}{{{}+}}\r\n", msg.data.len()).as_bytes());
+                out.extend_from_slice(&msg.data);
             }
-            if let Some(d) = d {
-                out.extend_from_slice(format!(" \"{}\"", d.to_imap()).as_bytes());
-            }
-            out.extend_from_slice(format!(" {{{}+}}\r\n", message.len()).as_bytes());
-            out.extend_from_slice(message);
         }
         Search {
-            charset, criteria, ..
+            ret,
+            charset,
+            criteria,
+            ..
         } => {
+            if let Some(ret) = ret {
+                let names: Vec<&str> = ret.iter().map(|r| r.name()).collect();
+                out.extend_from_slice(format!(" RETURN ({})", names.join(" ")).as_bytes());
+            }
             if let Some(c) = charset {
                 out.extend_from_slice(b" CHARSET ");
                 astring(out, c.as_bytes());
@@ -403,6 +534,9 @@ fn body(out: &mut Vec<u8>, b: &CommandBody) {
             flags(out, f);
         }
         Copy {
+            set, mailbox: m, ..
+        }
+        | Move {
             set, mailbox: m, ..
         } => {
             out.push(b' ');

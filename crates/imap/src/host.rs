@@ -6,13 +6,16 @@
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use daemon::syslog::{self, Level};
-use daemon::{Config, Credentials, Daemon, Mechanism, User};
+use daemon::{Config, Credentials, Daemon, Login, Mechanism, User};
 use mailbox::format::Format;
 use mailbox::mailbox::Context;
 use mailbox::names::NamePolicy;
 use mailbox::store::Store;
+
+use crate::settings::Settings;
 
 /// The session's view of its connection and of the login machinery.
 pub trait Host: Read + Write {
@@ -40,11 +43,33 @@ pub trait Host: Read + Write {
     /// SASL mechanisms to offer now.
     fn mechanisms(&self) -> Vec<Mechanism>;
 
-    /// Checks credentials and, on success, becomes the user and opens their mailboxes.
-    fn login(&mut self, credentials: Credentials) -> Result<Store, daemon::Error>;
+    /// Checks credentials; on success returns the user's name without entering
+    /// the session yet (the session may still refer the user elsewhere, RFC 2221,
+    /// which must not happen before the password was checked).
+    fn authenticate(&mut self, credentials: Credentials) -> Result<String, daemon::Error>;
+
+    /// After [`Host::authenticate`]: becomes the user for good and opens their
+    /// mailboxes.
+    fn enter(&mut self) -> Result<Store, daemon::Error>;
 
     /// A line for the administrator (syslog); never message text or passwords.
     fn log(&self, _message: &str) {}
+
+    /// A line of information (syslog level info), such as the client's ID.
+    fn log_info(&self, _message: &str) {}
+
+    /// Waits up to `timeout` for input: `Ok(true)` when a read would not block
+    /// (data or end of file), `Ok(false)` when the time is up. For IDLE, which
+    /// must wake up to report changes. A host that cannot wait says `true`, and
+    /// the session then blocks in its read.
+    fn poll_input(&mut self, _timeout: Duration) -> Result<bool, daemon::Error> {
+        Ok(true)
+    }
+
+    /// The configured extension settings (asked once, when the session starts).
+    fn settings(&self) -> Settings {
+        Settings::default()
+    }
 }
 
 /// The real server: the daemon's connection, authenticator and configuration.
@@ -52,11 +77,24 @@ pub struct DaemonHost {
     pub daemon: Box<Daemon>,
     /// Who is logged in, once someone is (keeps the PAM session open).
     pub user: Option<User>,
+    /// Authenticated, not yet entered.
+    pending: Option<Login>,
+    settings: Settings,
 }
 
 impl DaemonHost {
+    /// Reads the extension settings now, while the referral files can be read.
     pub fn new(daemon: Box<Daemon>) -> DaemonHost {
-        DaemonHost { daemon, user: None }
+        let (settings, problems) = Settings::from_config(&daemon.config);
+        for p in problems {
+            syslog::log(Level::Warning, &p);
+        }
+        DaemonHost {
+            daemon,
+            user: None,
+            pending: None,
+            settings,
+        }
     }
 
     /// The "try it" mode (started by a user from a shell): that user, without a
@@ -145,9 +183,20 @@ impl Host for DaemonHost {
         self.daemon.authenticator.mechanisms(tls)
     }
 
-    fn login(&mut self, credentials: Credentials) -> Result<Store, daemon::Error> {
+    fn authenticate(&mut self, credentials: Credentials) -> Result<String, daemon::Error> {
         let tls = self.daemon.transport.is_tls();
+        self.pending = None;
         let login = self.daemon.authenticator.login(credentials, tls)?;
+        let name = login.user().to_string();
+        self.pending = Some(login);
+        Ok(name)
+    }
+
+    fn enter(&mut self) -> Result<Store, daemon::Error> {
+        let login = self
+            .pending
+            .take()
+            .ok_or(daemon::Error::AuthenticationFailed)?;
         let user = self.daemon.enter(login)?;
         let config = &self.daemon.config;
         let inbox = config.inbox_for(&user.account.name, &user.account.home);
@@ -158,5 +207,17 @@ impl Host for DaemonHost {
 
     fn log(&self, message: &str) {
         syslog::log(Level::Warning, message);
+    }
+
+    fn log_info(&self, message: &str) {
+        syslog::log(Level::Info, message);
+    }
+
+    fn poll_input(&mut self, timeout: Duration) -> Result<bool, daemon::Error> {
+        self.daemon.transport.poll_input(timeout)
+    }
+
+    fn settings(&self) -> Settings {
+        self.settings.clone()
     }
 }

@@ -59,7 +59,8 @@
 //! message. Search keys nest at most [`parse::MAX_DEPTH`] deep. A SASL exchange
 //! takes at most eight round trips.
 
-#![forbid(unsafe_code)]
+// Unsafe code only in `watch` (inotify), which allows it for itself.
+#![deny(unsafe_code)]
 
 pub mod capability;
 pub mod command;
@@ -70,8 +71,10 @@ pub mod receiver;
 pub mod respond;
 pub mod selected;
 pub mod session;
+pub mod settings;
 pub mod types;
 pub mod utf7;
+pub mod watch;
 
 pub use host::{DaemonHost, Host};
 pub use receiver::Limits;

@@ -31,15 +31,23 @@ pub struct Limits {
     pub literal: u64,
     /// All literal data of one APPEND.
     pub append: u64,
+    /// LITERAL- (RFC 7888 §5): non-synchronizing literals larger than
+    /// [`LITERAL_MINUS_MAX`] are refused with `BAD [TOOBIG]`.
+    pub literal_minus: bool,
 }
 
+/// The largest non-synchronizing literal under LITERAL-.
+pub const LITERAL_MINUS_MAX: u64 = 4096;
+
 impl Limits {
-    /// The limits a configuration sets (`max_command_length`, `max_literal_size`).
+    /// The limits a configuration sets (`max_command_length`, `max_literal_size`,
+    /// `imap_literal_minus`).
     pub fn from_config(config: &daemon::Config) -> Limits {
         Limits {
             line: config.max_command_length,
             literal: config.max_literal_size,
             append: config.max_literal_size + config.max_command_length as u64,
+            literal_minus: config.imap_literal_minus,
         }
     }
 }
@@ -50,6 +58,7 @@ impl Default for Limits {
             line: 65536,
             literal: 64 << 20,
             append: (64 << 20) + 65536,
+            literal_minus: false,
         }
     }
 }
@@ -248,15 +257,18 @@ impl Receiver {
                 (take, Some(Event::Command(command)))
             }
             Some((size, synchronizing)) => {
-                let fits = if is_append(&self.buf) {
-                    size <= self.limits.literal
-                        && self.literal_total.saturating_add(size) <= self.limits.append
-                } else {
-                    (self.line_len as u64)
-                        .saturating_add(self.literal_total)
-                        .saturating_add(size)
-                        <= self.limits.line as u64
-                };
+                let minus_ok =
+                    synchronizing || !self.limits.literal_minus || size <= LITERAL_MINUS_MAX;
+                let fits = minus_ok
+                    && if is_append(&self.buf) {
+                        size <= self.limits.literal
+                            && self.literal_total.saturating_add(size) <= self.limits.append
+                    } else {
+                        (self.line_len as u64)
+                            .saturating_add(self.literal_total)
+                            .saturating_add(size)
+                            <= self.limits.line as u64
+                    };
                 if fits {
                     self.literal_total += size;
                     self.line_start = self.buf.len();
@@ -400,6 +412,7 @@ mod tests {
             line: 100,
             literal: 1000,
             append: 1500,
+            literal_minus: false,
         }
     }
 
@@ -517,6 +530,32 @@ mod tests {
                 cmd(b"b NOOP")
             ]
         );
+    }
+
+    #[test]
+    fn literal_minus_refuses_large_non_synchronizing_literals() {
+        let limits = Limits {
+            literal_minus: true,
+            ..Limits::default()
+        };
+        let mut input = b"a APPEND x {4097+}\r\n".to_vec();
+        input.extend(std::iter::repeat_n(b'y', 4097));
+        input.extend_from_slice(b"\r\nb APPEND x {4096+}\r\n");
+        input.extend(std::iter::repeat_n(b'z', 4096));
+        input.extend_from_slice(b"\r\nc APPEND x {5000}\r\n");
+        let e = events(limits, &input);
+        assert_eq!(
+            e[0],
+            Event::Rejected {
+                tag: Some(b"a".to_vec()),
+                reason: Rejection::LiteralTooBig {
+                    synchronizing: false
+                }
+            }
+        );
+        assert!(matches!(&e[1], Event::Command(c) if c.starts_with(b"b APPEND")));
+        // A synchronizing literal of any size is still asked for.
+        assert_eq!(e[2], Event::Continue);
     }
 
     #[test]

@@ -33,6 +33,9 @@ pub struct Selected {
     pub dirty: bool,
     /// The UIDs changed under the session; it must end.
     pub invalid: bool,
+    /// `$`: the UIDs the last `SEARCH RETURN (SAVE)` found (RFC 5182), kept as UIDs
+    /// so that expunges take messages out of it.
+    pub saved: Vec<u32>,
 }
 
 /// The mailbox's UIDs changed under the session (RFC 3501 §2.3.1.1): it must end.
@@ -50,6 +53,7 @@ impl Selected {
             read_only,
             dirty: false,
             invalid: false,
+            saved: Vec::new(),
         }
     }
 
@@ -168,6 +172,16 @@ impl Selected {
     /// `None` for a non-UID set naming a message that does not exist (BAD). UIDs
     /// that do not exist are skipped (RFC 3501 §6.4.8).
     pub fn resolve(&self, set: &crate::types::SequenceSet, uid: bool) -> Option<Vec<u32>> {
+        if set.is_saved() {
+            // `$` names what is left of the saved messages, whatever the command.
+            let mut seqs: Vec<u32> = self
+                .saved
+                .iter()
+                .filter_map(|&u| self.mailbox.seq_of_uid(u))
+                .collect();
+            seqs.sort_unstable();
+            return Some(seqs);
+        }
         let count = self.mailbox.count();
         if !uid {
             return set.message_numbers(count);

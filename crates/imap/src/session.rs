@@ -18,9 +18,14 @@ use crate::parse::{parse_command, ErrorKind};
 use crate::receiver::{Event, Limits, Receiver, Rejection};
 use crate::respond::{status_line, untagged, Reply, Status};
 use crate::selected::Selected;
+use crate::settings::Settings;
 
 /// The product name and version in the greeting.
 pub const SERVER: &str = concat!("pullmail ", env!("CARGO_PKG_VERSION"));
+/// The product name of the ID response (RFC 2971).
+pub const SERVER_NAME: &str = "pullmail";
+/// The version of the ID response.
+pub const SERVER_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Octets read from the connection at a time.
 const READ_CHUNK: usize = 16 * 1024;
@@ -62,12 +67,15 @@ pub struct Session<H: Host> {
     pub(crate) selected: Option<Selected>,
     pub(crate) server_name: String,
     preauth: bool,
+    /// The configured extension settings.
+    pub(crate) settings: Settings,
 }
 
 impl<H: Host> Session<H> {
     /// A session that starts not authenticated (`* OK` greeting).
     pub fn new(host: H, limits: Limits) -> Session<H> {
         let server_name = host.server_name();
+        let settings = host.settings();
         Session {
             host,
             receiver: Receiver::new(limits),
@@ -79,6 +87,7 @@ impl<H: Host> Session<H> {
             selected: None,
             server_name,
             preauth: false,
+            settings,
         }
     }
 
@@ -97,6 +106,9 @@ impl<H: Host> Session<H> {
             can_start_tls: self.host.can_start_tls(),
             plaintext_allowed: self.host.plaintext_allowed(),
             mechanisms: self.host.mechanisms(),
+            literal_minus: self.settings.literal_minus,
+            login_referrals: !self.settings.referrals.login.is_empty(),
+            mailbox_referrals: !self.settings.referrals.mailboxes.is_empty(),
         })
     }
 
@@ -159,17 +171,29 @@ impl<H: Host> Session<H> {
 
     /// An APPEND that cannot succeed is answered before its message is sent
     /// (RFC 3501 §7.5 lets the server refuse instead of asking for the literal):
-    /// in the wrong state, or to a mailbox that is not there.
+    /// in the wrong state, to a mailbox that is not there or is remote, and when
+    /// the client cancels a MULTIAPPEND with a zero-length literal (RFC 3502).
     fn refuse_before_literal(&mut self) -> Option<(String, Reply)> {
-        let (tag, name, mailbox) = crate::parse::command_prefix(self.receiver.partial())?;
+        let partial = self.receiver.partial();
+        let (tag, name, mailbox) = crate::parse::command_prefix(partial)?;
         if name != "APPEND" {
             return None;
         }
         let tag = tag.as_str().to_string();
-        let Some(store) = self.store.as_ref() else {
+        if self.store.is_none() {
             return Some((tag, Reply::bad("APPEND not allowed now: log in first")));
-        };
+        }
+        if crate::receiver::literal_marker(strip_crlf(partial)).is_some_and(|(n, _)| n == 0) {
+            return Some((
+                tag,
+                Reply::no("APPEND cancelled: a message may not be empty"),
+            ));
+        }
         let mailbox = mailbox?;
+        if let Some(r) = command::referral(self, &mailbox) {
+            return Some((tag, r));
+        }
+        let store = self.store.as_ref()?;
         if let Err(r) = command::ensure_inbox(store, &mailbox) {
             return Some((tag, r));
         }
@@ -257,7 +281,7 @@ impl<H: Host> Session<H> {
     }
 
     /// Writes back flag changes and reports what changed in the selected mailbox.
-    fn after_command(&mut self, allow_expunge: bool, uid: bool) -> Option<Ending> {
+    pub(crate) fn after_command(&mut self, allow_expunge: bool, uid: bool) -> Option<Ending> {
         let host = &self.host;
         let log = |m: &str| host.log(m);
         let sel = self.selected.as_mut()?;
@@ -325,6 +349,39 @@ impl<H: Host> Session<H> {
         Ok(())
     }
 
+    /// Whether input is waiting: in the session's own buffer first, then on the
+    /// connection within `timeout`.
+    pub(crate) fn input_ready(&mut self, timeout: std::time::Duration) -> Result<bool, daemon::Error> {
+        if self.start < self.end {
+            return Ok(true);
+        }
+        self.flush()?;
+        self.host.poll_input(timeout)
+    }
+
+    /// The next raw line if one is complete with what is buffered and at most one
+    /// read (call when [`Session::input_ready`] said so); `None` while a line is
+    /// still partial. Start with [`Receiver::expect_line`] through
+    /// [`Session::expect_line`].
+    pub(crate) fn poll_line(&mut self) -> Result<Option<Vec<u8>>, daemon::Error> {
+        if self.start >= self.end {
+            self.fill()?;
+        }
+        let (n, event) = self.receiver.feed(&self.input[self.start..self.end]);
+        self.start += n;
+        match event {
+            None => Ok(None),
+            Some(Event::Line(l)) => Ok(Some(l)),
+            // A line over the length limit: not DONE, whatever it was.
+            Some(_) => Ok(Some(Vec::new())),
+        }
+    }
+
+    /// The next input is one raw line (IDLE's DONE).
+    pub(crate) fn expect_line(&mut self) {
+        self.receiver.expect_line();
+    }
+
     /// Reads one raw line (a SASL response), after sending what is queued.
     pub(crate) fn read_line(&mut self) -> Result<Vec<u8>, daemon::Error> {
         self.flush()?;
@@ -361,8 +418,18 @@ impl<H: Host> Session<H> {
         (self.host, Ending::Error(e))
     }
 
+    /// Ends an IDLE or a long command because of a signal, if one came.
+    pub(crate) fn pending_signal(&self) -> Option<daemon::Error> {
+        daemon::signals::pending().map(daemon::Error::Signal)
+    }
+
     /// The host (for tests and the binary).
     pub fn host(&self) -> &H {
         &self.host
     }
+}
+
+fn strip_crlf(b: &[u8]) -> &[u8] {
+    let b = b.strip_suffix(b"\n").unwrap_or(b);
+    b.strip_suffix(b"\r").unwrap_or(b)
 }

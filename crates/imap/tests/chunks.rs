@@ -78,6 +78,7 @@ fn limits() -> Limits {
         line: 2048,
         literal: 65536,
         append: 70000,
+        literal_minus: false,
     }
 }
 

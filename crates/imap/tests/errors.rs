@@ -134,7 +134,7 @@ fn malformed_commands_are_bad_and_keep_their_tag() {
         "m33 APPEND box (\\Seen) \"1-Jan-2024\" {1+}\r\nx",
         "m34 APPEND box",
         "m35 UID",
-        "m36 UID EXPUNGE 1",
+        "m36 UID EXPUNGE",
         "m37 COPY 1",
         "m38 RENAME box",
         "m39 EXAMINE {2+}\r\nab extra",
@@ -319,6 +319,7 @@ fn oversize_commands_and_literals_are_refused_in_step() {
         line: 1024,
         literal: 4096,
         append: 8192,
+        literal_minus: false,
     };
     let mut c = env.client_with(Options {
         limits,

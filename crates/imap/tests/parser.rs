@@ -238,9 +238,14 @@ impl Gen {
             26 => Uid(self.set()),
             27 => Unkeyword(self.atom()),
             28 => Sequence(self.set()),
-            29 => self
-                .pick(&[Unanswered, Undeleted, Undraft, Unflagged, Unseen])
-                .clone(),
+            29 => match self.n(8) {
+                0 => Older(1 + self.n(1000) as u32),
+                1 => Younger(1 + self.n(1000) as u32),
+                2 => Sequence(SequenceSet::SAVED),
+                _ => self
+                    .pick(&[Unanswered, Undeleted, Undraft, Unflagged, Unseen])
+                    .clone(),
+            },
             30 => Not(Box::new(self.search_key(depth + 1))),
             31 => Or(
                 Box::new(self.search_key(depth + 1)),
@@ -257,6 +262,9 @@ impl Gen {
     fn body(&mut self) -> CommandBody {
         use CommandBody::*;
         let uid = self.chance(2);
+        if self.chance(3) {
+            return self.extension_body(uid);
+        }
         match self.n(24) {
             0 => Capability,
             1 => Noop,
@@ -296,7 +304,9 @@ impl Gen {
             },
             13 => List {
                 reference: self.mailbox(),
-                pattern: self.utf8(),
+                patterns: (0..1 + self.n(3)).map(|_| self.utf8()).collect(),
+                select: self.list_select(),
+                ret: self.list_return(),
             },
             14 => Lsub {
                 reference: self.mailbox(),
@@ -310,21 +320,36 @@ impl Gen {
             },
             16 => Append {
                 mailbox: self.mailbox(),
-                flags: self.flags(),
-                date: self.chance(2).then(|| self.date_time()),
-                message: {
-                    let mut m = self.text();
-                    if self.chance(3) {
-                        m.push(0);
-                    }
-                    m
-                },
+                messages: (0..1 + self.n(3))
+                    .map(|_| AppendMessage {
+                        flags: self.flags(),
+                        date: self.chance(2).then(|| self.date_time()),
+                        data: {
+                            let mut m = self.text();
+                            if self.chance(3) {
+                                m.push(0);
+                            }
+                            m
+                        },
+                        binary: self.chance(3),
+                    })
+                    .collect(),
             },
             17 => Check,
             18 => Close,
             19 => Expunge,
             20 => Search {
                 uid,
+                ret: self.chance(2).then(|| {
+                    let mut v: Vec<SearchReturn> = Vec::new();
+                    for _ in 0..self.n(4) {
+                        let o = *self.pick(&SearchReturn::EVERY);
+                        if !v.contains(&o) {
+                            v.push(o);
+                        }
+                    }
+                    v
+                }),
                 charset: self.chance(3).then(|| self.atom()),
                 criteria: self.search_keys(0),
             },
@@ -349,6 +374,89 @@ impl Gen {
                 uid,
                 set: self.set(),
                 mailbox: self.mailbox(),
+            },
+        }
+    }
+
+    fn list_select(&mut self) -> Vec<ListSelect> {
+        match self.n(5) {
+            0 => vec![ListSelect::Subscribed],
+            1 => vec![ListSelect::Subscribed, ListSelect::RecursiveMatch],
+            2 => vec![ListSelect::Remote, ListSelect::SpecialUse],
+            _ => Vec::new(),
+        }
+    }
+
+    fn list_return(&mut self) -> Vec<ListReturn> {
+        let mut v = Vec::new();
+        for _ in 0..self.n(4) {
+            v.push(match self.n(4) {
+                0 => ListReturn::Subscribed,
+                1 => ListReturn::Children,
+                2 => ListReturn::SpecialUse,
+                _ => ListReturn::Status(
+                    (0..1 + self.n(3))
+                        .map(|_| *self.pick(&StatusItem::ALL))
+                        .collect(),
+                ),
+            });
+        }
+        v
+    }
+
+    /// The commands of the extensions (RFC 2177 IDLE ... RFC 6851 MOVE).
+    fn extension_body(&mut self, uid: bool) -> CommandBody {
+        use CommandBody::*;
+        match self.n(11) {
+            0 => Idle,
+            1 => Namespace,
+            2 => Unselect,
+            3 => Enable {
+                capabilities: (0..1 + self.n(3))
+                    .map(|_| self.atom().to_ascii_uppercase())
+                    .collect(),
+            },
+            4 => Id {
+                parameters: self.chance(3).then(|| {
+                    (0..self.n(4))
+                        .map(|_| {
+                            let f: String = self.utf8().chars().take(7).collect();
+                            (f, self.chance(3).then(|| self.utf8()))
+                        })
+                        .collect()
+                }),
+            },
+            5 => UidExpunge { set: self.set() },
+            6 => Move {
+                uid,
+                set: self.set(),
+                mailbox: self.mailbox(),
+            },
+            7 => Sort {
+                uid,
+                criteria: (0..1 + self.n(3))
+                    .map(|_| SortCriterion {
+                        reverse: self.chance(2),
+                        key: *self.pick(&SortKey::ALL),
+                    })
+                    .collect(),
+                charset: self.atom(),
+                keys: self.search_keys(0),
+            },
+            8 => Thread {
+                uid,
+                algorithm: *self.pick(&[ThreadAlgorithm::OrderedSubject, ThreadAlgorithm::References]),
+                charset: self.atom(),
+                keys: self.search_keys(0),
+            },
+            9 => Rlsub {
+                reference: self.mailbox(),
+                pattern: self.utf8(),
+            },
+            _ => Fetch {
+                uid,
+                set: SequenceSet::SAVED,
+                items: FetchItems::Fast,
             },
         }
     }
@@ -410,6 +518,7 @@ fn mutated_and_random_input_never_panics() {
         line: 200,
         literal: 300,
         append: 400,
+        literal_minus: false,
     };
     let mut parsed_ok = 0;
     for _ in 0..MUTATIONS {

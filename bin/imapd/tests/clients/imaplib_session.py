@@ -70,7 +70,7 @@ def connect():
         m.login(USER, PASSWORD)
         check(m.state == "AUTH", m.state)
     else:
-        check(m.welcome.startswith(b"* PREAUTH [CAPABILITY IMAP4rev1 LITERAL+]"), m.welcome)
+        check(m.welcome.startswith(b"* PREAUTH [CAPABILITY IMAP4rev1 LITERAL+ IDLE "), m.welcome)
         check(m.state == "AUTH", m.state)
     return m
 

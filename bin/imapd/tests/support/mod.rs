@@ -30,6 +30,11 @@ pub const TIMEOUT: Duration = Duration::from_secs(30);
 
 pub const IMAPD: &str = env!("CARGO_BIN_EXE_imapd");
 
+/// The extensions every session advertises (see crates/imap/src/capability.rs).
+pub const EXTENSIONS: &str = "IDLE NAMESPACE UIDPLUS UNSELECT CHILDREN BINARY MULTIAPPEND \
+     ESEARCH WITHIN SORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES I18NLEVEL=1 MOVE ENABLE ID \
+     SPECIAL-USE LIST-EXTENDED LIST-STATUS SEARCHRES";
+
 pub fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.
     unsafe { libc::geteuid() == 0 }

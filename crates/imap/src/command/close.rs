@@ -23,3 +23,13 @@ pub(crate) fn run<H: Host>(s: &mut Session<H>) -> Reply {
         }
     }
 }
+
+/// UNSELECT (RFC 3691): back to the authenticated state like CLOSE, but without
+/// expunging; flag changes are written back.
+pub(crate) fn unselect<H: Host>(s: &mut Session<H>) -> Reply {
+    if s.selected.is_none() {
+        return Reply::bad("No mailbox selected");
+    }
+    s.deselect();
+    Reply::ok("UNSELECT completed")
+}

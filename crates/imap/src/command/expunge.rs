@@ -1,22 +1,36 @@
-//! EXPUNGE (RFC 3501 §6.4.3): first what others changed, then this session's
-//! own expunges, each as `* n EXPUNGE`.
+//! EXPUNGE (RFC 3501 §6.4.3) and UID EXPUNGE (RFC 4315 §2.1): first what others
+//! changed, then this session's own expunges, each as `* n EXPUNGE`. UID EXPUNGE
+//! removes only the `\Deleted` messages whose UIDs are in the set.
 
 use super::selected_mailbox;
 use crate::host::Host;
 use crate::respond::{untagged, Reply};
 use crate::session::Session;
+use crate::types::SequenceSet;
 
-pub(crate) fn run<H: Host>(s: &mut Session<H>) -> Reply {
+pub(crate) fn run<H: Host>(s: &mut Session<H>, uid_set: Option<&SequenceSet>) -> Reply {
     let host = &s.host;
     let log = |m: &str| host.log(m);
     let sel = selected_mailbox!(s);
     if sel.read_only {
         return Reply::no_code("READ-ONLY", "EXPUNGE not allowed: the mailbox is read-only");
     }
-    if sel.report(&mut s.out, true, false, &log).is_err() {
+    // The UIDs named now, before reporting others' changes renumbers anything.
+    let uids: Option<Vec<u32>> = match uid_set {
+        None => None,
+        Some(set) => match sel.resolve(set, true) {
+            Some(seqs) => Some(
+                seqs.iter()
+                    .filter_map(|&q| sel.mailbox.info(q).map(|i| i.uid))
+                    .collect(),
+            ),
+            None => return Reply::bad("Invalid UID set"),
+        },
+    };
+    if sel.report(&mut s.out, true, uids.is_some(), &log).is_err() {
         return Reply::no("EXPUNGE failed: the mailbox changed under the session");
     }
-    match sel.mailbox.expunge(None) {
+    match sel.mailbox.expunge(uids.as_deref()) {
         Ok(seqs) => {
             for seq in seqs {
                 untagged(&mut s.out, &format!("{seq} EXPUNGE"));

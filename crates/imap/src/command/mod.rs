@@ -9,13 +9,19 @@ mod close;
 mod copy;
 mod create;
 mod delete;
+mod enable;
 mod expunge;
 mod fetch;
+mod id;
+mod idle;
 mod list;
 mod login;
+mod moves;
+mod namespace;
 mod rename;
 mod search;
 mod select;
+mod sort;
 mod starttls;
 mod status;
 mod store;
@@ -60,7 +66,7 @@ fn check_state(body: &CommandBody, state: State) -> Result<(), Reply> {
     use CommandBody::*;
     let name = body.name();
     match body {
-        Capability | Noop | Logout => Ok(()),
+        Capability | Noop | Logout | Id { .. } => Ok(()),
         StartTls | Authenticate { .. } | Login { .. } => match state {
             State::NotAuthenticated => Ok(()),
             _ => Err(Reply::bad(format!(
@@ -76,14 +82,38 @@ fn check_state(body: &CommandBody, state: State) -> Result<(), Reply> {
         | Unsubscribe { .. }
         | List { .. }
         | Lsub { .. }
+        | Rlsub { .. }
         | Status { .. }
-        | Append { .. } => match state {
+        | Append { .. }
+        | Namespace
+        | Idle => match state {
             State::NotAuthenticated => {
                 Err(Reply::bad(format!("{name} not allowed now: log in first")))
             }
             _ => Ok(()),
         },
-        Check | Close | Expunge | Search { .. } | Fetch { .. } | Store { .. } | Copy { .. } => {
+        // RFC 5161 §3.1: only before a mailbox is selected.
+        Enable { .. } => match state {
+            State::Authenticated => Ok(()),
+            State::NotAuthenticated => {
+                Err(Reply::bad(format!("{name} not allowed now: log in first")))
+            }
+            State::Selected => Err(Reply::bad(format!(
+                "{name} not allowed now: only before a mailbox is selected"
+            ))),
+        },
+        Check
+        | Close
+        | Expunge
+        | UidExpunge { .. }
+        | Unselect
+        | Search { .. }
+        | Sort { .. }
+        | Thread { .. }
+        | Fetch { .. }
+        | Store { .. }
+        | Copy { .. }
+        | Move { .. } => {
             match state {
                 State::Selected => Ok(()),
                 State::Authenticated => Err(Reply::bad(format!(
@@ -106,11 +136,15 @@ pub(crate) fn execute<H: Host>(s: &mut Session<H>, cmd: Command) -> Outcome {
     } else {
         State::NotAuthenticated
     };
-    if let Err(r) = check_state(&cmd.body, state) {
+    let Command { tag, body } = cmd;
+    if let Err(r) = check_state(&body, state) {
+        return r.into();
+    }
+    if let Some(r) = mailbox_referral(s, &body) {
         return r.into();
     }
     use CommandBody::*;
-    match cmd.body {
+    match body {
         Capability => any::capability(s).into(),
         Noop => Reply::ok("NOOP completed").into(),
         Logout => any::logout(s),
@@ -120,6 +154,10 @@ pub(crate) fn execute<H: Host>(s: &mut Session<H>, cmd: Command) -> Outcome {
             initial_response,
         } => authenticate::run(s, &mechanism, initial_response.as_deref()),
         Login { user, password } => login::run(s, &user, &password),
+        Id { parameters } => id::run(s, parameters.as_deref()).into(),
+        Enable { capabilities } => enable::run(s, &capabilities).into(),
+        Namespace => namespace::run(s).into(),
+        Idle => idle::run(s),
         Select { mailbox } => select::run(s, &mailbox, false).into(),
         Examine { mailbox } => select::run(s, &mailbox, true).into(),
         Create { mailbox } => create::run(s, &mailbox).into(),
@@ -127,23 +165,47 @@ pub(crate) fn execute<H: Host>(s: &mut Session<H>, cmd: Command) -> Outcome {
         Rename { from, to } => rename::run(s, &from, &to).into(),
         Subscribe { mailbox } => subscribe::subscribe(s, &mailbox).into(),
         Unsubscribe { mailbox } => subscribe::unsubscribe(s, &mailbox).into(),
-        List { reference, pattern } => list::list(s, &reference, &pattern).into(),
-        Lsub { reference, pattern } => list::lsub(s, &reference, &pattern).into(),
+        List {
+            reference,
+            patterns,
+            select,
+            ret,
+        } => list::list(s, &reference, &patterns, &select, &ret).into(),
+        Lsub { reference, pattern } => list::lsub(s, &reference, &pattern, false).into(),
+        Rlsub { reference, pattern } => list::lsub(s, &reference, &pattern, true).into(),
         Status { mailbox, items } => status::run(s, &mailbox, &items).into(),
-        Append {
-            mailbox,
-            flags,
-            date,
-            message,
-        } => append::run(s, &mailbox, &flags, date, &message).into(),
+        Append { mailbox, messages } => append::run(s, &mailbox, &messages).into(),
         Check => check::run(s).into(),
         Close => close::run(s).into(),
-        Expunge => expunge::run(s).into(),
+        Unselect => close::unselect(s).into(),
+        Expunge => expunge::run(s, None).into(),
+        UidExpunge { set } => expunge::run(s, Some(&set)).into(),
         Search {
             uid,
+            ret,
             charset,
             criteria,
-        } => search::run(s, uid, charset.as_deref(), &criteria).into(),
+        } => search::run(
+            s,
+            tag.as_str(),
+            uid,
+            ret.as_deref(),
+            charset.as_deref(),
+            &criteria,
+        )
+        .into(),
+        Sort {
+            uid,
+            criteria,
+            charset,
+            keys,
+        } => sort::sort(s, uid, &criteria, &charset, &keys).into(),
+        Thread {
+            uid,
+            algorithm,
+            charset,
+            keys,
+        } => sort::thread(s, uid, algorithm, &charset, &keys).into(),
         Fetch { uid, set, items } => fetch::run(s, uid, &set, &items).into(),
         Store {
             uid,
@@ -153,7 +215,56 @@ pub(crate) fn execute<H: Host>(s: &mut Session<H>, cmd: Command) -> Outcome {
             flags,
         } => store::run(s, uid, &set, mode, silent, &flags).into(),
         Copy { uid, set, mailbox } => copy::run(s, uid, &set, &mailbox).into(),
+        Move { uid, set, mailbox } => moves::run(s, uid, &set, &mailbox).into(),
     }
+}
+
+/// The referral answer of a command naming a remote mailbox (RFC 2193 §4), if any.
+fn mailbox_referral<H: Host>(s: &Session<H>, body: &CommandBody) -> Option<Reply> {
+    use CommandBody::*;
+    match body {
+        Select { mailbox }
+        | Examine { mailbox }
+        | Create { mailbox }
+        | Delete { mailbox }
+        | Status { mailbox, .. }
+        | Append { mailbox, .. }
+        | Copy { mailbox, .. }
+        | Move { mailbox, .. } => referral(s, mailbox),
+        Rename { from, to } => {
+            let refs = &s.settings.referrals;
+            if refs.remote_mailbox(from).is_none() && refs.remote_mailbox(to).is_none() {
+                return None;
+            }
+            // §4.3: a pair of URLs, the existing name and the new one.
+            let user = s.store.as_ref()?.policy().user.clone();
+            let url = |name: &str| {
+                refs.mailbox(&user, name).unwrap_or_else(|| {
+                    let home = crate::settings::Referrals {
+                        login: Vec::new(),
+                        mailboxes: vec![(name.to_string(), s.server_name.clone())],
+                    };
+                    home.mailbox(&user, name).unwrap_or_default()
+                })
+            };
+            Some(Reply::no_code(
+                format!("REFERRAL {} {}", url(from), url(to)),
+                "RENAME failed: a mailbox is on another server",
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// RFC 2193: a command on a mailbox that lives on another server is answered
+/// `NO [REFERRAL url]`.
+pub(crate) fn referral<H: Host>(s: &Session<H>, name: &str) -> Option<Reply> {
+    let user = s.store.as_ref()?.policy().user.clone();
+    let url = s.settings.referrals.mailbox(&user, name)?;
+    Some(Reply::no_code(
+        format!("REFERRAL {url}"),
+        "Remote mailbox; try the server named in the referral",
+    ))
 }
 
 /// RFC 3501 §5.1: INBOX always exists, but a user who never had mail has no spool

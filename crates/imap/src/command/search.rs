@@ -1,5 +1,7 @@
-//! SEARCH and UID SEARCH (RFC 3501 §6.4.4), CHARSET US-ASCII, UTF-8 and every
-//! charset the message model converts. Text keys match case-insensitively after
+//! SEARCH and UID SEARCH (RFC 3501 §6.4.4) with ESEARCH (RFC 4731), SEARCHRES
+//! (RFC 5182) and WITHIN (RFC 5032); CHARSET US-ASCII, UTF-8 and every charset the
+//! message model converts. Strings compare as i;unicode-casemap does (I18NLEVEL=1,
+//! RFC 5255): decomposed and case-folded. Text keys match case-insensitively after
 //! RFC 2047 and transfer decoding (the message crate's helpers, UW's semantics);
 //! BEFORE/ON/SINCE compare the INTERNALDATE's calendar date in its own zone,
 //! SENT* the Date header's own date. Messages expunged by another session and not
@@ -12,8 +14,9 @@ use message::{parse_date, Date, DateTime, Message};
 use super::selected_mailbox;
 use crate::host::Host;
 use crate::respond::Reply;
+use crate::selected::Selected;
 use crate::session::Session;
-use crate::types::{SearchKey, SequenceSet};
+use crate::types::{SearchKey, SearchReturn, SequenceSet};
 
 /// The charsets named in `[BADCHARSET ...]`: the ones every client may rely on.
 const ADVERTISED_CHARSETS: &str = "US-ASCII UTF-8";
@@ -37,6 +40,8 @@ enum Criterion {
     SentSince(Date),
     Larger(u64),
     Smaller(u64),
+    /// INTERNALDATE earlier than this timestamp (WITHIN).
+    InternalBefore(i64),
     Uid(Vec<(u32, u32)>),
     Seq(Vec<(u32, u32)>),
     Not(Box<Criterion>),
@@ -62,15 +67,21 @@ fn decoder(charset: &str) -> Option<TextDecoder> {
     }))
 }
 
-fn compile(
-    k: &SearchKey,
-    text: &dyn Fn(&[u8]) -> String,
-    mb: &Mailbox,
+/// What compiling a key needs besides the key.
+struct Env<'a> {
+    text: &'a dyn Fn(&[u8]) -> String,
     largest_uid: u32,
-) -> Criterion {
+    /// `$` as UID intervals.
+    saved: &'a [(u32, u32)],
+    /// Seconds since the epoch, for OLDER and YOUNGER.
+    now: i64,
+}
+
+fn compile(k: &SearchKey, env: &Env<'_>, mb: &Mailbox) -> Criterion {
     use Criterion as C;
     use SearchKey::*;
-    let c = |k: &SearchKey| compile(k, text, mb, largest_uid);
+    let text = env.text;
+    let c = |k: &SearchKey| compile(k, env, mb);
     match k {
         All => C::All,
         Answered => C::Flag(Flags::ANSWERED, true),
@@ -104,8 +115,13 @@ fn compile(
         SentSince(d) => C::SentSince(*d),
         Larger(n) => C::Larger(u64::from(*n)),
         Smaller(n) => C::Smaller(u64::from(*n)),
-        Uid(set) => C::Uid(set.intervals(largest_uid)),
+        Uid(set) | Sequence(set) if set.is_saved() => C::Uid(env.saved.to_vec()),
+        Uid(set) => C::Uid(set.intervals(env.largest_uid)),
         Sequence(set) => C::Seq(set.intervals(mb.count())),
+        // RFC 5032: OLDER n is INTERNALDATE more than n seconds ago, YOUNGER n at
+        // most n seconds ago, so that the two split the mailbox.
+        Older(n) => C::InternalBefore(env.now - i64::from(*n)),
+        Younger(n) => C::Not(Box::new(C::InternalBefore(env.now - i64::from(*n)))),
         Not(k) => C::Not(Box::new(c(k))),
         Or(a, b) => C::Or(Box::new(c(a)), Box::new(c(b))),
         SearchKey::And(v) => C::And(v.iter().map(c).collect()),
@@ -155,6 +171,7 @@ fn matches(c: &Criterion, m: &Candidate<'_>) -> bool {
         C::SentOn(d) => m.msg.and_then(sent_date).is_some_and(|s| s == *d),
         C::SentSince(d) => m.msg.and_then(sent_date).is_some_and(|s| s >= *d),
         C::Larger(n) => m.info.rfc822_size > *n,
+        C::InternalBefore(t) => m.info.internal_date.timestamp < *t,
         C::Smaller(n) => m.info.rfc822_size < *n,
         C::Uid(iv) => SequenceSet::contains_in(iv, m.info.uid),
         C::Seq(iv) => SequenceSet::contains_in(iv, m.seq),
@@ -164,29 +181,40 @@ fn matches(c: &Criterion, m: &Candidate<'_>) -> bool {
     }
 }
 
-pub(crate) fn run<H: Host>(
-    s: &mut Session<H>,
-    uid: bool,
+/// A message that matched.
+pub(crate) struct Hit {
+    pub seq: u32,
+    pub info: MessageInfo,
+}
+
+/// The messages of the selected mailbox that match every key, in sequence order,
+/// or the answer when the search cannot run (an unknown charset).
+pub(crate) fn matching(
+    sel: &mut Selected,
     charset: Option<&str>,
     keys: &[SearchKey],
-) -> Reply {
+) -> Result<Vec<Hit>, Reply> {
     let charset = charset.unwrap_or("US-ASCII");
     let Some(text) = decoder(charset) else {
-        return Reply::no_code(
+        return Err(Reply::no_code(
             format!("BADCHARSET ({ADVERTISED_CHARSETS})"),
             format!("Unknown charset: {}", crate::respond::clean_text(charset)),
-        );
+        ));
     };
-    let sel = selected_mailbox!(s);
+    let now = now();
+    let saved = SequenceSet::compact_intervals(&sel.saved);
     let mb = &mut sel.mailbox;
     let largest_uid = mb.uids().last().copied().unwrap_or(0);
-    let criteria: Vec<Criterion> = keys
-        .iter()
-        .map(|k| compile(k, &*text, mb, largest_uid))
-        .collect();
+    let env = Env {
+        text: &*text,
+        largest_uid,
+        saved: &saved,
+        now,
+    };
+    let criteria: Vec<Criterion> = keys.iter().map(|k| compile(k, &env, mb)).collect();
     let needs_body = keys.iter().any(SearchKey::needs_body);
     let needs_text = keys.iter().any(SearchKey::needs_text);
-    let mut hits: Vec<u32> = Vec::new();
+    let mut hits = Vec::new();
     for seq in 1..=mb.count() {
         let Some(info) = mb.info(seq) else { continue };
         if info.expunged {
@@ -209,15 +237,102 @@ pub(crate) fn run<H: Host>(
             msg: msg.as_ref(),
         };
         if criteria.iter().all(|c| matches(c, &candidate)) {
-            hits.push(if uid { info.uid } else { seq });
+            hits.push(Hit { seq, info });
         }
     }
-    let mut line = String::from("* SEARCH");
-    for h in hits {
-        line.push(' ');
-        line.push_str(&h.to_string());
+    Ok(hits)
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// SEARCH, UID SEARCH, and their extended forms: `RETURN (MIN MAX ALL COUNT)`
+/// answered with `* ESEARCH` (RFC 4731), `RETURN (SAVE)` keeping the result as `$`
+/// (RFC 5182).
+pub(crate) fn run<H: Host>(
+    s: &mut Session<H>,
+    tag: &str,
+    uid: bool,
+    ret: Option<&[SearchReturn]>,
+    charset: Option<&str>,
+    keys: &[SearchKey],
+) -> Reply {
+    let sel = selected_mailbox!(s);
+    let save = ret.is_some_and(|r| r.contains(&SearchReturn::Save));
+    let hits = match matching(sel, charset, keys) {
+        Ok(h) => h,
+        Err(r) => {
+            if save {
+                // RFC 5182 §2.1: a failed SAVE leaves `$` empty.
+                sel.saved.clear();
+            }
+            return r;
+        }
+    };
+    let numbers: Vec<u32> = hits
+        .iter()
+        .map(|h| if uid { h.info.uid } else { h.seq })
+        .collect();
+    let Some(ret) = ret else {
+        let mut line = String::from("* SEARCH");
+        for n in &numbers {
+            line.push(' ');
+            line.push_str(&n.to_string());
+        }
+        line.push_str("\r\n");
+        s.out.extend_from_slice(line.as_bytes());
+        return Reply::ok("SEARCH completed");
+    };
+    // RETURN () means RETURN (ALL).
+    let all = [SearchReturn::All];
+    let asked: &[SearchReturn] = if ret.is_empty() { &all } else { ret };
+    let has = |o: SearchReturn| asked.contains(&o);
+    if save {
+        // §2.4: with only MIN and/or MAX (no ALL, no COUNT) only those are kept.
+        let uids: Vec<u32> = hits.iter().map(|h| h.info.uid).collect();
+        sel.saved = if has(SearchReturn::All) || has(SearchReturn::Count) {
+            uids
+        } else {
+            let mut v = Vec::new();
+            if has(SearchReturn::Min) {
+                v.extend(uids.first());
+            }
+            if has(SearchReturn::Max) {
+                v.extend(uids.last());
+            }
+            if v.is_empty() {
+                uids
+            } else {
+                v
+            }
+        };
     }
-    line.push_str("\r\n");
-    s.out.extend_from_slice(line.as_bytes());
+    if asked.iter().all(|&o| o == SearchReturn::Save) {
+        // §2.1: SAVE alone sends no ESEARCH.
+        return Reply::ok("SEARCH completed, result saved");
+    }
+    let mut line = b"* ESEARCH (TAG ".to_vec();
+    crate::respond::string(&mut line, tag.as_bytes());
+    line.push(b')');
+    if uid {
+        line.extend_from_slice(b" UID");
+    }
+    if let (true, Some(min)) = (has(SearchReturn::Min), numbers.iter().min()) {
+        line.extend_from_slice(format!(" MIN {min}").as_bytes());
+    }
+    if let (true, Some(max)) = (has(SearchReturn::Max), numbers.iter().max()) {
+        line.extend_from_slice(format!(" MAX {max}").as_bytes());
+    }
+    if has(SearchReturn::All) && !numbers.is_empty() {
+        line.extend_from_slice(format!(" ALL {}", SequenceSet::compact(&numbers)).as_bytes());
+    }
+    if has(SearchReturn::Count) {
+        line.extend_from_slice(format!(" COUNT {}", numbers.len()).as_bytes());
+    }
+    line.extend_from_slice(b"\r\n");
+    s.out.extend_from_slice(&line);
     Reply::ok("SEARCH completed")
 }

@@ -4,17 +4,31 @@
 use mailbox::flags::Flags;
 use mailbox::store::MailboxStatus;
 
-use super::user_store;
 use crate::host::Host;
 use crate::respond::{self, Reply};
 use crate::session::Session;
 use crate::types::StatusItem;
 
 pub(crate) fn run<H: Host>(s: &mut Session<H>, name: &str, items: &[StatusItem]) -> Reply {
-    let store = user_store!(s);
-    if let Err(r) = super::ensure_inbox(store, name) {
-        return r;
+    match response(s, name, items) {
+        Ok(line) => {
+            s.out.extend_from_slice(&line);
+            Reply::ok("STATUS completed")
+        }
+        Err(r) => r,
     }
+}
+
+/// The `* STATUS name (...)` line for `name`, or the failure answer.
+pub(crate) fn response<H: Host>(
+    s: &Session<H>,
+    name: &str,
+    items: &[StatusItem],
+) -> Result<Vec<u8>, Reply> {
+    let Some(store) = s.store.as_ref() else {
+        return Err(Reply::bad("Not authenticated"));
+    };
+    super::ensure_inbox(store, name)?;
     let selected_view = match (&s.selected, store.resolve(name)) {
         (Some(sel), Ok(r)) if sel.mailbox.path() == r.path => {
             let mb = &sel.mailbox;
@@ -32,10 +46,9 @@ pub(crate) fn run<H: Host>(s: &mut Session<H>, name: &str, items: &[StatusItem])
         }
         _ => None,
     };
-    let status = match selected_view.map_or_else(|| store.status(name), Ok) {
-        Ok(st) => st,
-        Err(e) => return Reply::mailbox_error("STATUS", &e),
-    };
+    let status = selected_view
+        .map_or_else(|| store.status(name), Ok)
+        .map_err(|e| Reply::mailbox_error("STATUS", &e))?;
     let values: Vec<String> = items
         .iter()
         .map(|i| {
@@ -49,9 +62,8 @@ pub(crate) fn run<H: Host>(s: &mut Session<H>, name: &str, items: &[StatusItem])
             format!("{} {v}", i.name())
         })
         .collect();
-    s.out.extend_from_slice(b"* STATUS ");
-    respond::mailbox_name(&mut s.out, name);
-    s.out
-        .extend_from_slice(format!(" ({})\r\n", values.join(" ")).as_bytes());
-    Reply::ok("STATUS completed")
+    let mut line = b"* STATUS ".to_vec();
+    respond::mailbox_name(&mut line, name);
+    line.extend_from_slice(format!(" ({})\r\n", values.join(" ")).as_bytes());
+    Ok(line)
 }

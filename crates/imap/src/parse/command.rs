@@ -1,7 +1,7 @@
 //! command = tag SP (command-any / command-auth / command-nonauth / command-select)
 //! (RFC 3501 §9): the name, then each command's arguments.
 
-use super::core::{astring_utf8, atom, literal, upper_word};
+use super::core::{astring_utf8, atom, literal, literal8, nstring, string, upper_word};
 use super::datetime::date_time;
 use super::fetch::fetch_items;
 use super::flag::{flag_list, flags_bare};
@@ -9,7 +9,19 @@ use super::mailbox::{list_mailbox, mailbox};
 use super::search::search_keys;
 use super::sequence::sequence_set;
 use super::{ErrorKind, Fail, PResult, Parser};
-use crate::types::{CommandBody, StatusItem, StoreMode};
+use crate::types::{
+    AppendMessage, CommandBody, ListReturn, ListSelect, SearchReturn, SortCriterion, SortKey,
+    StatusItem, StoreMode, ThreadAlgorithm,
+};
+
+/// RFC 2971 §3.3: at most 30 field/value pairs, fields of at most 30 octets,
+/// values of at most 1024.
+const ID_MAX_PAIRS: usize = 30;
+const ID_MAX_FIELD: usize = 30;
+const ID_MAX_VALUE: usize = 1024;
+
+/// At most this many LIST patterns, ENABLE capabilities, SORT keys.
+const MAX_ITEMS: usize = 64;
 
 pub(crate) fn body(p: &mut Parser<'_>) -> PResult<CommandBody> {
     let at = p.pos;
@@ -34,6 +46,11 @@ pub(crate) fn body(p: &mut Parser<'_>) -> PResult<CommandBody> {
             let password = astring_utf8(p)?;
             CommandBody::Login { user, password }
         }
+        "ID" => id(p)?,
+        "ENABLE" => enable(p)?,
+        "IDLE" => CommandBody::Idle,
+        "NAMESPACE" => CommandBody::Namespace,
+        "UNSELECT" => CommandBody::Unselect,
         "SELECT" => CommandBody::Select {
             mailbox: one_mailbox(p)?,
         },
@@ -57,14 +74,25 @@ pub(crate) fn body(p: &mut Parser<'_>) -> PResult<CommandBody> {
         "UNSUBSCRIBE" => CommandBody::Unsubscribe {
             mailbox: one_mailbox(p)?,
         },
-        "LIST" | "LSUB" => {
+        "LIST" => list(p)?,
+        "RLIST" => {
+            let reference = one_mailbox(p)?;
+            p.sp()?;
+            CommandBody::List {
+                reference,
+                patterns: vec![list_mailbox(p)?],
+                select: vec![ListSelect::Remote],
+                ret: Vec::new(),
+            }
+        }
+        "LSUB" | "RLSUB" => {
             let reference = one_mailbox(p)?;
             p.sp()?;
             let pattern = list_mailbox(p)?;
-            if name == "LIST" {
-                CommandBody::List { reference, pattern }
-            } else {
+            if name == "LSUB" {
                 CommandBody::Lsub { reference, pattern }
+            } else {
+                CommandBody::Rlsub { reference, pattern }
             }
         }
         "STATUS" => status(p)?,
@@ -76,6 +104,9 @@ pub(crate) fn body(p: &mut Parser<'_>) -> PResult<CommandBody> {
         "FETCH" => fetch(p, false)?,
         "STORE" => store(p, false)?,
         "COPY" => copy(p, false)?,
+        "MOVE" => move_(p, false)?,
+        "SORT" => sort(p, false)?,
+        "THREAD" => thread(p, false)?,
         "UID" => {
             p.sp()?;
             let at = p.pos;
@@ -84,9 +115,18 @@ pub(crate) fn body(p: &mut Parser<'_>) -> PResult<CommandBody> {
                 "FETCH" => fetch(p, true)?,
                 "STORE" => store(p, true)?,
                 "COPY" => copy(p, true)?,
+                "MOVE" => move_(p, true)?,
+                "SORT" => sort(p, true)?,
+                "THREAD" => thread(p, true)?,
+                "EXPUNGE" => {
+                    p.sp()?;
+                    CommandBody::UidExpunge {
+                        set: sequence_set(p)?,
+                    }
+                }
                 _ => {
                     p.pos = at;
-                    return p.fail("COPY, FETCH, SEARCH or STORE after UID");
+                    return p.fail("COPY, EXPUNGE, FETCH, MOVE, SEARCH, SORT, STORE or THREAD after UID");
                 }
             }
         }
@@ -146,6 +186,12 @@ fn authenticate(p: &mut Parser<'_>) -> PResult<CommandBody> {
 fn status(p: &mut Parser<'_>) -> PResult<CommandBody> {
     let mailbox = one_mailbox(p)?;
     p.sp()?;
+    let items = status_items(p)?;
+    Ok(CommandBody::Status { mailbox, items })
+}
+
+/// "(" status-att *(SP status-att) ")"
+fn status_items(p: &mut Parser<'_>) -> PResult<Vec<StatusItem>> {
     p.expect(b'(', "a list of status items")?;
     let mut items = Vec::new();
     loop {
@@ -161,41 +207,246 @@ fn status(p: &mut Parser<'_>) -> PResult<CommandBody> {
                 return p.fail("MESSAGES, RECENT, UIDNEXT, UIDVALIDITY or UNSEEN");
             }
         };
+        if items.len() >= MAX_ITEMS {
+            return p.fail("fewer status items");
+        }
         items.push(item);
         if p.eat(b')') {
             break;
         }
         p.sp()?;
     }
-    Ok(CommandBody::Status { mailbox, items })
+    Ok(items)
 }
 
-/// APPEND SP mailbox [SP flag-list] [SP date-time] SP literal
+/// APPEND SP mailbox 1*append-message (RFC 3502), where
+/// append-message = [SP flag-list] [SP date-time] SP (literal / literal8).
 fn append(p: &mut Parser<'_>) -> PResult<CommandBody> {
     let mailbox = one_mailbox(p)?;
+    let mut messages = Vec::new();
+    loop {
+        p.sp()?;
+        let mut flags = Vec::new();
+        if p.peek() == Some(b'(') {
+            flags = flag_list(p)?;
+            p.sp()?;
+        }
+        let mut date = None;
+        if p.peek() == Some(b'"') {
+            date = Some(date_time(p)?);
+            p.sp()?;
+        }
+        let binary = p.peek() == Some(b'~');
+        let data = if binary {
+            literal8(p)?
+        } else {
+            literal(p, true)?
+        };
+        messages.push(AppendMessage {
+            flags,
+            date,
+            data: data.to_vec(),
+            binary,
+        });
+        if p.at_end() {
+            return Ok(CommandBody::Append { mailbox, messages });
+        }
+    }
+}
+
+/// ID SP ("(" [string SP nstring *(SP string SP nstring)] ")" / NIL) (RFC 2971).
+fn id(p: &mut Parser<'_>) -> PResult<CommandBody> {
     p.sp()?;
-    let mut flags = Vec::new();
-    if p.peek() == Some(b'(') {
-        flags = flag_list(p)?;
+    if !p.eat(b'(') {
+        let at = p.pos;
+        if upper_word(p).is_ok_and(|w| w == "NIL") {
+            return Ok(CommandBody::Id { parameters: None });
+        }
+        p.pos = at;
+        return p.fail("a list of ID fields and values, or NIL");
+    }
+    let mut pairs = Vec::new();
+    if p.eat(b')') {
+        return Ok(CommandBody::Id {
+            parameters: Some(pairs),
+        });
+    }
+    loop {
+        let at = p.pos;
+        let field = string(p)?;
+        if field.len() > ID_MAX_FIELD || pairs.len() >= ID_MAX_PAIRS {
+            p.pos = at;
+            return p.fail("at most 30 ID fields of at most 30 octets");
+        }
+        p.sp()?;
+        let at = p.pos;
+        let value = nstring(p)?;
+        if value.as_ref().is_some_and(|v| v.len() > ID_MAX_VALUE) {
+            p.pos = at;
+            return p.fail("ID values of at most 1024 octets");
+        }
+        pairs.push((
+            String::from_utf8_lossy(&field).into_owned(),
+            value.map(|v| String::from_utf8_lossy(&v).into_owned()),
+        ));
+        if p.eat(b')') {
+            return Ok(CommandBody::Id {
+                parameters: Some(pairs),
+            });
+        }
         p.sp()?;
     }
-    let mut date = None;
-    if p.peek() == Some(b'"') {
-        date = Some(date_time(p)?);
+}
+
+/// ENABLE 1*(SP capability) (RFC 5161).
+fn enable(p: &mut Parser<'_>) -> PResult<CommandBody> {
+    let mut capabilities = Vec::new();
+    while p.eat(b' ') {
+        if capabilities.len() >= MAX_ITEMS {
+            return p.fail("fewer capabilities");
+        }
+        capabilities.push(String::from_utf8_lossy(atom(p)?).to_ascii_uppercase());
+    }
+    if capabilities.is_empty() {
+        return p.fail("a capability to enable");
+    }
+    Ok(CommandBody::Enable { capabilities })
+}
+
+/// LIST [SP list-select-opts] SP mailbox SP mbox-or-pat [SP list-return-opts]
+/// (RFC 5258 §6).
+fn list(p: &mut Parser<'_>) -> PResult<CommandBody> {
+    p.sp()?;
+    let mut select = Vec::new();
+    if p.eat(b'(') {
+        while !p.eat(b')') {
+            if !select.is_empty() {
+                p.sp()?;
+            }
+            let at = p.pos;
+            let option = match upper_word(p)?.as_str() {
+                "SUBSCRIBED" => ListSelect::Subscribed,
+                "REMOTE" => ListSelect::Remote,
+                "RECURSIVEMATCH" => ListSelect::RecursiveMatch,
+                "SPECIAL-USE" => ListSelect::SpecialUse,
+                _ => {
+                    p.pos = at;
+                    return p.fail("SUBSCRIBED, REMOTE, RECURSIVEMATCH or SPECIAL-USE");
+                }
+            };
+            if select.len() >= MAX_ITEMS {
+                return p.fail("fewer selection options");
+            }
+            if !select.contains(&option) {
+                select.push(option);
+            }
+        }
+        // RFC 5258 §3.1: RECURSIVEMATCH only modifies a base option.
+        if select.contains(&ListSelect::RecursiveMatch)
+            && !select
+                .iter()
+                .any(|o| matches!(o, ListSelect::Subscribed | ListSelect::SpecialUse))
+        {
+            return p.fail("RECURSIVEMATCH with SUBSCRIBED or SPECIAL-USE");
+        }
         p.sp()?;
     }
-    let message = literal(p, true)?.to_vec();
-    Ok(CommandBody::Append {
-        mailbox,
-        flags,
-        date,
-        message,
+    let reference = mailbox(p)?;
+    p.sp()?;
+    let mut patterns = Vec::new();
+    if p.eat(b'(') {
+        loop {
+            if patterns.len() >= MAX_ITEMS {
+                return p.fail("fewer patterns");
+            }
+            patterns.push(list_mailbox(p)?);
+            if p.eat(b')') {
+                break;
+            }
+            p.sp()?;
+        }
+    } else {
+        patterns.push(list_mailbox(p)?);
+    }
+    let mut ret = Vec::new();
+    if p.eat(b' ') {
+        let at = p.pos;
+        if upper_word(p).ok().as_deref() != Some("RETURN") {
+            p.pos = at;
+            return p.fail("RETURN");
+        }
+        p.sp()?;
+        p.expect(b'(', "a list of return options")?;
+        while !p.eat(b')') {
+            if !ret.is_empty() {
+                p.sp()?;
+            }
+            let at = p.pos;
+            let option = match upper_word(p)?.as_str() {
+                "SUBSCRIBED" => ListReturn::Subscribed,
+                "CHILDREN" => ListReturn::Children,
+                "SPECIAL-USE" => ListReturn::SpecialUse,
+                "STATUS" => {
+                    p.sp()?;
+                    ListReturn::Status(status_items(p)?)
+                }
+                _ => {
+                    p.pos = at;
+                    return p.fail("SUBSCRIBED, CHILDREN, SPECIAL-USE or STATUS");
+                }
+            };
+            if ret.len() >= MAX_ITEMS {
+                return p.fail("fewer return options");
+            }
+            ret.push(option);
+        }
+    }
+    Ok(CommandBody::List {
+        reference,
+        patterns,
+        select,
+        ret,
     })
 }
 
-/// SEARCH [SP "CHARSET" SP astring] 1*(SP search-key)
+/// SEARCH [SP "RETURN" SP "(" [search-return-opt *(SP search-return-opt)] ")"]
+/// [SP "CHARSET" SP astring] 1*(SP search-key) (RFC 3501, RFC 4731, RFC 5182)
 fn search(p: &mut Parser<'_>, uid: bool) -> PResult<CommandBody> {
     p.sp()?;
+    let mut ret = None;
+    let at = p.pos;
+    if upper_word(p).is_ok_and(|w| w == "RETURN") && p.peek() == Some(b' ') {
+        p.sp()?;
+        p.expect(b'(', "a list of search return options")?;
+        let mut options = Vec::new();
+        while !p.eat(b')') {
+            if !options.is_empty() {
+                p.sp()?;
+            }
+            let at = p.pos;
+            let option = match upper_word(p)?.as_str() {
+                "MIN" => SearchReturn::Min,
+                "MAX" => SearchReturn::Max,
+                "ALL" => SearchReturn::All,
+                "COUNT" => SearchReturn::Count,
+                "SAVE" => SearchReturn::Save,
+                _ => {
+                    p.pos = at;
+                    return p.fail("MIN, MAX, ALL, COUNT or SAVE");
+                }
+            };
+            if !options.contains(&option) {
+                options.push(option);
+            }
+            if options.len() > SearchReturn::EVERY.len() {
+                return p.fail("fewer return options");
+            }
+        }
+        p.sp()?;
+        ret = Some(options);
+    } else {
+        p.pos = at;
+    }
     let mut charset = None;
     let at = p.pos;
     if upper_word(p).is_ok_and(|w| w == "CHARSET") && p.peek() == Some(b' ') {
@@ -208,8 +459,72 @@ fn search(p: &mut Parser<'_>, uid: bool) -> PResult<CommandBody> {
     let criteria = search_keys(p)?;
     Ok(CommandBody::Search {
         uid,
+        ret,
         charset,
         criteria,
+    })
+}
+
+/// SORT SP "(" sort-criterion *(SP sort-criterion) ")" SP charset 1*(SP search-key)
+/// (RFC 5256 §5).
+fn sort(p: &mut Parser<'_>, uid: bool) -> PResult<CommandBody> {
+    p.sp()?;
+    p.expect(b'(', "a list of sort criteria")?;
+    let mut criteria = Vec::new();
+    loop {
+        let at = p.pos;
+        let mut word = upper_word(p)?;
+        let reverse = word == "REVERSE";
+        if reverse {
+            p.sp()?;
+            word = upper_word(p)?;
+        }
+        let Some(key) = SortKey::ALL.into_iter().find(|k| k.name() == word) else {
+            p.pos = at;
+            return p.fail("ARRIVAL, CC, DATE, FROM, SIZE, SUBJECT or TO");
+        };
+        if criteria.len() >= MAX_ITEMS {
+            return p.fail("fewer sort criteria");
+        }
+        criteria.push(SortCriterion { reverse, key });
+        if p.eat(b')') {
+            break;
+        }
+        p.sp()?;
+    }
+    p.sp()?;
+    let charset = astring_utf8(p)?;
+    p.sp()?;
+    let keys = search_keys(p)?;
+    Ok(CommandBody::Sort {
+        uid,
+        criteria,
+        charset,
+        keys,
+    })
+}
+
+/// THREAD SP thread-alg SP charset 1*(SP search-key) (RFC 5256 §5).
+fn thread(p: &mut Parser<'_>, uid: bool) -> PResult<CommandBody> {
+    p.sp()?;
+    let at = p.pos;
+    let algorithm = match upper_word(p)?.as_str() {
+        "ORDEREDSUBJECT" => ThreadAlgorithm::OrderedSubject,
+        "REFERENCES" => ThreadAlgorithm::References,
+        _ => {
+            p.pos = at;
+            return p.fail("ORDEREDSUBJECT or REFERENCES");
+        }
+    };
+    p.sp()?;
+    let charset = astring_utf8(p)?;
+    p.sp()?;
+    let keys = search_keys(p)?;
+    Ok(CommandBody::Thread {
+        uid,
+        algorithm,
+        charset,
+        keys,
     })
 }
 
@@ -257,6 +572,14 @@ fn store(p: &mut Parser<'_>, uid: bool) -> PResult<CommandBody> {
         silent,
         flags,
     })
+}
+
+/// MOVE SP sequence-set SP mailbox (RFC 6851)
+fn move_(p: &mut Parser<'_>, uid: bool) -> PResult<CommandBody> {
+    p.sp()?;
+    let set = sequence_set(p)?;
+    let mailbox = one_mailbox(p)?;
+    Ok(CommandBody::Move { uid, set, mailbox })
 }
 
 /// COPY SP sequence-set SP mailbox

@@ -147,6 +147,22 @@ pub(crate) fn literal<'a>(p: &mut Parser<'a>, allow_nul: bool) -> PResult<&'a [u
     Ok(data)
 }
 
+/// literal8 (RFC 3516): `~{n}` or `~{n+}`, the line end, then `n` octets of any
+/// value.
+pub(crate) fn literal8<'a>(p: &mut Parser<'a>) -> PResult<&'a [u8]> {
+    p.expect(b'~', "a literal8")?;
+    literal(p, true)
+}
+
+/// nstring: string / NIL.
+pub(crate) fn nstring<'a>(p: &mut Parser<'a>) -> PResult<Option<Cow<'a, [u8]>>> {
+    if p.input[p.pos..].len() >= 3 && p.input[p.pos..p.pos + 3].eq_ignore_ascii_case(b"NIL") {
+        p.pos += 3;
+        return Ok(None);
+    }
+    string(p).map(Some)
+}
+
 /// string: quoted / literal.
 pub(crate) fn string<'a>(p: &mut Parser<'a>) -> PResult<Cow<'a, [u8]>> {
     match p.peek() {

@@ -1,7 +1,7 @@
 //! search-key (RFC 3501 §9), with nested NOT / OR / parentheses bounded by
 //! [`super::MAX_DEPTH`].
 
-use super::core::{astring, atom, number, upper_word};
+use super::core::{astring, atom, number, nz_number, upper_word};
 use super::datetime::date;
 use super::sequence::{sequence_set, starts_sequence};
 use super::{PResult, Parser};
@@ -92,6 +92,15 @@ pub(crate) fn search_key(p: &mut Parser<'_>) -> PResult<SearchKey> {
         "UID" => {
             p.sp()?;
             Uid(sequence_set(p)?)
+        }
+        "OLDER" | "YOUNGER" => {
+            p.sp()?;
+            let n = nz_number(p)?;
+            if name == "OLDER" {
+                Older(n)
+            } else {
+                Younger(n)
+            }
         }
         "NOT" => {
             p.sp()?;

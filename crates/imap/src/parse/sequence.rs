@@ -11,7 +11,11 @@ fn seq_number(p: &mut Parser<'_>) -> PResult<SeqNumber> {
     nz_number(p).map(SeqNumber::Value)
 }
 
+/// sequence-set, or `$` (RFC 5182 `seq-last-command`), which stands alone.
 pub(crate) fn sequence_set(p: &mut Parser<'_>) -> PResult<SequenceSet> {
+    if p.eat(b'$') {
+        return Ok(SequenceSet::SAVED);
+    }
     let mut ranges = Vec::new();
     loop {
         let a = seq_number(p)?;
@@ -26,5 +30,6 @@ pub(crate) fn sequence_set(p: &mut Parser<'_>) -> PResult<SequenceSet> {
 
 /// Whether a sequence set starts here (for search keys).
 pub(crate) fn starts_sequence(p: &Parser<'_>) -> bool {
-    p.peek().is_some_and(|b| b == b'*' || b.is_ascii_digit())
+    p.peek()
+        .is_some_and(|b| b == b'*' || b == b'$' || b.is_ascii_digit())
 }

@@ -5,13 +5,17 @@
 
 mod fetch;
 mod flag;
+mod list;
 mod search;
 mod sequence;
+mod sort;
 
 pub use fetch::{FetchAttribute, FetchItems};
 pub use flag::{Flag, StoreMode};
+pub use list::{ListReturn, ListSelect};
 pub use search::SearchKey;
 pub use sequence::{SeqNumber, SeqRange, SequenceSet};
+pub use sort::{SearchReturn, SortCriterion, SortKey, ThreadAlgorithm};
 
 pub use message::{Date, DateTime, Section, SectionKind};
 
@@ -67,6 +71,16 @@ impl StatusItem {
     ];
 }
 
+/// One message of an APPEND (RFC 3502 `append-message`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppendMessage {
+    pub flags: Vec<Flag>,
+    pub date: Option<DateTime>,
+    pub data: Vec<u8>,
+    /// Sent as a `literal8` (`~{n}`, RFC 3516): the octets must be kept exactly.
+    pub binary: bool,
+}
+
 /// The command and its arguments. Mailbox names are UTF-8, decoded from the wire's
 /// modified UTF-7, with `INBOX` in any case spelled `INBOX`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,6 +99,11 @@ pub enum CommandBody {
     Login {
         user: String,
         password: String,
+    },
+    // Any state, extensions.
+    /// RFC 2971: the client's field/value pairs, or NIL (`None`).
+    Id {
+        parameters: Option<Vec<(String, Option<String>)>>,
     },
     // Authenticated (§6.3).
     Select {
@@ -109,11 +128,21 @@ pub enum CommandBody {
     Unsubscribe {
         mailbox: String,
     },
+    /// LIST, with the LIST-EXTENDED options (RFC 5258) when given; a basic LIST
+    /// has one pattern and no options. RLIST (RFC 2193) is LIST with
+    /// [`ListSelect::Remote`].
     List {
+        reference: String,
+        patterns: Vec<String>,
+        select: Vec<ListSelect>,
+        ret: Vec<ListReturn>,
+    },
+    Lsub {
         reference: String,
         pattern: String,
     },
-    Lsub {
+    /// RLSUB (RFC 2193): LSUB with remote mailboxes.
+    Rlsub {
         reference: String,
         pattern: String,
     },
@@ -121,21 +150,51 @@ pub enum CommandBody {
         mailbox: String,
         items: Vec<StatusItem>,
     },
+    /// One or more messages (MULTIAPPEND, RFC 3502), all or nothing.
     Append {
         mailbox: String,
-        flags: Vec<Flag>,
-        date: Option<DateTime>,
-        message: Vec<u8>,
+        messages: Vec<AppendMessage>,
     },
+    /// RFC 2342.
+    Namespace,
+    /// RFC 5161: the capabilities the client asks for, upper-cased.
+    Enable {
+        capabilities: Vec<String>,
+    },
+    /// RFC 2177.
+    Idle,
     // Selected (§6.4).
     Check,
     Close,
     Expunge,
+    /// UID EXPUNGE (RFC 4315).
+    UidExpunge {
+        set: SequenceSet,
+    },
+    /// RFC 3691.
+    Unselect,
     Search {
         uid: bool,
+        /// `RETURN (...)` of RFC 4731 / RFC 5182; `None` for a plain SEARCH
+        /// (answered with `* SEARCH`), `Some(empty)` for `RETURN ()` (ALL).
+        ret: Option<Vec<SearchReturn>>,
         charset: Option<String>,
         /// The keys, ANDed.
         criteria: Vec<SearchKey>,
+    },
+    /// RFC 5256 SORT.
+    Sort {
+        uid: bool,
+        criteria: Vec<SortCriterion>,
+        charset: String,
+        keys: Vec<SearchKey>,
+    },
+    /// RFC 5256 THREAD.
+    Thread {
+        uid: bool,
+        algorithm: ThreadAlgorithm,
+        charset: String,
+        keys: Vec<SearchKey>,
     },
     Fetch {
         uid: bool,
@@ -154,6 +213,12 @@ pub enum CommandBody {
         set: SequenceSet,
         mailbox: String,
     },
+    /// RFC 6851.
+    Move {
+        uid: bool,
+        set: SequenceSet,
+        mailbox: String,
+    },
 }
 
 impl CommandBody {
@@ -167,6 +232,7 @@ impl CommandBody {
             StartTls => "STARTTLS",
             Authenticate { .. } => "AUTHENTICATE",
             Login { .. } => "LOGIN",
+            Id { .. } => "ID",
             Select { .. } => "SELECT",
             Examine { .. } => "EXAMINE",
             Create { .. } => "CREATE",
@@ -176,15 +242,23 @@ impl CommandBody {
             Unsubscribe { .. } => "UNSUBSCRIBE",
             List { .. } => "LIST",
             Lsub { .. } => "LSUB",
+            Rlsub { .. } => "RLSUB",
             Status { .. } => "STATUS",
             Append { .. } => "APPEND",
+            Namespace => "NAMESPACE",
+            Enable { .. } => "ENABLE",
+            Idle => "IDLE",
             Check => "CHECK",
             Close => "CLOSE",
-            Expunge => "EXPUNGE",
+            Expunge | UidExpunge { .. } => "EXPUNGE",
+            Unselect => "UNSELECT",
             Search { .. } => "SEARCH",
+            Sort { .. } => "SORT",
+            Thread { .. } => "THREAD",
             Fetch { .. } => "FETCH",
             Store { .. } => "STORE",
             Copy { .. } => "COPY",
+            Move { .. } => "MOVE",
         }
     }
 
@@ -196,6 +270,10 @@ impl CommandBody {
                 | CommandBody::Fetch { uid: true, .. }
                 | CommandBody::Store { uid: true, .. }
                 | CommandBody::Copy { uid: true, .. }
+                | CommandBody::Move { uid: true, .. }
+                | CommandBody::Sort { uid: true, .. }
+                | CommandBody::Thread { uid: true, .. }
+                | CommandBody::UidExpunge { .. }
         )
     }
 }

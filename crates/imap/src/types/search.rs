@@ -23,6 +23,8 @@ pub enum SearchKey {
     New,
     Not(Box<SearchKey>),
     Old,
+    /// RFC 5032 WITHIN: INTERNALDATE more than this many seconds ago.
+    Older(u32),
     On(Date),
     Or(Box<SearchKey>, Box<SearchKey>),
     Recent,
@@ -42,6 +44,8 @@ pub enum SearchKey {
     Unflagged,
     Unkeyword(String),
     Unseen,
+    /// RFC 5032 WITHIN: INTERNALDATE at most this many seconds ago.
+    Younger(u32),
     /// A bare sequence set: these message numbers.
     Sequence(SequenceSet),
     /// `(key key ...)`.

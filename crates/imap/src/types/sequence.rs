@@ -21,11 +21,52 @@ impl SeqNumber {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SeqRange(pub SeqNumber, pub SeqNumber);
 
-/// A non-empty list of ranges, as the client wrote it.
+/// A list of ranges, as the client wrote it. The parser never makes an empty one
+/// except for `$` (RFC 5182 `seq-last-command`, the saved search result): an empty
+/// list is `$` ([`SequenceSet::SAVED`]), resolved by the session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SequenceSet(pub Vec<SeqRange>);
 
 impl SequenceSet {
+    /// `$`: the result of the last `SEARCH RETURN (SAVE)`.
+    pub const SAVED: SequenceSet = SequenceSet(Vec::new());
+
+    /// Whether this is `$`.
+    pub fn is_saved(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// A list of numbers as sorted, merged intervals.
+    pub fn compact_intervals(numbers: &[u32]) -> Vec<(u32, u32)> {
+        let mut v = numbers.to_vec();
+        v.sort_unstable();
+        v.dedup();
+        let mut out: Vec<(u32, u32)> = Vec::new();
+        for n in v {
+            match out.last_mut() {
+                Some(last) if n == last.1.saturating_add(1) => last.1 = n,
+                _ => out.push((n, n)),
+            }
+        }
+        out
+    }
+
+    /// The compact form of a list of numbers (`1:3,7`), sorted and merged; what
+    /// ESEARCH ALL and COPYUID send.
+    pub fn compact(numbers: &[u32]) -> String {
+        let parts: Vec<String> = SequenceSet::compact_intervals(numbers)
+            .into_iter()
+            .map(|(a, b)| {
+                if a == b {
+                    a.to_string()
+                } else {
+                    format!("{a}:{b}")
+                }
+            })
+            .collect();
+        parts.join(",")
+    }
+
     /// The set as sorted, merged, inclusive intervals, with `*` standing for `largest`.
     /// For UIDs, `largest` is the highest UID in use (RFC 3501 §6.4.8: `n:*` always
     /// includes it, even when `n` is higher); on an empty mailbox `*` is 0 and matches
@@ -105,6 +146,13 @@ mod tests {
         assert_eq!(iv, vec![(20, 50)]);
         assert!(SequenceSet::contains_in(&iv, 20));
         assert!(!SequenceSet::contains_in(&iv, 19));
+    }
+
+    #[test]
+    fn compact_ranges() {
+        assert_eq!(SequenceSet::compact(&[5, 1, 2, 3, 9, 10, 7]), "1:3,5,7,9:10");
+        assert_eq!(SequenceSet::compact(&[]), "");
+        assert_eq!(SequenceSet::compact(&[4, 4]), "4");
     }
 
     #[test]

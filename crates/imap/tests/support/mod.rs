@@ -15,6 +15,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use daemon::{Credentials, Mechanism};
+use imap::settings::Settings;
 use imap::{Ending, Host, Limits, Session};
 use mailbox::mailbox::Context;
 use mailbox::names::NamePolicy;
@@ -58,6 +59,9 @@ pub struct MemoryHost {
     /// STARTTLS is offered (a stand-in: the "handshake" only flips `tls`).
     pub tls_available: bool,
     pub tls: bool,
+    /// Authenticated and not yet entered (see [`Host::authenticate`]).
+    authenticated: bool,
+    pub settings: Settings,
 }
 
 impl Read for MemoryHost {
@@ -94,6 +98,22 @@ impl Write for MemoryHost {
     }
 }
 
+/// The extensions every session advertises, in order (after the login-related
+/// capabilities).
+pub const EXTENSIONS: &str = "IDLE NAMESPACE UIDPLUS UNSELECT CHILDREN BINARY MULTIAPPEND \
+     ESEARCH WITHIN SORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES I18NLEVEL=1 MOVE ENABLE ID \
+     SPECIAL-USE LIST-EXTENDED LIST-STATUS SEARCHRES";
+
+/// The capabilities after login (default settings).
+pub fn caps_after() -> String {
+    format!("IMAP4rev1 LITERAL+ {EXTENSIONS}")
+}
+
+/// The capabilities before login with PLAIN and LOGIN offered.
+pub fn caps_before() -> String {
+    format!("IMAP4rev1 LITERAL+ AUTH=PLAIN AUTH=LOGIN SASL-IR {EXTENSIONS}")
+}
+
 pub const USER: &str = "alice";
 pub const PASSWORD: &str = "wonderland";
 
@@ -123,7 +143,8 @@ impl Host for MemoryHost {
             Vec::new()
         }
     }
-    fn login(&mut self, credentials: Credentials) -> Result<Store, daemon::Error> {
+    fn authenticate(&mut self, credentials: Credentials) -> Result<String, daemon::Error> {
+        self.authenticated = false;
         if !self.plaintext_allowed() {
             return Err(daemon::Error::PlaintextDisallowed);
         }
@@ -141,13 +162,36 @@ impl Host for MemoryHost {
             _ => false,
         };
         if ok {
-            return Ok(store(&self.home, &self.inbox));
+            self.authenticated = true;
+            return Ok(USER.to_string());
         }
         self.failures += 1;
         if self.failures >= 3 {
             return Err(daemon::Error::TooManyFailures);
         }
         Err(daemon::Error::AuthenticationFailed)
+    }
+    fn enter(&mut self) -> Result<Store, daemon::Error> {
+        if !std::mem::take(&mut self.authenticated) {
+            return Err(daemon::Error::AuthenticationFailed);
+        }
+        Ok(store(&self.home, &self.inbox))
+    }
+    fn poll_input(&mut self, timeout: Duration) -> Result<bool, daemon::Error> {
+        if !self.pending.is_empty() {
+            return Ok(true);
+        }
+        match self.input.recv_timeout(timeout) {
+            Ok(data) => {
+                self.pending = data;
+                Ok(true)
+            }
+            Err(RecvTimeoutError::Timeout) => Ok(false),
+            Err(RecvTimeoutError::Disconnected) => Ok(true),
+        }
+    }
+    fn settings(&self) -> Settings {
+        self.settings.clone()
     }
 }
 
@@ -176,6 +220,7 @@ pub struct Options {
     pub chunk_seed: Option<u64>,
     pub idle: Duration,
     pub tls_available: bool,
+    pub settings: Settings,
 }
 
 impl Default for Options {
@@ -187,6 +232,7 @@ impl Default for Options {
             chunk_seed: None,
             idle: WAIT,
             tls_available: false,
+            settings: Settings::default(),
         }
     }
 }
@@ -233,6 +279,8 @@ impl Env {
             idle: o.idle,
             tls_available: o.tls_available,
             tls: false,
+            authenticated: false,
+            settings: o.settings,
         };
         let session = if o.preauth {
             Session::preauthenticated(host, o.limits, store(&self.home, &self.inbox))
