@@ -311,11 +311,7 @@ impl Mailbox {
             generation: 0,
             pending: Vec::new(),
         };
-        if !read_only && journal::journal_path(&ctx.state_dir, path).exists() {
-            let lock = mb.write_lock()?;
-            mb.recover_locked()?;
-            drop(lock);
-        }
+        mb.finish_interrupted_rewrite()?;
         {
             let _lock = ReadLock::acquire(&mb.file, &mb.ctx.lock)?;
             mb.generation = mb.state.read().generation;

@@ -20,17 +20,46 @@ impl Mailbox {
 
     pub(super) fn sync_inner(&mut self, allow_expunge: bool) -> Result<Vec<Event>> {
         if self.changed()? || (allow_expunge && self.messages.iter().any(|m| m.has(GHOST))) {
-            if !self.read_only && journal::journal_path(&self.ctx.state_dir, &self.path).exists() {
-                let lock = self.write_lock()?;
-                self.recover_locked()?;
-                self.refresh_locked(allow_expunge)?;
-                drop(lock);
-            } else {
-                let _lock = ReadLock::acquire(&self.file, &self.ctx.lock)?;
-                self.refresh_locked(allow_expunge)?;
-            }
+            self.finish_interrupted_rewrite()?;
+            let _lock = ReadLock::acquire(&self.file, &self.ctx.lock)?;
+            self.refresh_locked(allow_expunge)?;
         }
         Ok(std::mem::take(&mut self.pending))
+    }
+
+    /// Finishes a rewrite that a crashed process left half done, before anything is
+    /// read: until then the file may hold a mix of old and new octets. A read-only
+    /// session does it too, through a descriptor of its own, when the user may write
+    /// the file (it is a repair, not a change); otherwise it can only say so.
+    pub(super) fn finish_interrupted_rewrite(&mut self) -> Result<()> {
+        if !journal::journal_path(&self.ctx.state_dir, &self.path).exists() {
+            return Ok(());
+        }
+        if !self.read_only {
+            let lock = self.write_lock()?;
+            self.recover_locked()?;
+            drop(lock);
+            return Ok(());
+        }
+        match OpenOptions::new().read(true).write(true).open(&self.path) {
+            Ok(file) => {
+                let lock = WriteLock::acquire(&self.path, &file, &self.ctx.lock)?;
+                let done = journal::recover(&self.ctx.state_dir, &self.path, &file)?;
+                drop(lock);
+                if done != Recovery::Clean {
+                    (self.ctx.log)(&format!(
+                        "{}: finished an interrupted rewrite: {done:?}",
+                        self.path.display()
+                    ));
+                    self.bump_generation();
+                }
+            }
+            Err(e) => (self.ctx.log)(&format!(
+                "{}: an interrupted rewrite awaits a read-write open ({e})",
+                self.path.display()
+            )),
+        }
+        Ok(())
     }
 
     /// Whether the file may differ from what the session last saw.
