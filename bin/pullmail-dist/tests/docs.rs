@@ -220,6 +220,9 @@ const ENGINE_LINES: &[(&str, &str, &str)] = &[
     ("imapd.8", "TLS disabled: ", "crates/daemon/src/lib.rs"),
     ("ipopd.8", "TLS disabled: ", "crates/daemon/src/lib.rs"),
     ("imapd.8", "PAM says: ", "crates/daemon/src/pam.rs"),
+    ("imapd.8", "client ID: ", "crates/imap/src/command/id.rs"),
+    ("imapd.8", ": login referred to ", "crates/imap/src/command/login.rs"),
+    ("imapd.8", ": expected NAME SERVER", "crates/imap/src/settings.rs"),
     (
         "imapd.8",
         "lets group or others read it (chmod 600)",
