@@ -131,6 +131,48 @@ fn losing_the_state_file_changes_uidvalidity_never_the_meaning_of_a_uid() {
 }
 
 #[test]
+fn a_handle_opened_after_an_expunge_keeps_the_uids_and_an_append_renumbers_nothing() {
+    let env = Env::new();
+    let p = env.path("spool");
+    postfix_spool(&p, 5);
+    let mut a = env.open(&p);
+    let uv = a.uid_validity();
+    a.store(2, StoreOp::Add, Flags::DELETED, &[]).unwrap();
+    a.expunge(None).unwrap();
+    // The X-UIDs in the file are 1, 3, 4, 5 now, without X-IMAP: the state file
+    // vouches for them (IMAP APPEND and COPY open such a second handle).
+    let mut b = env.open(&p);
+    assert_eq!((b.uid_validity(), b.uids()), (uv, vec![1, 3, 4, 5]));
+    let body = msg(9);
+    let uids = b
+        .append(&[AppendMessage { bytes: &body, flags: Flags::EMPTY, keywords: vec![], internal_date: None }])
+        .unwrap();
+    assert_eq!(uids, vec![6]);
+    b.close().unwrap();
+    let ev = a.sync().unwrap();
+    assert!(!ev.contains(&mailbox::mailbox::Event::UidValidityChanged), "{ev:?}");
+    assert_eq!(a.uids(), vec![1, 3, 4, 5, 6]);
+    assert_eq!(env.open(&p).uids(), vec![1, 3, 4, 5, 6]);
+}
+
+#[test]
+fn after_expunging_the_last_message_a_delivery_gets_the_same_uid_in_every_handle() {
+    let env = Env::new();
+    let p = env.path("spool");
+    postfix_spool(&p, 4);
+    let mut a = env.open(&p);
+    a.store(4, StoreOp::Add, Flags::DELETED, &[]).unwrap();
+    a.expunge(None).unwrap();
+    let mut text = std::fs::read(&p).unwrap();
+    text.extend_from_slice(b"From x@example.org  Mon Nov 23 04:00:00 2026\nSubject: new\n\none\n\n");
+    std::fs::write(&p, text).unwrap();
+    a.sync().unwrap();
+    let b = env.open(&p);
+    assert_eq!(a.uids(), vec![1, 2, 3, 5]);
+    assert_eq!((b.uid_validity(), b.uids()), (a.uid_validity(), a.uids()));
+}
+
+#[test]
 fn two_sessions_on_a_fresh_spool_agree_through_rewrites_and_deliveries() {
     let env = Env::new();
     let p = env.path("spool");

@@ -171,6 +171,18 @@ impl Mailbox {
         };
         let fallback = self.fallback_date();
         let shared = self.state.read();
+        // At open, a file without X-IMAP (a spool no rewrite has reached the first
+        // message of) has the state file's UIDVALIDITY, so the X-UIDs an earlier
+        // rewrite wrote are trusted up to its last UID, as running sessions trust
+        // them; else, no longer dense after an expunge, they would be renumbered by
+        // the next writer. Once one is, unnumbered messages follow that last UID,
+        // as in running sessions; a spool never written keeps numbering from 1.
+        let vouched = if from == 0 && self.uid_validity == 0 && shared.uid_validity != 0 {
+            shared.last_uid
+        } else {
+            0
+        };
+        let mut vouched_used = false;
         let mut table = std::mem::take(&mut self.keywords);
         let mut prev_uid = prev;
         let mut counter = 0u32;
@@ -216,8 +228,14 @@ impl Mailbox {
                     counter = last_on_disk.max(prev_uid);
                 }
                 let l = last_on_disk;
+                let trust = if base.is_none() { l.max(vouched) } else { l };
                 let (uid, on_disk) = match s.status.uid {
                     Some(u) if u > prev_uid && u <= l => (u, true),
+                    Some(u) if u > prev_uid && u <= trust => {
+                        vouched_used = true;
+                        counter = counter.max(trust);
+                        (u, true)
+                    }
                     other => {
                         counter = counter.saturating_add(1);
                         (counter, other == Some(counter))
@@ -274,6 +292,9 @@ impl Mailbox {
         let uid_validity = base.as_ref().map(|b| b.uid_validity).unwrap_or(self.uid_validity);
         if shared.uid_validity != 0 && shared.uid_validity == uid_validity {
             floor = floor.max(shared.last_uid);
+        }
+        if vouched_used {
+            floor = floor.max(vouched);
         }
         Ok(ScanOutcome {
             messages: metas,
