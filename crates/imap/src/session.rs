@@ -413,8 +413,10 @@ impl<H: Host> Session<H> {
         if let Some(a) = e.imap_answer() {
             let text = format!("BYE {}", a.text);
             untagged(&mut self.out, &text);
-            let _ = self.flush();
         }
+        // What is queued (a BYE [ALERT] and the tagged answer before it) goes out
+        // if the connection still takes it.
+        let _ = self.flush();
         (self.host, Ending::Error(e))
     }
 

@@ -46,6 +46,8 @@ pub(crate) fn run<H: Host>(s: &mut Session<H>) -> Outcome {
     s.expect_line();
     let start = Instant::now();
     let mut last_check = start;
+    // What changed since the last command, before the watch was made, first.
+    let mut first = true;
     let mut last_output = start;
     let rounds = MAX_IDLE.as_millis() / slice.as_millis();
     for _ in 0..rounds {
@@ -65,7 +67,7 @@ pub(crate) fn run<H: Host>(s: &mut Session<H>) -> Outcome {
             Ok(false) => {}
         }
         let now = Instant::now();
-        let noticed = watcher.as_mut().is_none_or(Watcher::changed);
+        let noticed = watcher.as_mut().is_none_or(Watcher::changed) || std::mem::take(&mut first);
         if s.selected.is_some() && (noticed || now - last_check >= SAFETY_CHECK) {
             last_check = now;
             let before = s.out.len();

@@ -340,6 +340,37 @@ impl Client {
         }
     }
 
+    /// Reads lines until one satisfies `pred`, for at most `within`: everything
+    /// read up to and including that line, or `None` when time ran out (what was
+    /// read stays read).
+    pub fn lines_until(&mut self, within: Duration, pred: impl Fn(&str) -> bool) -> Option<String> {
+        let (lock, cv) = &*self.output;
+        let deadline = Instant::now() + within;
+        let mut out = lock.lock().unwrap();
+        loop {
+            let mut at = self.seen;
+            while let Some(i) = out[at..].windows(2).position(|w| w == b"\r\n") {
+                let line = String::from_utf8_lossy(&out[at..at + i]).into_owned();
+                at += i + 2;
+                if pred(&line) {
+                    let text = String::from_utf8_lossy(&out[self.seen..at]).into_owned();
+                    self.seen = at;
+                    return Some(text);
+                }
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return None;
+            }
+            out = cv.wait_timeout(out, deadline - now).unwrap().0;
+        }
+    }
+
+    /// Whether the session has ended (its thread finished).
+    pub fn finished(&self) -> bool {
+        self.handle.as_ref().is_none_or(|h| h.is_finished())
+    }
+
     /// The next line.
     pub fn read_line(&mut self) -> String {
         self.wait_for("line", |b| {
@@ -437,6 +468,23 @@ pub fn run_script(env: &Env, script: &[u8], o: Options) -> String {
     c.close();
     let rest = c.rest();
     format!("{}{}", c.greeting, rest)
+}
+
+/// Runs the MTA stand-in of the mailbox crate's tests: `count` messages, numbered
+/// from `first`, appended to `mailbox` the way procmail and Postfix do.
+pub fn deliver(mailbox: &Path, first: u32, count: u32, format: &str) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../mailbox/tests/support/deliver.py");
+    let out = std::process::Command::new("python3")
+        .arg(script)
+        .arg(mailbox)
+        .args([first.to_string(), count.to_string(), "0".into(), format.into()])
+        .output()
+        .expect("python3 runs deliver.py");
+    assert!(
+        out.status.success(),
+        "deliver.py: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A message with CRLF line ends.
