@@ -42,32 +42,17 @@ pub(crate) fn run<H: Host>(s: &mut Session<H>, uid: bool, set: &SequenceSet, nam
     Reply::ok_code(copyuid(uid_validity, &pairs), "COPY completed")
 }
 
-/// `COPYUID uidvalidity source-set dest-set` (RFC 4315 §3): the two sets in the
-/// same order, runs that are consecutive on both sides written as ranges.
+/// `COPYUID uidvalidity source-set dest-set` (RFC 4315 §3). Both lists ascend
+/// (messages are copied in mailbox order and get increasing UIDs), so each
+/// compacts on its own and the n-th UID of one still pairs with the n-th of the
+/// other.
 pub(crate) fn copyuid(uid_validity: u32, pairs: &[(u32, u32)]) -> String {
-    let mut src = Vec::new();
-    let mut dst = Vec::new();
-    let mut i = 0;
-    while i < pairs.len() {
-        let mut j = i;
-        while j + 1 < pairs.len()
-            && pairs[j + 1].0 == pairs[j].0.wrapping_add(1)
-            && pairs[j + 1].1 == pairs[j].1.wrapping_add(1)
-        {
-            j += 1;
-        }
-        let range = |a: u32, b: u32| {
-            if a == b {
-                a.to_string()
-            } else {
-                format!("{a}:{b}")
-            }
-        };
-        src.push(range(pairs[i].0, pairs[j].0));
-        dst.push(range(pairs[i].1, pairs[j].1));
-        i = j + 1;
-    }
-    format!("COPYUID {uid_validity} {} {}", src.join(","), dst.join(","))
+    let (src, dst): (Vec<u32>, Vec<u32>) = pairs.iter().copied().unzip();
+    format!(
+        "COPYUID {uid_validity} {} {}",
+        SequenceSet::compact(&src),
+        SequenceSet::compact(&dst)
+    )
 }
 
 #[cfg(test)]
@@ -76,7 +61,7 @@ mod tests {
     fn copyuid_sets_run_in_parallel() {
         assert_eq!(
             super::copyuid(9, &[(3, 10), (4, 11), (5, 12), (7, 13), (9, 15)]),
-            "COPYUID 9 3:5,7,9 10:12,13,15"
+            "COPYUID 9 3:5,7,9 10:13,15"
         );
     }
 }
