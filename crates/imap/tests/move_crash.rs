@@ -225,7 +225,7 @@ fn move_survives_sigkill_at_any_point() {
         }
     });
     let exe = std::env::current_exe().unwrap();
-    let mut rng = Rng(0x5eed_0f_0001_d00d);
+    let mut rng = Rng(0x5eed_0f01_d00d_0001);
     let (mut kills, mut doubled_rounds) = (0, 0);
     for format in [Format::Mbox, Format::Mmdf] {
         fresh(&dirs, format);
