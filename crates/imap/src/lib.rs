@@ -1,4 +1,4 @@
-//! # imap — pullmail's IMAP4rev1 engine (RFC 3501)
+//! # imap — pullmail's IMAP4rev1 engine (RFC 3501) and its extensions
 //!
 //! Octets from the client flow one way through the crate:
 //!
@@ -15,8 +15,21 @@
 //!    MTA changed after every command ([`selected`]), obeying §7.4.1.
 //!
 //! Beside them: [`respond`] (response syntax), [`capability`] (the one place the
-//! capability list is built), [`utf7`] (modified UTF-7 mailbox names), [`encode`]
-//! (commands back to octets, for clients and round-trip tests).
+//! capability list is built), [`settings`] (what the configuration decides about
+//! the extensions), [`watch`] (inotify for IDLE), [`utf7`] (modified UTF-7
+//! mailbox names), [`encode`] (commands back to octets, for clients and
+//! round-trip tests).
+//!
+//! ## Extensions
+//! UW imapd's set — IDLE (RFC 2177), NAMESPACE (2342), UIDPLUS (4315),
+//! LITERAL+ or, configured, LITERAL- (7888), UNSELECT (3691), CHILDREN (3348),
+//! MULTIAPPEND (3502), SORT and THREAD=ORDEREDSUBJECT / THREAD=REFERENCES (5256),
+//! ESEARCH (4731), WITHIN (5032), SASL-IR (4959), BINARY (3516), I18NLEVEL=1
+//! (5255), and, when the configuration names referrals, LOGIN-REFERRALS (2221)
+//! and MAILBOX-REFERRALS (2193) — and what UW never had: MOVE (6851), ENABLE
+//! (5161), ID (2971), SPECIAL-USE (6154), LIST-EXTENDED (5258), LIST-STATUS
+//! (5819) and SEARCHRES (5182). Each command has its module under [`command`];
+//! the capability list names exactly these.
 //!
 //! ```no_run
 //! # fn main() -> Result<(), daemon::Error> {
@@ -50,14 +63,25 @@
 //! - An APPEND that cannot succeed (wrong state, missing or refused mailbox) is
 //!   answered before the client sends the message.
 //! - UW's `CREATE "#driver.mmdf/NAME"` picks the format of a new mailbox.
-//! - APPEND and COPY answer with RFC 4315 APPENDUID / COPYUID codes; UIDPLUS is
-//!   advertised once UID EXPUNGE exists.
+//! - APPEND, COPY and MOVE answer with RFC 4315 APPENDUID / COPYUID codes.
+//! - MOVE is a committed, fsynced copy, then an expunge of exactly the moved
+//!   messages: a crash leaves a message in the source, the destination or both.
+//! - IDLE pushes changes within a quarter second where inotify works (a second
+//!   where not); the autologout does not apply during IDLE, keep-alives do.
+//! - SORT and THREAD compare strings decomposed and case-folded (I18NLEVEL=1),
+//!   as UW did; their answers match UW's on the conformance corpus.
+//! - ENABLE enables nothing (none of the extensions here needs enabling).
+//! - Only the personal namespace has mailboxes: the other users' and shared
+//!   prefixes, when configured, are announced by NAMESPACE, but the mailbox name
+//!   policy refuses names starting with `#`.
 //!
 //! ## Limits
 //! `max_command_length` of the configuration bounds a command's line text and
 //! the literals of every command but APPEND; `max_literal_size` bounds an APPEND
-//! message. Search keys nest at most [`parse::MAX_DEPTH`] deep. A SASL exchange
-//! takes at most eight round trips.
+//! message, and all messages of one MULTIAPPEND together. Search keys nest at most
+//! [`parse::MAX_DEPTH`] deep. A SASL exchange takes at most eight round trips.
+//! LIST patterns, ENABLE names and SORT keys are at most 64 per command; ID takes
+//! RFC 2971's 30 fields. One IDLE lasts at most a day.
 
 // Unsafe code only in `watch` (inotify), which allows it for itself.
 #![deny(unsafe_code)]

@@ -119,6 +119,10 @@ pub struct Settings {
     pub referrals: Referrals,
     /// How often an idling client hears `* OK Still here` (RFC 2177 keep-alive).
     pub idle_keepalive: Duration,
+    /// Watch the selected mailbox with inotify during IDLE; without, IDLE polls
+    /// it every second (what happens where inotify is missing; tests turn this
+    /// off to exercise that path).
+    pub idle_inotify: bool,
 }
 
 impl Default for Settings {
@@ -176,6 +180,7 @@ impl Settings {
             special_use,
             referrals: Referrals { login, mailboxes },
             idle_keepalive: config.imap_idle_keepalive,
+            idle_inotify: true,
         };
         (settings, problems)
     }

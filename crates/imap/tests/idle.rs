@@ -22,8 +22,23 @@ fn pushed(c: &mut support::Client, what: &str) -> Duration {
 
 #[test]
 fn idle_pushes_changes_from_another_session_and_the_mta_within_three_seconds() {
+    pushes_within_three_seconds(Settings::default());
+}
+
+#[test]
+fn idle_without_inotify_polls_and_still_pushes_within_three_seconds() {
+    pushes_within_three_seconds(Settings {
+        idle_inotify: false,
+        ..Settings::default()
+    });
+}
+
+fn pushes_within_three_seconds(settings: Settings) {
     let env = Env::new();
-    let mut a = env.client();
+    let mut a = env.client_with(Options {
+        settings,
+        ..Options::default()
+    });
     for i in 0..3 {
         a.cmd_literal(&format!("a0{i} APPEND INBOX"), &message(&format!("m{i}"), "x"), "");
     }

@@ -36,6 +36,7 @@ pub(crate) fn run<H: Host>(s: &mut Session<H>) -> Outcome {
     let mut watcher = s
         .selected
         .as_ref()
+        .filter(|_| s.settings.idle_inotify)
         .and_then(|sel| Watcher::new(sel.mailbox.path()));
     let slice = if watcher.is_some() {
         WATCHED_SLICE
