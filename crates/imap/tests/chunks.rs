@@ -50,6 +50,29 @@ fn script() -> Vec<u8> {
     push(b"\r\n");
     push(b"b6 UID COPY 1:* box\r\n");
     push(b"b7 EXPUNGE\r\n");
+    // The extensions, with their literals cut anywhere too.
+    push(b"c1 UID SORT (REVERSE SUBJECT) UTF-8 ALL\r\n");
+    push(b"c2 THREAD REFERENCES UTF-8 SUBJECT {5+}\r\nfirst\r\n");
+    push(b"c3 SEARCH RETURN (MIN MAX COUNT SAVE) ALL\r\n");
+    push(b"c4 FETCH $ (UID)\r\n");
+    push(b"c5 IDLE\r\nDONE\r\n");
+    let m3 = message("third", "multi");
+    let bin = b"Subject: bin\r\n\r\n\x80\xff\r\n";
+    push(format!("c6 APPEND box {{{}+}}\r\n", m3.len()).as_bytes());
+    push(&m3);
+    push(format!(" (\\Draft) ~{{{}+}}\r\n", bin.len()).as_bytes());
+    push(bin);
+    push(b"\r\n");
+    push(b"c7 CREATE other\r\n");
+    push(b"c8 UID MOVE 3:* other\r\n");
+    push(b"c9 STORE 1 +FLAGS.SILENT (\\Deleted)\r\n");
+    push(b"d1 UID EXPUNGE 1:2\r\n");
+    push(b"d2 LIST (SUBSCRIBED RECURSIVEMATCH) \"\" (% {1+}\r\n*) RETURN (STATUS (MESSAGES))\r\n");
+    push(b"d3 LIST \"\" (% {1+}\r\n*) RETURN (SPECIAL-USE STATUS (MESSAGES))\r\n");
+    push(b"d4 ID (\"name\" {4+}\r\ntest)\r\n");
+    push(b"d5 NAMESPACE\r\n");
+    push(b"d6 UNSELECT\r\n");
+    push(b"d7 ENABLE CONDSTORE\r\n");
     push(b"b8 LOGOUT\r\n");
     s
 }
@@ -101,6 +124,11 @@ fn random_read_sizes_give_the_same_answers() {
     assert!(one_piece.contains("b5 BAD [TOOBIG]"), "{one_piece}");
     assert!(one_piece.contains("* SEARCH 1 2\r\na9 OK"), "{one_piece}");
     assert!(!one_piece.contains("b9"), "{one_piece}");
+    for tag in ["c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9", "d1", "d2", "d3", "d4", "d5", "d6", "d7"] {
+        assert!(one_piece.contains(&format!("\r\n{tag} OK")), "{tag}: {one_piece}");
+    }
+    assert!(one_piece.contains("+ idling\r\nc5 OK"), "{one_piece}");
+    assert!(one_piece.contains("c6 OK [APPENDUID N 5:6]"), "{one_piece}");
     for seed in 1..=40u64 {
         let env = Env::new();
         let out = normalise(&run_script(
