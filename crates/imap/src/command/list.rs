@@ -62,9 +62,9 @@ pub(crate) fn list<H: Host>(
         ListReturn::Status(items) => Some(items.as_slice()),
         _ => None,
     });
-    let patterns: Vec<String> = patterns
+    let raw_patterns: Vec<&String> = patterns.iter().filter(|p| !p.is_empty()).collect();
+    let patterns: Vec<String> = raw_patterns
         .iter()
-        .filter(|p| !p.is_empty())
         .map(|p| format!("{reference}{p}"))
         .collect();
     let matched = |name: &str| patterns.iter().any(|p| matches(p, name));
@@ -72,13 +72,10 @@ pub(crate) fn list<H: Host>(
     // What exists here, under every pattern.
     let store = user_store!(s);
     let mut local: BTreeMap<String, ListAttributes> = BTreeMap::new();
-    let wanted: Vec<&String> = if by_subscription {
-        Vec::new()
-    } else {
-        patterns.iter().collect()
-    };
+    let wanted: &[&String] = if by_subscription { &[] } else { &raw_patterns };
     for p in wanted {
-        match store.list("", p) {
+        // The library checks the reference against the name policy.
+        match store.list(reference, p) {
             Ok(entries) => {
                 for ListEntry { name, attributes } in entries {
                     local.insert(name, attributes);
@@ -110,7 +107,8 @@ pub(crate) fn list<H: Host>(
     let is_remote = |name: &str| refs.remote_mailbox(name).is_some();
 
     let mut rows: Rows = BTreeMap::new();
-    if by_subscription {
+    let reference_ok = reference.is_empty() || store.resolve(reference).is_ok();
+    if by_subscription && reference_ok {
         for name in &subscriptions {
             if is_remote(name) && !remote {
                 continue;
@@ -141,7 +139,7 @@ pub(crate) fn list<H: Host>(
                     .map(|e| e.attributes);
             }
         }
-    } else {
+    } else if !by_subscription {
         for (name, attributes) in local {
             if is_remote(&name) {
                 // Only reachable by referral: not a local mailbox (RFC 2193 §3).
