@@ -154,12 +154,12 @@ uninstall:
 
 # pullmail_$(VERSION)_amd64.deb: dpkg-buildpackage on a copy of the tree with
 # packaging/debian as debian/ (debhelper; see packaging/debian/rules).
-deb:
+deb: servers
 	sh packaging/build-deb.sh "$(DISTDIR)"
 
 # pullmail-$(VERSION)-1.x86_64.rpm: rpmbuild with packaging/rpm/pullmail.spec
 # (on Debian, the package rpm provides rpmbuild).
-rpm:
+rpm: servers
 	sh packaging/build-rpm.sh "$(DISTDIR)"
 
 # The benchmark (bench/, issue 9): imapd and ipop3d against the physical floor

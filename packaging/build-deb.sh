@@ -3,10 +3,11 @@
 #
 # dpkg-buildpackage wants debian/ at the top of the source tree, and the tree
 # is kept free of build products; so the sources are copied to
-# $CARGO_TARGET_DIR/deb-build/pullmail-VERSION/, packaging/debian becomes its
-# debian/, and the build there uses the same cargo target directory (only the
-# workspace's own crates are compiled again).  Needs dpkg-dev, debhelper and
-# cargo; -d because cargo comes from rustup, not from a Debian package.
+# $CARGO_TARGET_DIR/deb-build/pullmail-VERSION/ and packaging/debian becomes
+# its debian/.  `make deb` has built the servers in the tree already; the
+# package takes those binaries from the same cargo target directory
+# (PULLMAIL_PREBUILT, see debian/rules).  Needs dpkg-dev and debhelper; -d
+# because cargo comes from rustup, not from a Debian package.
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 distdir=${1:?usage: build-deb.sh DISTDIR}
@@ -36,6 +37,8 @@ rm -rf "$src/debian"
 cp -r "$here/packaging/debian" "$src/debian"
 
 export CARGO_TARGET_DIR="$target"
+# Built by `make deb` already (see debian/rules).
+export PULLMAIL_PREBUILT=1
 (cd "$src" && dpkg-buildpackage -b -uc -us -d)
 arch=$(dpkg-architecture -qDEB_HOST_ARCH)
 deb=pullmail_${version}_${arch}.deb

@@ -1,10 +1,10 @@
 #!/bin/sh
 # make rpm: builds pullmail-VERSION-RELEASE.ARCH.rpm into DISTDIR (argument 1)
 # with rpmbuild, from a tarball of the source tree, in
-# $CARGO_TARGET_DIR/rpm-build (the cargo target directory is shared, so only
-# the workspace's own crates are compiled again).  On Debian the package rpm
-# provides rpmbuild; --nodeps because the build requirements are Debian
-# packages there, which rpm's database does not know.
+# $CARGO_TARGET_DIR/rpm-build, taking the servers `make rpm` has built in the
+# tree from the same cargo target directory (PULLMAIL_PREBUILT, see the spec).
+# On Debian the package rpm provides rpmbuild; --nodeps because the build
+# requirements are Debian packages there, which rpm's database does not know.
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 distdir=${1:?usage: build-rpm.sh DISTDIR}
@@ -31,7 +31,8 @@ else
 fi
 tar -C "$top/stage" -czf "$top/SOURCES/pullmail-$version.tar.gz" "pullmail-$version"
 
-CARGO_TARGET_DIR=$target rpmbuild -bb --nodeps \
+# PULLMAIL_PREBUILT: `make rpm` built the servers already (see the spec).
+CARGO_TARGET_DIR=$target PULLMAIL_PREBUILT=1 rpmbuild -bb --nodeps \
     --define "_topdir $top" \
     --define "_build_id_links none" \
     "$spec"

@@ -112,7 +112,9 @@ dpkg-deb -c "$deb" >"$work/deb-listing"
 has_imapd=no
 grep -q ' \./usr/sbin/imapd$' "$work/deb-listing" && has_imapd=yes
 # Files and links, not directories.
-awk '$1 !~ /^d/ {print $6}' "$work/deb-listing" | sed 's|^\./|/|' | LC_ALL=C sort >"$work/deb-files"
+# dh_compress gzips documentation over 4 KiB: README.md may be either.
+awk '$1 !~ /^d/ {print $6}' "$work/deb-listing" | sed 's|^\./|/|; s|/README\.md\.gz$|/README.md|' \
+    | LC_ALL=C sort >"$work/deb-files"
 {
     printf '%s\n' /etc/pam.d/imap /etc/pam.d/pop /etc/pullmail.conf
     for x in imap imaps pop2 pop3 pop3s; do echo "/etc/xinetd.d/$x"; done
