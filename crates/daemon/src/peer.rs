@@ -19,8 +19,8 @@ impl Peer {
     /// Asks the kernel about `fd` (normally 0) with getpeername/getsockname.
     pub fn of_fd(fd: RawFd) -> Peer {
         Peer {
-            remote: crate::sys::peer_addr(fd),
-            local: crate::sys::local_addr(fd),
+            remote: crate::sys::peer_addr(fd).map(unmapped),
+            local: crate::sys::local_addr(fd).map(unmapped),
         }
     }
 
@@ -59,6 +59,14 @@ impl Peer {
     }
 }
 
+/// An IPv4 client of a dual-stack socket (systemd's `ListenStream=143`, xinetd's
+/// `flags = IPv6`) arrives as `::ffff:192.0.2.1`; it is the IPv4 address, and
+/// logs and PAM_RHOST must say so, or fail2ban's `uw-imapd` filter bans an IPv6
+/// address that never matches the client's IPv4 packets.
+fn unmapped(addr: SocketAddr) -> SocketAddr {
+    SocketAddr::new(addr.ip().to_canonical(), addr.port())
+}
+
 /// For logs: `[192.0.2.1]`, as UW wrote the address part, or `local`.
 impl fmt::Display for Peer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -89,6 +97,20 @@ mod tests {
         assert!(Peer::local_process().is_local());
         assert!(!peer("192.0.2.7:5000", "192.0.2.1:143").is_local());
         assert!(!peer("[2001:db8::1]:5000", "[2001:db8::2]:143").is_local());
+    }
+
+    #[test]
+    fn ipv4_clients_of_dual_stack_sockets_are_ipv4() {
+        let mapped: SocketAddr = "[::ffff:192.0.2.7]:5000".parse().unwrap();
+        assert_eq!(unmapped(mapped), "192.0.2.7:5000".parse().unwrap());
+        let v6: SocketAddr = "[2001:db8::1]:5000".parse().unwrap();
+        assert_eq!(unmapped(v6), v6);
+        let p = Peer {
+            remote: Some(unmapped(mapped)),
+            local: None,
+        };
+        assert_eq!(p.to_string(), "[192.0.2.7]");
+        assert_eq!(p.host().as_deref(), Some("192.0.2.7"));
     }
 
     #[test]
