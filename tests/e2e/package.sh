@@ -3,6 +3,8 @@
 # `make test` when run as root, as in CI):
 #
 #  1. make deb; lintian; the package's files and conffiles are the expected ones.
+#     Then the .deb in a container running this host's system under systemd,
+#     with the socket units enabled and used (tests/e2e/systemd-test.sh).
 #  2. dpkg -i: the inetd entries are registered disabled, the xinetd services
 #     are disabled, no systemd unit is enabled; systemd-analyze verify passes on
 #     the installed units; the manual pages are found by man.
@@ -140,6 +142,9 @@ printf '%s\n' /etc/pam.d/imap /etc/pam.d/pop /etc/pullmail.conf /etc/xinetd.d/im
     /etc/xinetd.d/imaps /etc/xinetd.d/pop2 /etc/xinetd.d/pop3 /etc/xinetd.d/pop3s \
     | diff -u - "$work/control/conffiles" || fail "conffiles"
 [ $has_imapd = yes ] || say "NOTE: imapd is not in the package (not built yet): the IMAP parts are skipped"
+
+# The systemd units under a real systemd, in a container (tmpfs-backed).
+sh "$here/systemd-test.sh" "$deb"
 
 # ------------------------------------------------------------- 2. dpkg -i
 snapshot >"$work/before"
