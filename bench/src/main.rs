@@ -4,6 +4,7 @@
 //! ```text
 //! cargo run --release -p bench -- [--quick] [--out BENCHMARKS.md]
 //!     [--sizes 1000,20000,100000] [--formats mbox,mmdf] [--runs 5]
+//!     [--budget 300] [--ops select,fetch-flags,...] [--seed 1]
 //!     [--work DIR] [--no-build] [--clean]
 //! ```
 //!
@@ -11,7 +12,18 @@
 //!   that `make test` runs so that the benchmark cannot rot. Exits non-zero if any
 //!   operation fails or answers wrongly.
 //! - Without it: 1,000, 20,000 and 100,000 messages in mbox and MMDF, five runs of
-//!   everything; `--out` writes the Markdown report (BENCHMARKS.md).
+//!   everything; `--out` writes the Markdown report (BENCHMARKS.md). A full run
+//!   takes about an hour on 2 cores, most of it APPEND and SEARCH at 100,000.
+//! - `--budget SECONDS` (default 300, 0 for none): an operation whose runs in one
+//!   table add up to that is not run again (it always runs once; the table says
+//!   how many runs each row got) — so that an operation that takes minutes does not
+//!   take an hour.
+//! - `--ops`: only these operations (the floors are always measured), e.g.
+//!   `--sizes 100000 --formats mbox --ops select,fetch-envelope` to check a fix.
+//! - `--work DIR` (default `target/bench-work`): generated mailboxes are kept in
+//!   `DIR/mailboxes`, keyed by their parameters, and reused; `--clean` deletes them
+//!   at the end. Each run works in `DIR/session-PID`, removed at the end unless an
+//!   operation failed (it holds the servers' log).
 //!
 //! How it works, module by module:
 //! - [`corpus`]: the mailboxes, generated once by `crates/mailbox/examples/gen.rs`
@@ -83,10 +95,13 @@ struct Args {
     clean: bool,
     seed: u64,
     budget: Duration,
+    /// Only these operations (keys of [`Op::key`]); all when empty.
+    only: Vec<String>,
 }
 
 const USAGE: &str = "usage: bench [--quick] [--out FILE] [--sizes N,N,...] [--formats mbox,mmdf] \
-                     [--runs N] [--budget SECONDS] [--seed S] [--work DIR] [--no-build] [--clean]";
+                     [--runs N] [--budget SECONDS] [--ops KEY,KEY,...] [--seed S] [--work DIR] \
+                     [--no-build] [--clean]";
 
 fn parse_args() -> Result<Args, String> {
     let mut a = Args {
@@ -100,6 +115,7 @@ fn parse_args() -> Result<Args, String> {
         clean: false,
         seed: 1,
         budget: Duration::from_secs(300),
+        only: Vec::new(),
     };
     let (mut sizes, mut formats, mut runs) = (None, None, None);
     let mut it = std::env::args().skip(1);
@@ -150,6 +166,16 @@ fn parse_args() -> Result<Args, String> {
                 } else {
                     Duration::from_secs(secs)
                 };
+            }
+            "--ops" => {
+                let v = value()?;
+                let known: Vec<&str> = Op::all(true).iter().map(|o| o.key()).collect();
+                for k in v.split(',') {
+                    if !known.contains(&k) {
+                        return Err(format!("unknown operation {k}; known: {}", known.join(",")));
+                    }
+                    a.only.push(k.to_string());
+                }
             }
             "--work" => a.work = Some(PathBuf::from(value()?)),
             "--no-build" => a.build = false,
@@ -277,7 +303,7 @@ fn run(args: &Args) -> Result<bool, Error> {
     for &size in &args.sizes {
         for &format in &args.formats {
             let corpus = corpus::ensure(&mailboxes, &gen, format, size, args.seed)?;
-            let set = measure(&world, &corpus, &append, args.runs, args.budget)?;
+            let set = measure(&world, &corpus, &append, args)?;
             println!("\n### {}\n\n{}", set.title(), set.table());
             for f in &set.failures {
                 println!("FAILED: {f}");
@@ -396,9 +422,9 @@ fn measure(
     world: &World,
     corpus: &Corpus,
     append: &AppendSet,
-    runs: usize,
-    budget: Duration,
+    args: &Args,
 ) -> Result<SetResult, Error> {
+    let (runs, budget) = (args.runs, args.budget);
     let started = Instant::now();
     eprintln!(
         "bench: {} messages, {} ({} octets), {runs} run(s)",
@@ -430,7 +456,10 @@ fn measure(
     let mut floors: BTreeMap<Floor, Vec<Duration>> = BTreeMap::new();
     let mut failures = Vec::new();
     let scratch = world.dir.join("floor-copy");
-    let ops = Op::all(world.is_root());
+    let ops: Vec<Op> = Op::all(world.is_root())
+        .into_iter()
+        .filter(|o| args.only.is_empty() || args.only.iter().any(|k| k == o.key()))
+        .collect();
     // Wall time spent on each operation so far: one that has used up the budget
     // is not run again (it has run at least once).
     let mut spent: Vec<Duration> = vec![Duration::ZERO; ops.len()];

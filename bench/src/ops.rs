@@ -170,6 +170,28 @@ impl Op {
             other => format!("{other:?}"),
         }
     }
+
+    /// The name `--ops` knows it by.
+    pub fn key(self) -> &'static str {
+        match self {
+            Op::Greeting => "greeting",
+            Op::GreetingRoot => "greeting-root",
+            Op::Select => "select",
+            Op::Fetch(Row::FetchFlags) => "fetch-flags",
+            Op::Fetch(Row::FetchEnvelope) => "fetch-envelope",
+            Op::Fetch(Row::FetchFlagsEnvelope) => "fetch-flags-envelope",
+            Op::Fetch(_) => "fetch-bodystructure",
+            Op::Search(Row::SearchText) => "search-text",
+            Op::Search(_) => "search-body",
+            Op::StoreClose => "store-close",
+            Op::Expunge => "expunge",
+            Op::Append => "append",
+            Op::Copy => "copy",
+            Op::PopStatUidl => "pop-stat-uidl",
+            Op::PopRetr => "pop-retr",
+            Op::PopDeleQuit => "pop-dele-quit",
+        }
+    }
 }
 
 /// What one session measured.
