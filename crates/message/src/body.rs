@@ -29,7 +29,7 @@
 //! So the structure, and its rendering, stay proportional to the input.
 
 use crate::envelope::Envelope;
-use crate::header::{line_end, split_header, Header};
+use crate::header::{line_end, split_header};
 use crate::imap::{write_nstring, write_number, write_string};
 use crate::mime::{param, ContentFields, Disposition, Params};
 
@@ -277,8 +277,7 @@ impl<'a> Parser<'a> {
     /// The top body of a message (or encapsulated message) whose header is
     /// `header` and whose text is `text`.
     pub fn message_body(&mut self, header: Span, text: Span, depth: usize) -> BodyPart {
-        let h = Header::parse(header.of(self.msg));
-        let cf = ContentFields::from_header(&h);
+        let cf = ContentFields::parse(header.of(self.msg));
         self.build(
             cf,
             Span::new(header.start, header.start),
@@ -341,8 +340,7 @@ impl<'a> Parser<'a> {
                             let whole = Span::new(start, end);
                             let hlen = split_header(whole.of(self.msg));
                             let header = Span::new(start, start + hlen);
-                            let h = Header::parse(header.of(self.msg));
-                            let cf = ContentFields::from_header(&h);
+                            let cf = ContentFields::parse(header.of(self.msg));
                             parts.push(self.build(
                                 cf,
                                 header,

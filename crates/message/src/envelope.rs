@@ -7,7 +7,7 @@
 //! From; with no From all three are NIL.
 
 use crate::address::{parse_address_list, write_address_list, Address};
-use crate::header::Header;
+use crate::header::{unfold_cow, Field, Fields, Header};
 use crate::imap::write_nstring;
 
 /// An ENVELOPE, as plain owned data (cacheable).
@@ -38,13 +38,29 @@ pub struct Envelope {
 impl Envelope {
     /// Builds the envelope of a parsed header.
     pub fn from_header(h: &Header<'_>) -> Envelope {
+        Envelope::from_fields(h.fields().iter().copied())
+    }
+
+    /// Parses the envelope from raw header bytes.
+    pub fn parse(header: &[u8]) -> Envelope {
+        Envelope::from_fields(Fields::new(header))
+    }
+
+    fn from_fields<'a>(fields: impl Iterator<Item = Field<'a>>) -> Envelope {
         let mut env = Envelope::default();
-        for f in h.fields() {
+        for f in fields {
             let name = f.name;
+            // Every envelope field name is 2 to 11 octets long.
+            if !(2..=11).contains(&name.len()) {
+                continue;
+            }
             let first = |slot: &mut Option<Vec<u8>>| {
                 if slot.is_none() {
                     *slot = Some(f.unfolded());
                 }
+            };
+            let list = |list: &mut Vec<Address>| {
+                parse_address_list(&unfold_cow(f.value), list);
             };
             if name.eq_ignore_ascii_case(b"date") {
                 first(&mut env.date);
@@ -55,17 +71,17 @@ impl Envelope {
             } else if name.eq_ignore_ascii_case(b"in-reply-to") {
                 first(&mut env.in_reply_to);
             } else if name.eq_ignore_ascii_case(b"from") {
-                parse_address_list(&f.unfolded(), &mut env.from);
+                list(&mut env.from);
             } else if name.eq_ignore_ascii_case(b"sender") {
-                parse_address_list(&f.unfolded(), &mut env.sender);
+                list(&mut env.sender);
             } else if name.eq_ignore_ascii_case(b"reply-to") {
-                parse_address_list(&f.unfolded(), &mut env.reply_to);
+                list(&mut env.reply_to);
             } else if name.eq_ignore_ascii_case(b"to") {
-                parse_address_list(&f.unfolded(), &mut env.to);
+                list(&mut env.to);
             } else if name.eq_ignore_ascii_case(b"cc") {
-                parse_address_list(&f.unfolded(), &mut env.cc);
+                list(&mut env.cc);
             } else if name.eq_ignore_ascii_case(b"bcc") {
-                parse_address_list(&f.unfolded(), &mut env.bcc);
+                list(&mut env.bcc);
             }
         }
         // c-client copies From when Sender/Reply-To produced no address.
@@ -76,11 +92,6 @@ impl Envelope {
             env.reply_to = env.from.clone();
         }
         env
-    }
-
-    /// Parses the envelope from raw header bytes.
-    pub fn parse(header: &[u8]) -> Envelope {
-        Envelope::from_header(&Header::parse(header))
     }
 
     /// Appends the ENVELOPE value `(date subject from sender reply-to to cc

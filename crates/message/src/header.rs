@@ -7,6 +7,8 @@
 //! never fail; a line without a colon is kept as a field with an empty name
 //! so that the raw header bytes are still accounted for.
 
+use std::borrow::Cow;
+
 /// One header field: its name (before the colon, trailing blanks removed),
 /// its raw bytes (name, value, continuation lines and the final line end)
 /// and its raw value (after the colon, still folded).
@@ -37,6 +39,31 @@ impl Field<'_> {
 
 /// See [`Field::unfolded`].
 pub fn unfold(value: &[u8]) -> Vec<u8> {
+    unfold_cow(value).into_owned()
+}
+
+/// [`unfold`] without a copy when the value is one line with no tab, which is
+/// what nearly every field is.
+pub(crate) fn unfold_cow(value: &[u8]) -> Cow<'_, [u8]> {
+    let line = match memchr::memchr(b'\n', value) {
+        Some(p) if !matches!(value.get(p + 1), Some(b' ' | b'\t')) => {
+            // The only line: drop its line end (a CR just before the LF too).
+            let end = if p > 0 && value[p - 1] == b'\r' { p - 1 } else { p };
+            Some(&value[..end])
+        }
+        Some(_) => None,
+        None => Some(value),
+    };
+    match line {
+        Some(line) if memchr::memchr(b'\t', line).is_none() => {
+            let lead = line.iter().take_while(|&&c| c == b' ').count();
+            Cow::Borrowed(&line[lead..])
+        }
+        _ => Cow::Owned(unfold_slow(value)),
+    }
+}
+
+fn unfold_slow(value: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(value.len());
     let mut i = 0;
     let n = value.len();
@@ -71,42 +98,8 @@ impl<'a> Header<'a> {
     /// that ends it (see [`split_header`]). Anything after a blank line is
     /// ignored.
     pub fn parse(raw: &'a [u8]) -> Header<'a> {
-        let mut fields: Vec<Field<'a>> = Vec::new();
-        let mut pos = 0;
-        while pos < raw.len() {
-            let end = line_end(raw, pos);
-            let line = &raw[pos..end];
-            if is_blank_line(line) {
-                break;
-            }
-            if matches!(line[0], b' ' | b'\t') {
-                if let Some(last) = fields.last_mut() {
-                    // Continuation: widen the previous field.
-                    let start = last.raw.as_ptr() as usize - raw.as_ptr() as usize;
-                    let vstart = last.value.as_ptr() as usize - raw.as_ptr() as usize;
-                    last.raw = &raw[start..end];
-                    last.value = &raw[vstart..end];
-                    pos = end;
-                    continue;
-                }
-            }
-            let (name, value) = match line.iter().position(|&c| c == b':') {
-                Some(colon) => {
-                    let mut nend = colon;
-                    while nend > 0 && matches!(line[nend - 1], b' ' | b'\t') {
-                        nend -= 1;
-                    }
-                    (&line[..nend], &raw[pos + colon + 1..end])
-                }
-                None => (&line[..0], &raw[end..end]),
-            };
-            fields.push(Field {
-                name,
-                raw: line,
-                value,
-            });
-            pos = end;
-        }
+        let mut fields = Vec::with_capacity(24);
+        fields.extend(Fields::new(raw));
         Header { raw, fields }
     }
 
@@ -136,9 +129,64 @@ impl<'a> Header<'a> {
     }
 }
 
+/// The fields of a header block, in order, without collecting them (see
+/// [`Header::parse`]): a field is a line and the lines after it that begin
+/// with a blank; iteration stops at the blank line that ends the header.
+#[derive(Debug, Clone)]
+pub struct Fields<'a> {
+    raw: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Fields<'a> {
+    /// The fields of `raw` from its start.
+    pub fn new(raw: &'a [u8]) -> Fields<'a> {
+        Fields { raw, pos: 0 }
+    }
+}
+
+impl<'a> Iterator for Fields<'a> {
+    type Item = Field<'a>;
+
+    fn next(&mut self) -> Option<Field<'a>> {
+        let raw = self.raw;
+        let pos = self.pos;
+        if pos >= raw.len() {
+            return None;
+        }
+        let first = line_end(raw, pos);
+        let line = &raw[pos..first];
+        if is_blank_line(line) {
+            self.pos = raw.len();
+            return None;
+        }
+        // Continuation lines widen the field.
+        let mut end = first;
+        while end < raw.len() && matches!(raw[end], b' ' | b'\t') {
+            end = line_end(raw, end);
+        }
+        self.pos = end;
+        let (name, value) = match memchr::memchr(b':', line) {
+            Some(colon) => {
+                let mut nend = colon;
+                while nend > 0 && matches!(line[nend - 1], b' ' | b'\t') {
+                    nend -= 1;
+                }
+                (&line[..nend], &raw[pos + colon + 1..end])
+            }
+            None => (&line[..0], &raw[first..end]),
+        };
+        Some(Field {
+            name,
+            raw: &raw[pos..end],
+            value,
+        })
+    }
+}
+
 /// Index just past the line that starts at `pos` (after its LF), or the end.
 pub(crate) fn line_end(s: &[u8], pos: usize) -> usize {
-    match s[pos..].iter().position(|&c| c == b'\n') {
+    match memchr::memchr(b'\n', &s[pos..]) {
         Some(i) => pos + i + 1,
         None => s.len(),
     }
@@ -152,13 +200,18 @@ fn is_blank_line(line: &[u8]) -> bool {
 /// up to and including the first empty line; with no empty line, everything
 /// is header and the body is empty. Returns the header length.
 pub fn split_header(msg: &[u8]) -> usize {
-    let mut pos = 0;
-    while pos < msg.len() {
-        let end = line_end(msg, pos);
-        if is_blank_line(&msg[pos..end]) {
+    let blank_at = |i: usize| match msg.get(i) {
+        Some(b'\n') => Some(i + 1),
+        Some(b'\r') if msg.get(i + 1) == Some(&b'\n') => Some(i + 2),
+        _ => None,
+    };
+    if let Some(end) = blank_at(0) {
+        return end;
+    }
+    for lf in memchr::memchr_iter(b'\n', msg) {
+        if let Some(end) = blank_at(lf + 1) {
             return end;
         }
-        pos = end;
     }
     msg.len()
 }
@@ -222,6 +275,47 @@ mod tests {
         assert_eq!(split_header(b"A: 1\r\n\r\nbody"), 8);
         assert_eq!(split_header(b"\r\nbody"), 2);
         assert_eq!(split_header(b""), 0);
+    }
+
+    #[test]
+    fn unfold_fast_path_agrees_with_the_slow_one() {
+        let cases: &[&[u8]] = &[
+            b"",
+            b" a\r\n",
+            b"  a b \r\n",
+            b"\ta\r\n",
+            b" a\r\n b\r\n",
+            b" a\n\tb\n",
+            b" a\rb\r\n",
+            b" a\r",
+            b"\r\n",
+            b"\n",
+            b" a\r\nnot folded\r\n",
+            b" a\nb",
+            b"   ",
+            b" x\r\n \r\n",
+        ];
+        for &v in cases {
+            assert_eq!(&*unfold_cow(v), unfold_slow(v).as_slice(), "{v:?}");
+        }
+        assert!(matches!(unfold_cow(b" one line\r\n"), Cow::Borrowed(b"one line")));
+    }
+
+    #[test]
+    fn fields_iterate_like_the_header_parses() {
+        let raw: &[u8] = b" lead\r\n cont\r\nA: 1\r\n\t2\r\nnone\r\n more\r\nB:\r\n\r\nC: body";
+        let f: Vec<Field> = Fields::new(raw).collect();
+        assert_eq!(f.len(), 4);
+        assert_eq!(f[0].name, b"");
+        assert_eq!(f[0].raw, b" lead\r\n cont\r\n");
+        assert_eq!(f[1].value, b" 1\r\n\t2\r\n");
+        assert_eq!(f[2].name, b"");
+        assert_eq!(f[2].value, b" more\r\n");
+        assert_eq!(f[3].value, b"\r\n");
+        assert_eq!(Header::parse(raw).fields(), f.as_slice());
+        assert_eq!(split_header(raw), raw.len() - 7);
+        assert_eq!(split_header(b"A: 1\n\nB"), 6);
+        assert_eq!(split_header(b"A: 1\r\n\r"), 7);
     }
 
     #[test]

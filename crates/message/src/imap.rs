@@ -8,9 +8,19 @@
 
 /// True when `s` can be sent as a quoted string without escapes.
 pub fn quotable(s: &[u8]) -> bool {
-    s.iter()
-        .all(|&c| c != 0 && c != b'\r' && c != b'\n' && c != b'"' && c != b'\\' && c < 0x80)
+    s.iter().all(|&c| QUOTABLE[usize::from(c)])
 }
+
+/// Octets a quoted string may carry as they are.
+static QUOTABLE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 1;
+    while c < 0x80 {
+        t[c] = !matches!(c as u8, b'\r' | b'\n' | b'"' | b'\\');
+        c += 1;
+    }
+    t
+};
 
 /// Appends `s` as a quoted string or, when it cannot be quoted, a literal.
 /// A NUL, which no IMAP4rev1 string may hold, is sent as 0x80, the octet UW's
@@ -39,7 +49,7 @@ pub fn write_nstring(out: &mut Vec<u8>, s: Option<&[u8]>) {
 /// Appends a synchronizing-form server literal `{n}\r\n` + data.
 pub fn write_literal(out: &mut Vec<u8>, s: &[u8]) {
     out.push(b'{');
-    out.extend_from_slice(s.len().to_string().as_bytes());
+    write_number(out, s.len() as u64);
     out.extend_from_slice(b"}\r\n");
     out.extend_from_slice(s);
 }
@@ -52,8 +62,18 @@ pub fn write_literal8(out: &mut Vec<u8>, s: &[u8]) {
 }
 
 /// Appends a decimal number.
-pub(crate) fn write_number(out: &mut Vec<u8>, n: u64) {
-    out.extend_from_slice(n.to_string().as_bytes());
+pub(crate) fn write_number(out: &mut Vec<u8>, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
 }
 
 #[cfg(test)]
@@ -79,6 +99,20 @@ mod tests {
         assert_eq!(s(b"two\r\nlines"), b"{10}\r\ntwo\r\nlines");
         assert_eq!(s("Grüße".as_bytes()), "{7}\r\nGrüße".as_bytes());
         assert_eq!(s(b"nul\0"), b"{4}\r\nnul\x80");
+    }
+
+    #[test]
+    fn numbers_and_quotable_octets() {
+        for n in [0u64, 7, 10, 99, 12_345, u64::MAX] {
+            let mut v = Vec::new();
+            write_number(&mut v, n);
+            assert_eq!(v, n.to_string().as_bytes());
+        }
+        for c in 0..=255u8 {
+            let plain =
+                c != 0 && c != b'\r' && c != b'\n' && c != b'"' && c != b'\\' && c < 0x80;
+            assert_eq!(quotable(&[b'a', c]), plain, "octet {c}");
+        }
     }
 
     #[test]
