@@ -244,6 +244,10 @@ impl<H: Host> Session<H> {
                 | crate::types::CommandBody::Search { uid: false, .. }
         );
         let outcome = command::execute(self, cmd);
+        if let Some(sel) = self.selected.as_mut() {
+            // Reads may keep a shared lock for the next few; none survives a command.
+            sel.mailbox.release_read_lock();
+        }
         let reply = match outcome {
             Outcome::Reply(r) => r,
             Outcome::Logout(r) => {

@@ -149,8 +149,8 @@ impl WriteLock {
         } else {
             (None, None)
         };
-        let fcntl = FcntlLock::acquire_until(file, LockKind::Exclusive, deadline, path)?;
-        let flock = Flock::acquire_until(file, LockKind::Exclusive, deadline, path)?;
+        let fcntl = FcntlLock::acquire_until(file, LockKind::Exclusive, deadline, Some(path))?;
+        let flock = Flock::acquire_until(file, LockKind::Exclusive, deadline, Some(path))?;
         Ok(WriteLock {
             _flock: flock,
             _fcntl: fcntl,
@@ -190,9 +190,8 @@ impl ReadLock {
     /// Takes a shared lock on `file` (open for reading), waiting up to `cfg.wait`.
     pub fn acquire(file: &File, cfg: &LockConfig) -> Result<ReadLock, LockError> {
         let deadline = Instant::now() + cfg.wait;
-        let path = path_of(file);
         Ok(ReadLock {
-            _fcntl: FcntlLock::acquire_until(file, LockKind::Shared, deadline, &path)?,
+            _fcntl: FcntlLock::acquire_until(file, LockKind::Shared, deadline, None)?,
         })
     }
 }
@@ -207,14 +206,14 @@ impl FcntlLock {
     /// Takes the lock, retrying until `cfg.wait` has passed. The file must be open for
     /// writing for [`LockKind::Exclusive`] and for reading for [`LockKind::Shared`].
     pub fn acquire(file: &File, kind: LockKind, cfg: &LockConfig) -> Result<FcntlLock, LockError> {
-        FcntlLock::acquire_until(file, kind, Instant::now() + cfg.wait, &path_of(file))
+        FcntlLock::acquire_until(file, kind, Instant::now() + cfg.wait, None)
     }
 
     fn acquire_until(
         file: &File,
         kind: LockKind,
         deadline: Instant,
-        path: &Path,
+        path: Option<&Path>,
     ) -> Result<FcntlLock, LockError> {
         let file = file.try_clone()?;
         let mut backoff = Backoff::new(deadline, FIRST_PAUSE, LONGEST_PAUSE);
@@ -224,7 +223,7 @@ impl FcntlLock {
             }
             if !backoff.pause() {
                 return Err(LockError::Timeout {
-                    path: path.to_path_buf(),
+                    path: path.map_or_else(|| path_of(&file), Path::to_path_buf),
                     what: "fcntl lock",
                 });
             }
@@ -247,14 +246,14 @@ pub struct Flock {
 impl Flock {
     /// Takes the lock, retrying until `cfg.wait` has passed.
     pub fn acquire(file: &File, kind: LockKind, cfg: &LockConfig) -> Result<Flock, LockError> {
-        Flock::acquire_until(file, kind, Instant::now() + cfg.wait, &path_of(file))
+        Flock::acquire_until(file, kind, Instant::now() + cfg.wait, None)
     }
 
     fn acquire_until(
         file: &File,
         kind: LockKind,
         deadline: Instant,
-        path: &Path,
+        path: Option<&Path>,
     ) -> Result<Flock, LockError> {
         let file = file.try_clone()?;
         let mut backoff = Backoff::new(deadline, FIRST_PAUSE, LONGEST_PAUSE);
@@ -264,7 +263,7 @@ impl Flock {
             }
             if !backoff.pause() {
                 return Err(LockError::Timeout {
-                    path: path.to_path_buf(),
+                    path: path.map_or_else(|| path_of(&file), Path::to_path_buf),
                     what: "flock",
                 });
             }
@@ -701,7 +700,8 @@ fn flock(file: &File, kind: Option<LockKind>) -> io::Result<bool> {
     }
 }
 
-/// The path of an open file, for error messages (`/proc/self/fd` on Linux).
+/// The path of an open file, for error messages (`/proc/self/fd` on Linux); looked
+/// up only when there is an error to report, as the lock calls are on the hot path.
 fn path_of(file: &File) -> PathBuf {
     let link = format!("/proc/self/fd/{}", file.as_raw_fd());
     fs::read_link(&link).unwrap_or_else(|_| PathBuf::from(OsString::from_vec(link.into_bytes())))

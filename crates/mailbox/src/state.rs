@@ -35,6 +35,28 @@ pub struct SharedState {
     pub last_uid: u32,
     /// Bumped by each rewrite of the mailbox file by pullmail.
     pub generation: u64,
+    /// The file as pullmail last left it after an APPEND, so that the next one can
+    /// add at its end without reading it all again (see [`AppendPoint`]).
+    pub appendable: Option<AppendPoint>,
+}
+
+/// What a pullmail writer knew of the whole file when it finished an APPEND: every
+/// message in it has its UID written, the last one is `last_uid`, and the file was
+/// exactly this (inode, size, modification time to the nanosecond, at this
+/// generation). While all of that still holds, nobody else has written the file, and
+/// an APPEND need not read it. Any other write changes the size or the time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppendPoint {
+    pub generation: u64,
+    pub ino: u64,
+    pub size: u64,
+    pub mtime: i64,
+    pub mtime_ns: i64,
+    /// Where the last message starts: it must still open there.
+    pub last_start: u64,
+    pub last_uid: u32,
+    /// Where the pseudo-message's `X-IMAP` value is, if the file has one.
+    pub imap_base: Option<(u64, u64)>,
 }
 
 /// The state file of one mailbox.
@@ -80,10 +102,17 @@ impl StateFile {
         (&f).read_to_string(&mut s)?;
         let mut state = parse(&s);
         let out = change(&mut state);
-        let text = format!(
+        let mut text = format!(
             "pullmail-state 1\nuidvalidity {}\nrecent {}\nlastuid {}\ngeneration {}\n",
             state.uid_validity, state.recent_claimed, state.last_uid, state.generation
         );
+        if let Some(p) = state.appendable {
+            let (a, b) = p.imap_base.unwrap_or((0, 0));
+            text.push_str(&format!(
+                "appendable {} {} {} {} {} {} {} {a} {b}\n",
+                p.generation, p.ino, p.size, p.mtime, p.mtime_ns, p.last_start, p.last_uid
+            ));
+        }
         (&f).seek(SeekFrom::Start(0))?;
         (&f).write_all(text.as_bytes())?;
         f.set_len(text.len() as u64)?;
@@ -116,10 +145,35 @@ fn parse(s: &str) -> SharedState {
             (Some("recent"), Some(v)) => st.recent_claimed = v.parse().unwrap_or(0),
             (Some("lastuid"), Some(v)) => st.last_uid = v.parse().unwrap_or(0),
             (Some("generation"), Some(v)) => st.generation = v.parse().unwrap_or(0),
+            (Some("appendable"), Some(v)) => st.appendable = parse_append_point(v, w),
             _ => {}
         }
     }
     st
+}
+
+/// The fields of an `appendable` line; anything malformed is no append point at all.
+fn parse_append_point<'a>(first: &str, mut rest: impl Iterator<Item = &'a str>) -> Option<AppendPoint> {
+    let n = |v: Option<&str>| v.and_then(|v| v.parse::<i64>().ok());
+    let generation = n(Some(first))?;
+    let ino = n(rest.next())?;
+    let size = n(rest.next())?;
+    let mtime = n(rest.next())?;
+    let mtime_ns = n(rest.next())?;
+    let last_start = n(rest.next())?;
+    let last_uid = n(rest.next())?;
+    let (a, b) = (n(rest.next())?, n(rest.next())?);
+    let unsigned = |v: i64| u64::try_from(v).ok();
+    Some(AppendPoint {
+        generation: unsigned(generation)?,
+        ino: unsigned(ino)?,
+        size: unsigned(size)?,
+        mtime,
+        mtime_ns,
+        last_start: unsigned(last_start)?,
+        last_uid: u32::try_from(last_uid).ok()?,
+        imap_base: (b > a && a >= 0).then_some((a as u64, b as u64)),
+    })
 }
 
 /// An flock held for the life of the value.
@@ -166,8 +220,32 @@ mod tests {
                 uid_validity: 7,
                 recent_claimed: 3,
                 last_uid: 0,
-                generation: 1
+                generation: 1,
+                appendable: None,
             }
         );
+    }
+
+    #[test]
+    fn append_point_round_trips_and_garbage_is_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let sf = StateFile::new(dir.path(), Path::new("/var/mail/alice"));
+        let p = AppendPoint {
+            generation: 4,
+            ino: 99,
+            size: 12345,
+            mtime: 1_700_000_000,
+            mtime_ns: 123,
+            last_start: 12000,
+            last_uid: 77,
+            imap_base: Some((10, 60)),
+        };
+        sf.update(|s| s.appendable = Some(p)).unwrap();
+        assert_eq!(sf.read().appendable, Some(p));
+        sf.update(|s| s.appendable = Some(AppendPoint { imap_base: None, ..p }))
+            .unwrap();
+        assert_eq!(sf.read().appendable.unwrap().imap_base, None);
+        assert_eq!(parse("appendable 1 2 3\n").appendable, None);
+        assert_eq!(parse("appendable 1 2 3 4 5 6 -7 0 0\n").appendable, None);
     }
 }

@@ -214,6 +214,12 @@ impl Store {
     /// (RFC 4315 APPENDUID). A missing mailbox is [`Error::NoSuchMailbox`], which
     /// IMAP answers with `[TRYCREATE]`.
     pub fn append(&self, name: &str, messages: &[AppendMessage]) -> Result<(u32, Vec<u32>)> {
+        let r = self.resolve(name)?;
+        if !r.hierarchy_only && r.path.is_file() {
+            if let Some(done) = Mailbox::append_quick(&r.path, &self.ctx, messages)? {
+                return Ok(done);
+            }
+        }
         let mut mb = self.open(name, Mode::Append)?;
         if mb.is_read_only() {
             return Err(Error::ReadOnly);

@@ -37,6 +37,9 @@ pub(crate) fn run<H: Host>(
     let needs_header = attrs.iter().any(FetchAttribute::needs_header_only);
     let mut gone = false;
     let mut failure: Option<Reply> = None;
+    if needs_whole || needs_header {
+        sel.mailbox.batch_reads();
+    }
     for seq in seqs {
         let Some(info) = sel.mailbox.info(seq) else {
             continue;
@@ -107,6 +110,11 @@ pub(crate) fn run<H: Host>(
         }
         out.extend_from_slice(b")\r\n");
         s.out.extend_from_slice(&out);
+        if s.out.len() >= crate::session::SPILL {
+            // Writing may block on a slow client: no lock held meanwhile.
+            sel.mailbox.release_read_lock();
+            sel.mailbox.batch_reads();
+        }
         if crate::session::spill(&mut s.out, &mut s.host).is_err() {
             // The connection is gone; the next read ends the session.
             return Reply::no("FETCH interrupted: the connection failed");

@@ -215,6 +215,10 @@ pub(crate) fn matching(
     let needs_body = keys.iter().any(SearchKey::needs_body);
     let needs_text = keys.iter().any(SearchKey::needs_text);
     let mut hits = Vec::new();
+    if needs_body || needs_text {
+        // The session ends the batch after the command.
+        mb.batch_reads();
+    }
     for seq in 1..=mb.count() {
         let Some(info) = mb.info(seq) else { continue };
         if info.expunged {

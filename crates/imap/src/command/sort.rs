@@ -57,6 +57,10 @@ fn first_mailbox(list: &[message::Address], raw: Option<&[u8]>) -> String {
 /// Reads each hit's header (when a key needs it) and computes its facts.
 fn facts(sel: &mut Selected, hits: Vec<Hit>, header: bool) -> Vec<Facts> {
     let mut out = Vec::with_capacity(hits.len());
+    if header {
+        // The session ends the batch after the command.
+        sel.mailbox.batch_reads();
+    }
     for h in hits {
         let internal = h.info.internal_date.timestamp;
         let mut f = Facts {

@@ -2,6 +2,7 @@
 //! the journal, all or nothing.
 
 use super::*;
+use crate::state::AppendPoint;
 
 impl Mailbox {
     /// Appends messages, all or nothing (MULTIAPPEND), and returns their UIDs.
@@ -45,19 +46,159 @@ impl Mailbox {
             })?;
         }
         let len = self.file.metadata()?.len();
+        let (first_uid, last) = self.write_appended(messages, &prepared, &keyword_sets, len)?;
+        // Pick the new messages up as any session would.
+        let keep = self.messages.len();
+        let prev = self.messages.last().map(|m| m.uid).unwrap_or(0);
+        let scanned = self.scan_from(len, prev)?;
+        self.merge(scanned, keep, false)?;
+        self.stamp = Stamp::of(&self.file.metadata()?);
+        drop(lock);
+        Ok((first_uid..=last).collect())
+    }
+
+    /// APPEND without reading the mailbox: possible when the state file's
+    /// [`AppendPoint`] shows the file exactly as the last APPEND left it (nobody has
+    /// written it since). Returns the UIDVALIDITY and the new UIDs, or `None` when
+    /// the full way ([`Mailbox::open`] and [`Mailbox::append`]) must be taken.
+    pub fn append_quick(
+        path: &Path,
+        ctx: &Context,
+        messages: &[AppendMessage],
+    ) -> Result<Option<(u32, Vec<u32>)>> {
+        let state = StateFile::new(&ctx.state_dir, path);
+        let Some(point) = state.read().appendable else {
+            return Ok(None);
+        };
+        let (file, read_only) = match open_file(path, Mode::Append) {
+            Ok(f) => f,
+            Err(_) => return Ok(None),
+        };
+        let meta = file.metadata()?;
+        if read_only || !meta.is_file() || !unchanged_since(&point, &Stamp::of(&meta)) {
+            return Ok(None);
+        }
+        let Some(format) = detect_format(&file, meta.len(), ctx.default_format) else {
+            return Ok(None);
+        };
+        let prepared: Vec<render::Prepared> = messages
+            .iter()
+            .map(|m| render::prepare(m.bytes, driver::driver(format)))
+            .collect::<Result<_>>()?;
+        let mut mb = Mailbox {
+            path: path.to_path_buf(),
+            driver: driver::driver(format),
+            read_only: false,
+            claims_recent: false,
+            state,
+            ctx: ctx.clone(),
+            file,
+            messages: Vec::new(),
+            keywords: KeywordTable::default(),
+            uid_validity: 0,
+            last_uid: 0,
+            disk_base: None,
+            pseudo: None,
+            damage: Vec::new(),
+            stamp: Stamp::of(&meta),
+            generation: 0,
+            pending: Vec::new(),
+            lease: None,
+            batching: false,
+        };
+        let lock = mb.write_lock()?;
+        // Under the lock, everything again: the journal (a crashed rewrite is the full
+        // way's to finish), the state, the file, and that the last message is there.
+        if journal::journal_path(&ctx.state_dir, path).exists() {
+            return Ok(None);
+        }
+        let shared = mb.state.read();
+        let stamp = Stamp::of(&mb.file.metadata()?);
+        let mut opening = [0u8; 5];
+        if shared.appendable != Some(point)
+            || shared.generation != point.generation
+            || !unchanged_since(&point, &stamp)
+            || mb.file.read_exact_at(&mut opening, point.last_start).is_err()
+            || !opening.starts_with(&mb.driver.opening()[..5])
+        {
+            return Ok(None);
+        }
+        mb.stamp = stamp;
+        mb.generation = shared.generation;
+        mb.uid_validity = shared.uid_validity;
+        let mut last_uid = point.last_uid;
+        if let Some((a, b)) = point.imap_base {
+            mb.pseudo = Some(Pseudo {
+                start: 0,
+                next: 0,
+                value: Some((a, b)),
+            });
+            let Some(base) = mb.reread_imap_base()? else {
+                return Ok(None);
+            };
+            for k in &base.keywords {
+                mb.keywords.intern(k);
+            }
+            if shared.uid_validity != 0 && shared.uid_validity != base.uid_validity {
+                return Ok(None);
+            }
+            mb.uid_validity = base.uid_validity;
+            last_uid = last_uid.max(base.last_uid);
+            mb.disk_base = Some(base);
+        }
+        if mb.uid_validity == 0 {
+            return Ok(None);
+        }
+        if shared.uid_validity == mb.uid_validity {
+            last_uid = last_uid.max(shared.last_uid);
+        }
+        mb.last_uid = last_uid;
+        // Keywords new to the mailbox change its X-IMAP list: the full way's job.
+        let known = mb.keywords.names().to_vec();
+        let mut keyword_sets = Vec::with_capacity(messages.len());
+        for m in messages {
+            let mut names = Vec::new();
+            for k in &m.keywords {
+                match known.iter().find(|n| n.eq_ignore_ascii_case(k)) {
+                    Some(n) => names.push(n.clone()),
+                    None => return Ok(None),
+                }
+            }
+            keyword_sets.push(names);
+        }
+        let len = stamp.size;
+        let (first, last) = mb.write_appended(messages, &prepared, &keyword_sets, len)?;
+        drop(lock);
+        Ok(Some((mb.uid_validity, (first..=last).collect())))
+    }
+
+    /// Writes prepared messages after `len` through the journal with the next UIDs,
+    /// keeps the `X-IMAP` last UID (in place, when it fits) and the state file up to
+    /// date, and records the [`AppendPoint`] for the next APPEND. The caller holds the
+    /// write lock, and every message already in the file has its UID written.
+    fn write_appended(
+        &mut self,
+        messages: &[AppendMessage],
+        prepared: &[render::Prepared],
+        keyword_sets: &[Vec<String>],
+        len: u64,
+    ) -> Result<(u32, u32)> {
         let first_uid = self.last_uid + 1;
         let mut out = Vec::new();
+        let mut last_offset = 0;
         let from_sender = format!("{}@{}", self.ctx.user, self.ctx.hostname);
-        for (i, (m, p)) in messages.iter().zip(&prepared).enumerate() {
+        for (i, (m, p)) in messages.iter().zip(prepared).enumerate() {
             let uid = first_uid + i as u32;
             let kws: Vec<&str> = keyword_sets[i].iter().map(String::as_str).collect();
             let block = header::render_status(m.flags, false, &kws, uid, None);
             let date = m.internal_date.unwrap_or_else(fromline::now);
             let from_line = fromline::format_line(&from_sender, date);
+            last_offset = out.len() as u64;
             render::frame(&mut out, self.driver, &from_line, p, &block);
         }
         let last = first_uid + messages.len() as u32 - 1;
         let mut rw = Rewrite::begin(&self.ctx.state_dir.clone(), &self.path, &self.file, len)?;
+        let mut imap_base = None;
         if let Some(Pseudo {
             value: Some((a, b)),
             ..
@@ -73,32 +214,38 @@ impl Mailbox {
                 v.resize((b - a) as usize, b' ');
                 rw.patch(a, v);
             }
+            imap_base = Some((a, b));
         }
         rw.start_tail(len);
         rw.write(&out)?;
         rw.commit()?;
+        self.touch_times(len)?;
         // Until the file's X-IMAP says so, the state file keeps the new last UID.
         self.last_uid = self.last_uid.max(last);
         let (uid_validity, last_uid) = (self.uid_validity, self.last_uid);
+        let now = Stamp::of(&self.file.metadata()?);
         self.state
             .update(|s| {
                 if s.uid_validity == uid_validity {
                     s.last_uid = s.last_uid.max(last_uid);
                 }
+                s.appendable = (s.uid_validity == uid_validity || s.uid_validity == 0)
+                    .then_some(AppendPoint {
+                        generation: s.generation,
+                        ino: now.ino,
+                        size: now.size,
+                        mtime: now.mtime,
+                        mtime_ns: now.mtime_ns,
+                        last_start: len + last_offset,
+                        last_uid,
+                        imap_base,
+                    });
             })
             .unwrap_or_else(|e| {
                 // Harmless: the UID rule gives the appended messages the same UIDs.
                 (self.ctx.log)(&format!("{}: cannot update state: {e}", self.path.display()))
             });
-        self.touch_times(len)?;
-        // Pick the new messages up as any session would.
-        let keep = self.messages.len();
-        let prev = self.messages.last().map(|m| m.uid).unwrap_or(0);
-        let scanned = self.scan_from(len, prev)?;
-        self.merge(scanned, keep, false)?;
-        self.stamp = Stamp::of(&self.file.metadata()?);
-        drop(lock);
-        Ok((first_uid..=last).collect())
+        Ok((first_uid, last))
     }
 
     /// Copies messages (by sequence number) into another open mailbox, of any format,
@@ -112,6 +259,9 @@ impl Mailbox {
             texts.push(self.message(seq)?);
             infos.push(info);
         }
+        // The destination may be this same file, opened again: its exclusive lock
+        // would wait for our own shared one.
+        self.release_read_lock();
         let msgs: Vec<AppendMessage> = infos
             .iter()
             .zip(&texts)
@@ -130,4 +280,12 @@ impl Mailbox {
         let uids = dest.append(&msgs)?;
         Ok(infos.iter().map(|i| i.uid).zip(uids).collect())
     }
+}
+
+/// Whether the file is still the one an [`AppendPoint`] describes.
+fn unchanged_since(point: &AppendPoint, now: &Stamp) -> bool {
+    point.ino == now.ino
+        && point.size == now.size
+        && point.mtime == now.mtime
+        && point.mtime_ns == now.mtime_ns
 }

@@ -251,7 +251,26 @@ pub struct Mailbox {
     stamp: Stamp,
     generation: u64,
     pending: Vec<Event>,
+    /// The shared lock that recent reads took and that the next few may keep using.
+    lease: Option<ReadLease>,
+    /// Whether reads may keep their lock for the next ones ([`Mailbox::batch_reads`]).
+    batching: bool,
 }
+
+/// A shared lock kept across consecutive reads (a FETCH of many messages), so that
+/// each read costs one `pread`, not a lock, a stat, an unlock and the descriptors
+/// around them. It is given up after [`LEASE_READS`] reads or [`LEASE_TIME`], before
+/// any write or sync (whose locks on the same descriptor would silently end it), and
+/// by [`Mailbox::release_read_lock`] when the command is done or before output that
+/// may block, so that deliveries never wait on an idle or slow client.
+struct ReadLease {
+    _lock: ReadLock,
+    taken: std::time::Instant,
+    reads: u32,
+}
+
+const LEASE_READS: u32 = 256;
+const LEASE_TIME: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// The result of scanning (part of) the file.
 struct ScanOutcome {
@@ -310,6 +329,8 @@ impl Mailbox {
             stamp: Stamp::of(&meta),
             generation: 0,
             pending: Vec::new(),
+            lease: None,
+            batching: false,
         };
         mb.finish_interrupted_rewrite()?;
         {
@@ -470,10 +491,15 @@ impl Mailbox {
     /// with any rewrite by someone else so that the offsets are right. Returns the
     /// octets and, for the whole message, where its body starts in them.
     fn read_part(&mut self, seq: u32, part: Part) -> Result<(Vec<u8>, usize)> {
-        let _lock = ReadLock::acquire(&self.file, &self.ctx.lock)?;
-        if self.changed()? {
-            self.refresh_locked(false)?;
+        let read = self.read_part_locked(seq, part);
+        if !self.batching {
+            self.lease = None;
         }
+        read
+    }
+
+    fn read_part_locked(&mut self, seq: u32, part: Part) -> Result<(Vec<u8>, usize)> {
+        self.lease_read_lock()?;
         let m = self
             .messages
             .get((seq as usize).wrapping_sub(1))
@@ -490,6 +516,44 @@ impl Mailbox {
         let mut buf = vec![0u8; (b - a) as usize];
         self.file.read_exact_at(&mut buf, a)?;
         Ok((buf, split))
+    }
+
+    /// Holds the shared lock for one more read: the lease's, while it lasts, or a new
+    /// one, after which the file is checked for changes by others (under the lease
+    /// nobody can have changed it).
+    fn lease_read_lock(&mut self) -> Result<()> {
+        if let Some(lease) = &mut self.lease {
+            if lease.reads < LEASE_READS && lease.taken.elapsed() < LEASE_TIME {
+                lease.reads += 1;
+                return Ok(());
+            }
+        }
+        self.lease = None;
+        let lock = ReadLock::acquire(&self.file, &self.ctx.lock)?;
+        if self.changed()? {
+            self.refresh_locked(false)?;
+        }
+        self.lease = Some(ReadLease {
+            _lock: lock,
+            taken: std::time::Instant::now(),
+            reads: 1,
+        });
+        Ok(())
+    }
+
+    /// Lets the reads that follow share one shared lock (see [`ReadLease`]) until
+    /// [`Mailbox::release_read_lock`]: for a command that reads many messages.
+    /// Without it each read locks for itself, so that a handle never holds a lock
+    /// between calls that another handle in the same process may need.
+    pub fn batch_reads(&mut self) {
+        self.batching = true;
+    }
+
+    /// Gives up the shared lock that recent reads kept and ends the batch. Servers
+    /// call it when a command is done and before writing output that may block.
+    pub fn release_read_lock(&mut self) {
+        self.lease = None;
+        self.batching = false;
     }
 
     /// Changes the flags of message `seq`; written back at the next checkpoint.

@@ -19,6 +19,7 @@ impl Mailbox {
     }
 
     pub(super) fn sync_inner(&mut self, allow_expunge: bool) -> Result<Vec<Event>> {
+        self.lease = None;
         if self.changed()? || (allow_expunge && self.messages.iter().any(|m| m.has(GHOST))) {
             self.finish_interrupted_rewrite()?;
             let _lock = ReadLock::acquire(&self.file, &self.ctx.lock)?;

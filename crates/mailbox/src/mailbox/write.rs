@@ -48,7 +48,10 @@ impl Mailbox {
         self.checkpoint()
     }
 
-    pub(super) fn write_lock(&self) -> Result<WriteLock> {
+    pub(super) fn write_lock(&mut self) -> Result<WriteLock> {
+        // Our own shared lock would end silently under the exclusive one (same open
+        // file description); give it up first.
+        self.lease = None;
         let lock = WriteLock::acquire(&self.path, &self.file, &self.ctx.lock)?;
         if let Some(why) = lock.dotlock_unavailable() {
             (self.ctx.log)(&format!(
