@@ -8,7 +8,10 @@
 //! c-client stops with an `INVALID_ADDRESS` entry and loses the rest.
 
 use crate::imap::write_nstring;
-use crate::lex::{parse_phrase, parse_word, skip_comment, skip_ws, unquote, WSPECIALS};
+use crate::lex::{
+    parse_phrase, parse_word, skip_comment, skip_ws, unquote, unquote_into, LITERAL_SPECIALS,
+    WSPECIALS,
+};
 
 /// Host used when an address has no domain (c-client `BADHOST`).
 pub const MISSING_HOST: &[u8] = b".MISSING-HOST-NAME.";
@@ -243,7 +246,7 @@ fn parse_addr_spec(s: &[u8], i: usize) -> Option<(Address, Option<usize>)> {
         match parse_word(s, t + 1, WSPECIALS) {
             Some((a, b)) => {
                 mailbox.push(b'.');
-                mailbox.extend_from_slice(&unquote(&s[a..b]));
+                unquote_into(&mut mailbox, &s[a..b]);
                 end = b;
                 t = skip_ws(s, b);
             }
@@ -291,7 +294,7 @@ fn parse_addr_spec(s: &[u8], i: usize) -> Option<(Address, Option<usize>)> {
 fn parse_domain(s: &[u8], i: usize) -> Option<(Vec<u8>, usize)> {
     let i = skip_ws(s, i);
     if s.get(i) == Some(&b'[') {
-        let (_, e) = parse_word(s, i + 1, b"]\\")?;
+        let (_, e) = parse_word(s, i + 1, LITERAL_SPECIALS)?;
         if s.get(e) != Some(&b']') {
             return None;
         }
@@ -305,7 +308,7 @@ fn parse_domain(s: &[u8], i: usize) -> Option<(Vec<u8>, usize)> {
         match parse_word(s, t + 1, WSPECIALS) {
             Some((a, b)) => {
                 host.push(b'.');
-                host.extend_from_slice(&unquote(&s[a..b]));
+                unquote_into(&mut host, &s[a..b]);
                 end = b;
                 t = skip_ws(s, b);
             }

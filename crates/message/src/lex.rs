@@ -5,10 +5,31 @@
 //! would cut its C string short (an unterminated comment), we return the end
 //! of the slice, which has the same effect on every caller.
 
+/// A set of delimiter octets, looked up by table.
+pub(crate) struct Delims([bool; 256]);
+
+impl Delims {
+    const fn of(octets: &[u8]) -> Delims {
+        let mut t = [false; 256];
+        let mut i = 0;
+        while i < octets.len() {
+            t[octets[i] as usize] = true;
+            i += 1;
+        }
+        Delims(t)
+    }
+
+    fn has(&self, c: u8) -> bool {
+        self.0[usize::from(c)]
+    }
+}
+
 /// Word delimiters for addresses (c-client `wspecials`).
-pub(crate) const WSPECIALS: &[u8] = b" ()<>@,;:\\\"[]";
+pub(crate) const WSPECIALS: &Delims = &Delims::of(b" ()<>@,;:\\\"[]");
 /// MIME token delimiters (RFC 2045 tspecials plus space; c-client `tspecials`).
-pub(crate) const TSPECIALS: &[u8] = b" ()<>@,;:\\\"[]/?=";
+pub(crate) const TSPECIALS: &Delims = &Delims::of(b" ()<>@,;:\\\"[]/?=");
+/// Delimiters inside a domain literal.
+pub(crate) const LITERAL_SPECIALS: &Delims = &Delims::of(b"]\\");
 
 /// Skips white space (SP, HT, CR, LF) and comments. An unterminated comment
 /// ends the string.
@@ -77,7 +98,7 @@ pub(crate) fn skip_comment(s: &[u8], i: usize) -> Option<(usize, (usize, usize))
 /// that may contain quoted strings and quoted pairs, up to a delimiter from
 /// `delims`. Returns `(start, end)` of the word, `end` being the delimiter's
 /// index (or the length), or `None` when there is no word.
-pub(crate) fn parse_word(s: &[u8], i: usize, delims: &[u8]) -> Option<(usize, usize)> {
+pub(crate) fn parse_word(s: &[u8], i: usize, delims: &Delims) -> Option<(usize, usize)> {
     let start = skip_ws(s, i);
     if start >= s.len() {
         return None;
@@ -85,7 +106,7 @@ pub(crate) fn parse_word(s: &[u8], i: usize, delims: &[u8]) -> Option<(usize, us
     let mut j = start;
     while j < s.len() {
         let c = s[j];
-        if !delims.contains(&c) {
+        if !delims.has(c) {
             j += 1;
             continue;
         }
@@ -134,6 +155,16 @@ pub(crate) fn parse_phrase(s: &[u8], i: usize) -> Option<usize> {
 /// of each quoted pair.
 pub(crate) fn unquote(s: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(s.len());
+    unquote_into(&mut out, s);
+    out
+}
+
+/// [`unquote`], appending to `out`.
+pub(crate) fn unquote_into(out: &mut Vec<u8>, s: &[u8]) {
+    if !s.iter().any(|&c| c == b'"' || c == b'\\') {
+        out.extend_from_slice(s);
+        return;
+    }
     let mut i = 0;
     while i < s.len() {
         match s[i] {
@@ -150,7 +181,6 @@ pub(crate) fn unquote(s: &[u8]) -> Vec<u8> {
             }
         }
     }
-    out
 }
 
 /// ASCII upper-case copy.
