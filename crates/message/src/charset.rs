@@ -2,7 +2,14 @@
 //! US-ASCII, ISO-8859-x, Windows-125x, KOI8-R/U, ISO-2022-JP, Shift_JIS,
 //! EUC-JP, EUC-KR, GBK/GB2312, Big5 and the other WHATWG labels.
 
+use std::borrow::Cow;
+
 use encoding_rs::Encoding;
+
+/// The encoding a charset name stands for.
+pub(crate) fn encoding(charset: &[u8]) -> Option<&'static Encoding> {
+    lookup(charset)
+}
 
 fn lookup(charset: &[u8]) -> Option<&'static Encoding> {
     let label = charset.trim_ascii();
@@ -36,7 +43,16 @@ pub fn to_utf8(charset: &[u8], bytes: &[u8]) -> Option<String> {
 
 /// Like [`to_utf8`], but an unknown charset is read as UTF-8.
 pub fn to_utf8_lossy(charset: &[u8], bytes: &[u8]) -> String {
-    to_utf8(charset, bytes).unwrap_or_else(|| String::from_utf8_lossy(bytes).into_owned())
+    decode_lossy(charset, bytes).into_owned()
+}
+
+/// Like [`to_utf8_lossy`], borrowing `bytes` when they are already the
+/// UTF-8 text (ASCII in an ASCII-compatible charset, valid UTF-8).
+pub fn decode_lossy<'b>(charset: &[u8], bytes: &'b [u8]) -> Cow<'b, str> {
+    match lookup(charset) {
+        Some(enc) => enc.decode_without_bom_handling(bytes).0,
+        None => String::from_utf8_lossy(bytes),
+    }
 }
 
 #[cfg(test)]

@@ -5,13 +5,13 @@ use std::borrow::Cow;
 
 use crate::address::address_list_text;
 use crate::body::{BodyPart, Nested, Parser, Span};
-use crate::charset::to_utf8_lossy;
+use crate::charset::decode_lossy;
 use crate::encoded_word::{decode_header_value, Raw8bit};
 use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::header::{filter_fields, split_header, Header};
 use crate::section::{Form, Section, SectionData, SectionKind};
-use crate::text::{canonical, contains_ci};
+use crate::text::{contains_ci, Needle};
 use crate::transfer::TransferEncoding;
 
 /// Everything parsed from a message, as plain owned data: what a mailbox
@@ -52,6 +52,14 @@ impl Structure {
 pub struct Message<'a> {
     bytes: &'a [u8],
     structure: Cow<'a, Structure>,
+}
+
+/// One text SEARCH BODY looks in.
+enum PartText<'t> {
+    /// Already UTF-8 (the header of an encapsulated message).
+    Utf8(&'t str),
+    /// Octets in a charset (a leaf part, its transfer encoding removed).
+    Encoded(&'t [u8], &'t [u8]),
 }
 
 /// Where a section path leads.
@@ -299,24 +307,35 @@ impl<'a> Message<'a> {
     /// converted to UTF-8, and the header of each encapsulated message.
     pub fn body_texts(&self) -> Vec<String> {
         let mut out = Vec::new();
-        self.collect_texts(&self.structure.body, &mut out);
+        self.any_text(&self.structure.body, &mut |t| {
+            out.push(match t {
+                PartText::Utf8(s) => s.to_owned(),
+                PartText::Encoded(charset, bytes) => decode_lossy(charset, bytes).into_owned(),
+            });
+            false
+        });
         out
     }
 
-    fn collect_texts(&self, b: &BodyPart, out: &mut Vec<String>) {
+    /// Calls `f` on each text of [`Message::body_texts`] in order, until it
+    /// answers true; true if it did.
+    fn any_text(&self, b: &BodyPart, f: &mut dyn FnMut(PartText<'_>) -> bool) -> bool {
         match &b.nested {
-            Nested::Multipart(parts) => parts.iter().for_each(|p| self.collect_texts(p, out)),
+            Nested::Multipart(parts) => parts.iter().any(|p| self.any_text(p, f)),
             Nested::Message(m) => {
-                out.push(decode_header_value(self.span(m.header), Raw8bit::Replace));
-                self.collect_texts(&m.body, out);
+                f(PartText::Utf8(&decode_header_value(
+                    self.span(m.header),
+                    Raw8bit::Replace,
+                ))) || self.any_text(&m.body, f)
             }
             Nested::None => {
                 let raw = self.span(b.content);
-                let decoded = TransferEncoding::from_name(&b.encoding)
-                    .decode(raw)
-                    .unwrap_or_else(|| raw.to_vec());
+                let decoded = match TransferEncoding::from_name(&b.encoding) {
+                    TransferEncoding::Identity | TransferEncoding::Unknown => Cow::Borrowed(raw),
+                    enc => Cow::Owned(enc.decode(raw).unwrap_or_default()),
+                };
                 let charset = b.param("CHARSET").unwrap_or(b"US-ASCII");
-                out.push(to_utf8_lossy(charset, &decoded));
+                f(PartText::Encoded(charset, &decoded))
             }
         }
     }
@@ -326,18 +345,27 @@ impl<'a> Message<'a> {
         if needle.is_empty() {
             return true;
         }
-        let needle = canonical(needle);
-        self.body_texts()
-            .iter()
-            .any(|t| canonical(t).contains(&needle))
+        self.body_contains(&Needle::new(needle), &mut Vec::new())
+    }
+
+    fn body_contains(&self, needle: &Needle, scratch: &mut Vec<u8>) -> bool {
+        self.any_text(&self.structure.body, &mut |t| match t {
+            PartText::Utf8(s) => needle.found_in(s, scratch),
+            PartText::Encoded(charset, bytes) => needle.found_in_charset(charset, bytes, scratch),
+        })
     }
 
     /// SEARCH TEXT: header or body.
     pub fn text_matches(&self, needle: &str) -> bool {
-        contains_ci(
+        if needle.is_empty() {
+            return true;
+        }
+        let needle = Needle::new(needle);
+        let mut scratch = Vec::new();
+        needle.found_in(
             &decode_header_value(self.header_bytes(), Raw8bit::Replace),
-            needle,
-        ) || self.body_matches(needle)
+            &mut scratch,
+        ) || self.body_contains(&needle, &mut scratch)
     }
 }
 

@@ -2,18 +2,291 @@
 //! SORT/THREAD subjects after decomposing (compatibility decomposition) and
 //! case folding them (its `U8T_CANONICAL`), so `Déclaration` sorts before
 //! `Duplicate` and a precomposed `é` matches a decomposed one.
+//!
+//! The canonical form is NFKD followed by upper-casing each character. Both
+//! steps are computed piecewise, which gives exactly the same text:
+//! upper-casing works character by character, and NFKD reorders combining
+//! marks only within a run of non-starters (canonical combining class not 0),
+//! so a string can be cut before any character whose decomposition begins
+//! with a starter, and the pieces decomposed separately. ASCII characters
+//! are their own decomposition and are starters, so ASCII runs only need
+//! ASCII upper-casing; a piece that is one other character uses that
+//! character's canonical form, looked up in a table built per block of 256
+//! code points on first use; only a piece with several characters (a base
+//! followed by combining marks) goes through the general normalizer.
 
+use std::sync::{Mutex, OnceLock};
+
+use encoding_rs::Encoding;
+use unicode_normalization::char::canonical_combining_class;
 use unicode_normalization::UnicodeNormalization;
+
+use crate::charset;
 
 /// The canonical form: NFKD, then upper case.
 pub fn canonical(s: &str) -> String {
-    s.nfkd().flat_map(char::to_uppercase).collect()
+    let mut out = Vec::with_capacity(s.len());
+    canonical_into(s, &mut out);
+    // Only whole UTF-8 sequences are ever appended.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// Appends the UTF-8 of the canonical form of `s` to `out`.
+fn canonical_into(s: &str, out: &mut Vec<u8>) {
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let run = ascii_prefix_len(&bytes[i..]);
+        if run > 0 {
+            push_ascii_upper(out, &bytes[i..i + run]);
+            i += run;
+            continue;
+        }
+        // A piece that starts here (after ASCII, at the start, or at a
+        // character whose decomposition begins with a starter) and runs up
+        // to the next such character.
+        let rest = &s[i..];
+        let mut chars = rest.char_indices();
+        let (_, first) = chars.next().unwrap_or((0, '\0'));
+        let mut end = rest.len();
+        let mut single = true;
+        for (k, c) in chars {
+            if starts_with_starter(c) {
+                end = k;
+                break;
+            }
+            single = false;
+        }
+        match lookup(first) {
+            Some(folded) if single => out.extend_from_slice(folded.as_bytes()),
+            _ => push_folded(out, &rest[..end]),
+        }
+        i += end;
+    }
+}
+
+/// Appends the canonical form of `piece` computed by the general
+/// normalizer.
+fn push_folded(out: &mut Vec<u8>, piece: &str) {
+    let mut buf = [0; 4];
+    for c in piece.nfkd().flat_map(char::to_uppercase) {
+        out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+    }
 }
 
 /// Case-insensitive substring test on canonical text, the SEARCH
 /// primitive. An empty needle matches.
 pub fn contains_ci(haystack: &str, needle: &str) -> bool {
-    needle.is_empty() || canonical(haystack).contains(&canonical(needle))
+    needle.is_empty() || Needle::new(needle).found_in(haystack, &mut Vec::new())
+}
+
+/// A SEARCH string in canonical form, to look for in several texts.
+#[derive(Debug, Clone)]
+pub struct Needle {
+    canonical: String,
+}
+
+impl Needle {
+    /// Prepares `needle`.
+    pub fn new(needle: &str) -> Needle {
+        Needle {
+            canonical: canonical(needle),
+        }
+    }
+
+    /// True when the canonical form of `haystack` contains the needle's
+    /// (so an empty needle is found everywhere). `scratch` is working
+    /// space, reused between calls to save allocations.
+    pub fn found_in(&self, haystack: &str, scratch: &mut Vec<u8>) -> bool {
+        if self.canonical.is_empty() {
+            return true;
+        }
+        scratch.clear();
+        canonical_into(haystack, scratch);
+        self.found_in_canonical(scratch)
+    }
+
+    /// Like [`Needle::found_in`] on `bytes` in `charset`, converted as
+    /// [`charset::decode_lossy`] does; text in a single-byte charset is
+    /// folded straight from its octets.
+    pub fn found_in_charset(&self, charset: &[u8], bytes: &[u8], scratch: &mut Vec<u8>) -> bool {
+        if self.canonical.is_empty() {
+            return true;
+        }
+        match charset::encoding(charset).and_then(ByteFold::of) {
+            Some(fold) => {
+                scratch.clear();
+                fold.canonical_into(bytes, scratch);
+                self.found_in_canonical(scratch)
+            }
+            None => self.found_in(&charset::decode_lossy(charset, bytes), scratch),
+        }
+    }
+
+    fn found_in_canonical(&self, text: &[u8]) -> bool {
+        memchr::memmem::find(text, self.canonical.as_bytes()).is_some()
+    }
+}
+
+/// The canonical forms of the 256 octets of a single-byte charset whose
+/// lower half is ASCII: each octet decodes to one character, on its own.
+struct ByteFold {
+    chars: [char; 256],
+    /// Whether the decomposition of the octet's character begins with a
+    /// starter.
+    starter: [bool; 256],
+    /// Offset and length of each octet's canonical form in `text`.
+    folded: [(u32, u8); 256],
+    text: Vec<u8>,
+}
+
+impl ByteFold {
+    /// The table for `enc`, built on first use; `None` unless `enc` is such
+    /// a charset.
+    fn of(enc: &'static Encoding) -> Option<&'static ByteFold> {
+        type Cache = Vec<(&'static Encoding, Option<&'static ByteFold>)>;
+        static CACHE: Mutex<Cache> = Mutex::new(Vec::new());
+        if !enc.is_single_byte() {
+            return None;
+        }
+        let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, t)) = cache.iter().find(|(e, _)| *e == enc) {
+            return *t;
+        }
+        // One table per charset encoding_rs knows, so the leak is bounded.
+        let t = ByteFold::build(enc).map(|t| &*Box::leak(Box::new(t)));
+        cache.push((enc, t));
+        t
+    }
+
+    fn build(enc: &'static Encoding) -> Option<ByteFold> {
+        let mut t = ByteFold {
+            chars: ['\0'; 256],
+            starter: [false; 256],
+            folded: [(0, 0); 256],
+            text: Vec::new(),
+        };
+        for b in 0..=255u8 {
+            let octet = [b];
+            let (s, _) = enc.decode_without_bom_handling(&octet);
+            let mut cs = s.chars();
+            let (Some(c), None) = (cs.next(), cs.next()) else {
+                return None;
+            };
+            if b < 0x80 && c != char::from(b) {
+                return None;
+            }
+            let start = t.text.len();
+            push_folded(&mut t.text, &s);
+            let len = u8::try_from(t.text.len() - start).ok()?;
+            t.chars[b as usize] = c;
+            t.starter[b as usize] = starts_with_starter(c);
+            t.folded[b as usize] = (u32::try_from(start).ok()?, len);
+        }
+        Some(t)
+    }
+
+    /// Appends the canonical form of `bytes` (in this charset) to `out`.
+    fn canonical_into(&self, bytes: &[u8], out: &mut Vec<u8>) {
+        let mut i = 0;
+        while i < bytes.len() {
+            let run = ascii_prefix_len(&bytes[i..]);
+            if run > 0 {
+                push_ascii_upper(out, &bytes[i..i + run]);
+                i += run;
+                continue;
+            }
+            // As in [`canonical_into`]: a piece up to the next starter.
+            let mut end = i + 1;
+            while end < bytes.len() && !self.starter[bytes[end] as usize] {
+                end += 1;
+            }
+            if end == i + 1 {
+                let (start, len) = self.folded[bytes[i] as usize];
+                out.extend_from_slice(&self.text[start as usize..start as usize + len as usize]);
+            } else {
+                let piece: String = bytes[i..end]
+                    .iter()
+                    .map(|&b| self.chars[b as usize])
+                    .collect();
+                push_folded(out, &piece);
+            }
+            i = end;
+        }
+    }
+}
+
+fn ascii_prefix_len(b: &[u8]) -> usize {
+    const CHUNK: usize = 16;
+    let mut n = 0;
+    while n + CHUNK <= b.len() && b[n..n + CHUNK].is_ascii() {
+        n += CHUNK;
+    }
+    n + b[n..].iter().take_while(|c| c.is_ascii()).count()
+}
+
+fn push_ascii_upper(out: &mut Vec<u8>, ascii: &[u8]) {
+    let start = out.len();
+    out.extend_from_slice(ascii);
+    out[start..].make_ascii_uppercase();
+}
+
+/// Whether the decomposition of `c` begins with a starter, i.e. whether a
+/// string may be cut just before `c`. Code points outside the tables are
+/// answered `false`, which only makes pieces longer.
+fn starts_with_starter(c: char) -> bool {
+    if c.is_ascii() {
+        return true;
+    }
+    block(c).is_some_and(|b| b.entries[(c as usize) & 0xff].2)
+}
+
+/// The canonical form of the single character `c`, when `c` is tabled.
+fn lookup(c: char) -> Option<&'static str> {
+    let b = block(c)?;
+    let (start, len, _) = b.entries[(c as usize) & 0xff];
+    Some(&b.text[start as usize..start as usize + len as usize])
+}
+
+/// The canonical forms of 256 consecutive code points.
+struct Block {
+    text: String,
+    /// Per code point: offset and length in `text`, and whether its
+    /// decomposition begins with a starter.
+    entries: Vec<(u32, u16, bool)>,
+}
+
+const BLOCKS: usize = 0x100;
+
+fn block(c: char) -> Option<&'static Block> {
+    static TABLE: [OnceLock<Block>; BLOCKS] = [const { OnceLock::new() }; BLOCKS];
+    let n = c as usize >> 8;
+    Some(TABLE.get(n)?.get_or_init(|| Block::build(n)))
+}
+
+impl Block {
+    fn build(n: usize) -> Block {
+        let mut text = String::new();
+        let mut entries = Vec::with_capacity(256);
+        for cp in (n << 8)..((n + 1) << 8) {
+            let start = text.len();
+            // Surrogates never occur in a str; give them an empty entry.
+            let starter = match char::from_u32(cp as u32) {
+                Some(c) => {
+                    let mut buf = [0; 4];
+                    let s: &str = c.encode_utf8(&mut buf);
+                    text.extend(s.nfkd().flat_map(char::to_uppercase));
+                    s.nfkd()
+                        .next()
+                        .is_some_and(|d| canonical_combining_class(d) == 0)
+                }
+                None => false,
+            };
+            let len = u16::try_from(text.len() - start).unwrap_or(0);
+            entries.push((start as u32, len, starter));
+        }
+        Block { text, entries }
+    }
 }
 
 #[cfg(test)]

@@ -18,12 +18,15 @@ pub enum TransferEncoding {
 impl TransferEncoding {
     /// Classifies an encoding name (case-insensitive).
     pub fn from_name(name: &[u8]) -> TransferEncoding {
-        let n = name.to_ascii_uppercase();
-        match n.as_slice() {
-            b"7BIT" | b"8BIT" | b"BINARY" | b"" => TransferEncoding::Identity,
-            b"BASE64" => TransferEncoding::Base64,
-            b"QUOTED-PRINTABLE" => TransferEncoding::QuotedPrintable,
-            _ => TransferEncoding::Unknown,
+        let is = |n: &str| name.eq_ignore_ascii_case(n.as_bytes());
+        if name.is_empty() || is("7BIT") || is("8BIT") || is("BINARY") {
+            TransferEncoding::Identity
+        } else if is("BASE64") {
+            TransferEncoding::Base64
+        } else if is("QUOTED-PRINTABLE") {
+            TransferEncoding::QuotedPrintable
+        } else {
+            TransferEncoding::Unknown
         }
     }
 
@@ -38,16 +41,27 @@ impl TransferEncoding {
     }
 }
 
-fn b64_value(c: u8) -> Option<u8> {
-    match c {
-        b'A'..=b'Z' => Some(c - b'A'),
-        b'a'..=b'z' => Some(c - b'a' + 26),
-        b'0'..=b'9' => Some(c - b'0' + 52),
-        b'+' => Some(62),
-        b'/' => Some(63),
-        _ => None,
+/// Marks an octet outside the base64 alphabet in [`B64`].
+const NOT_B64: u8 = 0xff;
+
+/// The value of each octet as a base64 digit, or [`NOT_B64`].
+const B64: [u8; 256] = {
+    let mut t = [NOT_B64; 256];
+    let mut i = 0;
+    while i < 26 {
+        t[b'A' as usize + i] = i as u8;
+        t[b'a' as usize + i] = 26 + i as u8;
+        i += 1;
     }
-}
+    let mut d = 0;
+    while d < 10 {
+        t[b'0' as usize + d] = 52 + d as u8;
+        d += 1;
+    }
+    t[b'+' as usize] = 62;
+    t[b'/' as usize] = 63;
+    t
+};
 
 /// Base64: octets outside the alphabet are skipped; decoding ends at the
 /// padding; a trailing partial quantum yields the complete octets it holds.
@@ -55,11 +69,40 @@ pub fn decode_base64(data: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(data.len() / 4 * 3 + 3);
     let mut acc: u32 = 0;
     let mut n = 0;
-    for &c in data {
+    let mut i = 0;
+    while i < data.len() {
+        // Whole quanta of four digits at once, the common case.
+        if n == 0 {
+            while let Some(q) = data.get(i..i + 4) {
+                let v = [
+                    B64[q[0] as usize],
+                    B64[q[1] as usize],
+                    B64[q[2] as usize],
+                    B64[q[3] as usize],
+                ];
+                if v.contains(&NOT_B64) {
+                    break;
+                }
+                let w = u32::from(v[0]) << 18
+                    | u32::from(v[1]) << 12
+                    | u32::from(v[2]) << 6
+                    | u32::from(v[3]);
+                out.extend_from_slice(&[(w >> 16) as u8, (w >> 8) as u8, w as u8]);
+                i += 4;
+            }
+            if i >= data.len() {
+                break;
+            }
+        }
+        let c = data[i];
+        i += 1;
         if c == b'=' {
             break;
         }
-        let Some(v) = b64_value(c) else { continue };
+        let v = B64[c as usize];
+        if v == NOT_B64 {
+            continue;
+        }
         acc = (acc << 6) | u32::from(v);
         n += 1;
         if n == 4 {
