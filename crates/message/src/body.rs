@@ -388,29 +388,41 @@ impl<'a> Parser<'a> {
         let msg = self.msg;
         let mut out = Vec::new();
         let mut cur: Option<usize> = None;
-        let mut pos = content.start;
-        let end = content.end();
-        while pos < end {
-            let next = line_end(msg, pos).min(end);
-            let line = &msg[pos..next];
-            if let Some(close) = delimiter(line, boundary) {
-                if let Some(st) = cur {
-                    let mut e = pos;
-                    if e > st && msg[e - 1] == b'\n' {
-                        e -= 1;
-                        if e > st && msg[e - 1] == b'\r' {
-                            e -= 1;
-                        }
-                    }
-                    out.push((st, e));
-                }
-                if close || self.parts + out.len() >= MAX_PARTS {
-                    cur = None;
-                    break;
-                }
-                cur = Some(next);
+        let end = content.end().min(msg.len());
+        let start = content.start.min(end);
+        let mut needle = Vec::with_capacity(boundary.len() + 2);
+        needle.extend_from_slice(b"--");
+        needle.extend_from_slice(boundary);
+        let finder = memchr::memmem::Finder::new(&needle);
+        // Delimiter lines start with `--boundary`: look only where that occurs
+        // at the start of a line.
+        let mut from = start;
+        while let Some(i) = finder.find(&msg[from..end]) {
+            let pos = from + i;
+            if pos != start && msg[pos - 1] != b'\n' {
+                from = pos + 1;
+                continue;
             }
-            pos = next;
+            let next = line_end(msg, pos).min(end);
+            from = next;
+            let Some(close) = delimiter(&msg[pos..next], boundary) else {
+                continue;
+            };
+            if let Some(st) = cur {
+                let mut e = pos;
+                if e > st && msg[e - 1] == b'\n' {
+                    e -= 1;
+                    if e > st && msg[e - 1] == b'\r' {
+                        e -= 1;
+                    }
+                }
+                out.push((st, e));
+            }
+            if close || self.parts + out.len() >= MAX_PARTS {
+                cur = None;
+                break;
+            }
+            cur = Some(next);
         }
         if let Some(st) = cur {
             out.push((st, end));
@@ -432,26 +444,39 @@ fn delimiter(line: &[u8], boundary: &[u8]) -> Option<bool> {
 }
 
 fn count_lf(s: &[u8]) -> usize {
-    s.iter().filter(|&&c| c == b'\n').count()
+    memchr::memchr_iter(b'\n', s).count()
 }
 
 /// c-client's charset for a text part that has no parameters.
 fn guess_charset(body: &[u8], encoding: &[u8]) -> &'static [u8] {
-    for (i, &c) in body.iter().enumerate() {
-        if c == 0x1b
-            && body.get(i + 1) == Some(&b'$')
-            && matches!(body.get(i + 2), Some(b'B' | b'@'))
-        {
+    // Only what comes before the first 8-bit octet can hold a JIS escape
+    // that counts.
+    let ascii = &body[..first_non_ascii(body)];
+    for i in memchr::memchr_iter(0x1b, ascii) {
+        if body.get(i + 1) == Some(&b'$') && matches!(body.get(i + 2), Some(b'B' | b'@')) {
             return b"ISO-2022-JP";
         }
-        if c & 0x80 != 0 {
-            return b"X-UNKNOWN";
-        }
+    }
+    if ascii.len() < body.len() {
+        return b"X-UNKNOWN";
     }
     match encoding {
         b"7BIT" | b"8BIT" | b"BINARY" => b"US-ASCII",
         _ => b"X-UNKNOWN",
     }
+}
+
+/// Index of the first octet with the high bit set, or the length.
+fn first_non_ascii(s: &[u8]) -> usize {
+    let mut at = 0;
+    for chunk in s.chunks(64) {
+        if chunk.is_ascii() {
+            at += chunk.len();
+        } else {
+            return at + chunk.iter().position(|c| !c.is_ascii()).unwrap_or(0);
+        }
+    }
+    at
 }
 
 #[cfg(test)]
@@ -507,6 +532,83 @@ mod tests {
         assert_eq!(delimiter(b"--abcdef\r\n", b"abc"), None);
         assert_eq!(delimiter(b"--abc is text\r\n", b"abc"), None);
         assert_eq!(delimiter(b"--abc", b"abc"), Some(false));
+    }
+
+    /// The line-by-line splitter the boundary search replaced.
+    fn split_by_lines(msg: &[u8], content: Span, boundary: &[u8]) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let mut cur: Option<usize> = None;
+        let mut pos = content.start;
+        let end = content.end();
+        while pos < end {
+            let next = line_end(msg, pos).min(end);
+            if let Some(close) = delimiter(&msg[pos..next], boundary) {
+                if let Some(st) = cur {
+                    let mut e = pos;
+                    if e > st && msg[e - 1] == b'\n' {
+                        e -= 1;
+                        if e > st && msg[e - 1] == b'\r' {
+                            e -= 1;
+                        }
+                    }
+                    out.push((st, e));
+                }
+                if close {
+                    cur = None;
+                    break;
+                }
+                cur = Some(next);
+            }
+            pos = next;
+        }
+        if let Some(st) = cur {
+            out.push((st, end));
+        }
+        out
+    }
+
+    #[test]
+    fn boundary_search_splits_like_the_line_scan() {
+        let bodies: &[&[u8]] = &[
+            b"--b\r\none\r\n--b\r\ntwo\r\n--b--\r\nepilogue",
+            b"pre --b\r\nx--b\r\n--b\r\na\r\n--bb\r\n--b \r\nc\r\n--b-- x\r\n--b--",
+            b"--b",
+            b"--b\n\n--b\n--b\n",
+            b"\n--b\r\n--b--\r\n--b\r\n",
+            b"no delimiter at all\r\n-- b\r\n",
+            b"--b\r\nunterminated",
+        ];
+        for &body in bodies {
+            let p = Parser::new(body);
+            for (a, b) in [
+                (0, body.len()),
+                (1, body.len()),
+                (0, body.len().saturating_sub(3)),
+            ] {
+                let span = Span::new(a, b);
+                assert_eq!(
+                    p.split(span, b"b"),
+                    split_by_lines(body, span, b"b"),
+                    "{:?} {a}..{b}",
+                    String::from_utf8_lossy(body)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn charset_guess_sees_escapes_before_8bit() {
+        assert_eq!(guess_charset(b"plain\r\n", b"7BIT"), b"US-ASCII");
+        assert_eq!(guess_charset(b"plain", b"BASE64"), b"X-UNKNOWN");
+        assert_eq!(guess_charset(b"a\x1b$Bxx\xff", b"7BIT"), b"ISO-2022-JP");
+        assert_eq!(guess_charset(b"a\xff\x1b$B", b"7BIT"), b"X-UNKNOWN");
+        assert_eq!(guess_charset(b"a\x1b$", b"7BIT"), b"US-ASCII");
+        assert_eq!(guess_charset(b"a\x1b\xff@", b"7BIT"), b"X-UNKNOWN");
+        let mut long = vec![b'x'; 200];
+        long[130] = 0xe9;
+        assert_eq!(first_non_ascii(&long), 130);
+        assert_eq!(first_non_ascii(&long[..130]), 130);
+        assert_eq!(guess_charset(&long, b"7BIT"), b"X-UNKNOWN");
     }
 
     #[test]
