@@ -138,6 +138,10 @@ struct ByteFold {
     /// Offset and length of each octet's canonical form in `text`.
     folded: [(u32, u8); 256],
     text: Vec<u8>,
+    /// When every character begins with a starter (so that every octet is a
+    /// piece of its own) and every canonical form fits in 8 octets: the
+    /// canonical forms, padded, with their lengths.
+    short: Option<Box<[([u8; 8], u8); 256]>>,
 }
 
 impl ByteFold {
@@ -165,6 +169,7 @@ impl ByteFold {
             starter: [false; 256],
             folded: [(0, 0); 256],
             text: Vec::new(),
+            short: None,
         };
         for b in 0..=255u8 {
             let octet = [b];
@@ -183,11 +188,44 @@ impl ByteFold {
             t.starter[b as usize] = starts_with_starter(c);
             t.folded[b as usize] = (u32::try_from(start).ok()?, len);
         }
+        if t.starter.iter().all(|&s| s) && t.folded.iter().all(|&(_, len)| len <= 8) {
+            let mut short = Box::new([([0; 8], 0); 256]);
+            for (e, &(start, len)) in short.iter_mut().zip(&t.folded) {
+                let start = start as usize;
+                e.0[..len as usize].copy_from_slice(&t.text[start..start + len as usize]);
+                e.1 = len;
+            }
+            t.short = Some(short);
+        }
         Some(t)
+    }
+
+    /// [`ByteFold::canonical_into`] when every octet is a piece of its own:
+    /// sixteen octets at a time, upper-cased in bulk when they are ASCII,
+    /// else each replaced by its canonical form.
+    fn short_canonical_into(short: &[([u8; 8], u8); 256], bytes: &[u8], out: &mut Vec<u8>) {
+        const BLOCK: usize = 16;
+        let mut buf = [0u8; BLOCK * 8];
+        for block in bytes.chunks(BLOCK) {
+            if block.is_ascii() {
+                push_ascii_upper(out, block);
+                continue;
+            }
+            let mut n = 0;
+            for &b in block {
+                let (folded, len) = &short[b as usize];
+                buf[n..n + 8].copy_from_slice(folded);
+                n += *len as usize;
+            }
+            out.extend_from_slice(&buf[..n]);
+        }
     }
 
     /// Appends the canonical form of `bytes` (in this charset) to `out`.
     fn canonical_into(&self, bytes: &[u8], out: &mut Vec<u8>) {
+        if let Some(short) = &self.short {
+            return ByteFold::short_canonical_into(short, bytes, out);
+        }
         let mut i = 0;
         while i < bytes.len() {
             let run = ascii_prefix_len(&bytes[i..]);
