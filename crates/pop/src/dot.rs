@@ -14,18 +14,22 @@ pub fn write_multiline<W: Write + ?Sized>(out: &mut W, data: &[u8]) -> io::Resul
     out.write_all(b".\r\n")
 }
 
-/// Writes `data` with a `.` added before every line that starts with one.
+/// Writes `data` with a `.` added before every line that starts with one. The
+/// runs between such lines go out in one write each, so a message without
+/// them is a single write.
 pub fn write_stuffed<W: Write + ?Sized>(out: &mut W, data: &[u8]) -> io::Result<()> {
     let mut start = 0;
-    while start < data.len() {
-        let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i + 1);
-        if data[start] == b'.' {
-            out.write_all(b".")?;
-        }
-        out.write_all(&data[start..end])?;
-        start = end;
+    if data.first() == Some(&b'.') {
+        out.write_all(b".")?;
     }
-    Ok(())
+    for lf in memchr::memmem::find_iter(data, b"\n.") {
+        // `lf + 1` starts a line that begins with a dot: send up to it, then
+        // the extra dot.
+        out.write_all(&data[start..lf + 1])?;
+        out.write_all(b".")?;
+        start = lf + 1;
+    }
+    out.write_all(&data[start..])
 }
 
 /// The first `lines` lines of `text` (each with its line end), for TOP.
@@ -79,6 +83,59 @@ mod tests {
         let mut out = Vec::new();
         write_stuffed(&mut out, data).unwrap();
         assert_eq!(unstuff(&out), data);
+    }
+
+    /// The line-at-a-time stuffing the run writer replaced.
+    fn stuffed_by_lines(data: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for line in data.split_inclusive(|&c| c == b'\n') {
+            if line[0] == b'.' {
+                out.push(b'.');
+            }
+            out.extend_from_slice(line);
+        }
+        out
+    }
+
+    #[test]
+    fn runs_are_stuffed_like_lines() {
+        let cases: &[&[u8]] = &[
+            b"",
+            b".",
+            b"..",
+            b"\n.",
+            b"\n\n.\n.",
+            b"a\n.b\r\n.\r\nc.d\n",
+            b".start\r\n\r\n.\r\n..\r\nend.",
+            b"no dots at all\r\n",
+        ];
+        for &data in cases {
+            let mut out = Vec::new();
+            write_stuffed(&mut out, data).unwrap();
+            assert_eq!(out, stuffed_by_lines(data), "{data:?}");
+        }
+    }
+
+    /// Counts the writes made, to check that data is sent in runs.
+    struct Writes(usize, Vec<u8>);
+
+    impl Write for Writes {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0 += 1;
+            self.1.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_message_without_leading_dots_is_one_write() {
+        let data = b"From: a\r\nSubject: b\r\n\r\nline\r\nline\r\n".repeat(100);
+        let mut w = Writes(0, Vec::new());
+        write_stuffed(&mut w, &data).unwrap();
+        assert_eq!((w.0, w.1), (1, data));
     }
 
     #[test]
