@@ -25,21 +25,20 @@ pub fn decode_header_value(value: &[u8], raw: Raw8bit) -> String {
     let mut i = 0;
     let mut plain_start = 0;
     let mut after_word = false;
-    while i < value.len() {
-        if value[i] == b'=' && value.get(i + 1) == Some(&b'?') {
-            if let Some((text, len)) = decode_word(&value[i..]) {
-                let seg = &value[plain_start..i];
-                if !(after_word && seg.iter().all(is_ws)) {
-                    push_raw(&mut out, seg, raw);
-                }
-                out.push_str(&text);
-                i += len;
-                plain_start = i;
-                after_word = true;
-                continue;
+    while let Some(at) = memchr::memmem::find(&value[i..], b"=?") {
+        i += at;
+        if let Some((text, len)) = decode_word(&value[i..]) {
+            let seg = &value[plain_start..i];
+            if !(after_word && seg.iter().all(is_ws)) {
+                push_raw(&mut out, seg, raw);
             }
+            out.push_str(&text);
+            i += len;
+            plain_start = i;
+            after_word = true;
+        } else {
+            i += 1;
         }
-        i += 1;
     }
     push_raw(&mut out, &value[plain_start..], raw);
     out
@@ -49,8 +48,15 @@ fn push_raw(out: &mut String, s: &[u8], raw: Raw8bit) {
     match raw {
         Raw8bit::Utf8 => out.push_str(&String::from_utf8_lossy(s)),
         Raw8bit::Replace => {
-            for &c in s {
-                out.push(if c < 0x80 { c as char } else { '\u{fffd}' });
+            for run in s.split_inclusive(|c| !c.is_ascii()) {
+                let (ascii, high) = match run.split_last() {
+                    Some((&c, ascii)) if !c.is_ascii() => (ascii, true),
+                    _ => (run, false),
+                };
+                out.push_str(std::str::from_utf8(ascii).unwrap_or_default());
+                if high {
+                    out.push('\u{fffd}');
+                }
             }
         }
     }
@@ -154,5 +160,87 @@ mod tests {
             decode_header_value("Grü".as_bytes(), Raw8bit::Replace),
             "Gr\u{fffd}\u{fffd}"
         );
+    }
+
+    /// The scan before it used memmem, as the reference.
+    fn old_decode_header_value(value: &[u8], raw: Raw8bit) -> String {
+        let is_ws = |c: &u8| matches!(c, b' ' | b'\t' | b'\r' | b'\n');
+        let mut out = String::new();
+        let mut i = 0;
+        let mut plain_start = 0;
+        let mut after_word = false;
+        let push = |out: &mut String, s: &[u8]| match raw {
+            Raw8bit::Utf8 => out.push_str(&String::from_utf8_lossy(s)),
+            Raw8bit::Replace => {
+                for &c in s {
+                    out.push(if c < 0x80 { c as char } else { '\u{fffd}' });
+                }
+            }
+        };
+        while i < value.len() {
+            if value[i] == b'=' && value.get(i + 1) == Some(&b'?') {
+                if let Some((text, len)) = decode_word(&value[i..]) {
+                    let seg = &value[plain_start..i];
+                    if !(after_word && seg.iter().all(is_ws)) {
+                        push(&mut out, seg);
+                    }
+                    out.push_str(&text);
+                    i += len;
+                    plain_start = i;
+                    after_word = true;
+                    continue;
+                }
+            }
+            i += 1;
+        }
+        push(&mut out, &value[plain_start..]);
+        out
+    }
+
+    #[test]
+    fn same_as_the_byte_by_byte_scan() {
+        const PIECES: &[&[u8]] = &[
+            b"=?",
+            b"?=",
+            b"=?utf-8?q?a=C3=A9?=",
+            b"=?iso-8859-1?b?6Q==?=",
+            b"=?x?q?y?=",
+            b" ",
+            b"\t",
+            b"\r\n",
+            b"a",
+            b"Z",
+            b"=",
+            b"?",
+            b"\xe9",
+            b"\xc3\xa9",
+            b"\xff",
+            b"q",
+            b"=?=?",
+            b"=?utf-8?",
+            b"_",
+            b"=?utf-8?Q?z=",
+            b"?b?",
+        ];
+        let mut seed: u64 = 0x1234_5678_9abc_def1;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..20_000 {
+            let mut v = Vec::new();
+            for _ in 0..next() % 12 {
+                v.extend_from_slice(PIECES[(next() % PIECES.len() as u64) as usize]);
+            }
+            for raw in [Raw8bit::Utf8, Raw8bit::Replace] {
+                assert_eq!(
+                    decode_header_value(&v, raw),
+                    old_decode_header_value(&v, raw),
+                    "{v:?}"
+                );
+            }
+        }
     }
 }

@@ -83,14 +83,14 @@ pub fn contains_ci(haystack: &str, needle: &str) -> bool {
 /// A SEARCH string in canonical form, to look for in several texts.
 #[derive(Debug, Clone)]
 pub struct Needle {
-    canonical: String,
+    finder: memchr::memmem::Finder<'static>,
 }
 
 impl Needle {
     /// Prepares `needle`.
     pub fn new(needle: &str) -> Needle {
         Needle {
-            canonical: canonical(needle),
+            finder: memchr::memmem::Finder::new(canonical(needle).as_bytes()).into_owned(),
         }
     }
 
@@ -98,10 +98,11 @@ impl Needle {
     /// (so an empty needle is found everywhere). `scratch` is working
     /// space, reused between calls to save allocations.
     pub fn found_in(&self, haystack: &str, scratch: &mut Vec<u8>) -> bool {
-        if self.canonical.is_empty() {
+        if self.finder.needle().is_empty() {
             return true;
         }
         scratch.clear();
+        scratch.reserve(haystack.len());
         canonical_into(haystack, scratch);
         self.found_in_canonical(scratch)
     }
@@ -110,12 +111,13 @@ impl Needle {
     /// [`charset::decode_lossy`] does; text in a single-byte charset is
     /// folded straight from its octets.
     pub fn found_in_charset(&self, charset: &[u8], bytes: &[u8], scratch: &mut Vec<u8>) -> bool {
-        if self.canonical.is_empty() {
+        if self.finder.needle().is_empty() {
             return true;
         }
         match charset::encoding(charset).and_then(ByteFold::of) {
             Some(fold) => {
                 scratch.clear();
+                scratch.reserve(bytes.len());
                 fold.canonical_into(bytes, scratch);
                 self.found_in_canonical(scratch)
             }
@@ -124,9 +126,12 @@ impl Needle {
     }
 
     fn found_in_canonical(&self, text: &[u8]) -> bool {
-        memchr::memmem::find(text, self.canonical.as_bytes()).is_some()
+        self.finder.find(text).is_some()
     }
 }
+
+/// Canonical forms of at most 8 octets, padded, with their lengths.
+type ShortTable = [([u8; 8], u8); 256];
 
 /// The canonical forms of the 256 octets of a single-byte charset whose
 /// lower half is ASCII: each octet decodes to one character, on its own.
@@ -141,7 +146,7 @@ struct ByteFold {
     /// When every character begins with a starter (so that every octet is a
     /// piece of its own) and every canonical form fits in 8 octets: the
     /// canonical forms, padded, with their lengths.
-    short: Option<Box<[([u8; 8], u8); 256]>>,
+    short: Option<Box<ShortTable>>,
 }
 
 impl ByteFold {
@@ -203,7 +208,7 @@ impl ByteFold {
     /// [`ByteFold::canonical_into`] when every octet is a piece of its own:
     /// sixteen octets at a time, upper-cased in bulk when they are ASCII,
     /// else each replaced by its canonical form.
-    fn short_canonical_into(short: &[([u8; 8], u8); 256], bytes: &[u8], out: &mut Vec<u8>) {
+    fn short_canonical_into(short: &ShortTable, bytes: &[u8], out: &mut Vec<u8>) {
         const BLOCK: usize = 16;
         let mut buf = [0u8; BLOCK * 8];
         for block in bytes.chunks(BLOCK) {

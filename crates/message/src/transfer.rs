@@ -66,28 +66,26 @@ const B64: [u8; 256] = {
 /// Base64: octets outside the alphabet are skipped; decoding ends at the
 /// padding; a trailing partial quantum yields the complete octets it holds.
 pub fn decode_base64(data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(data.len() / 4 * 3 + 3);
+    // Never more than 3 octets per 4 digits.
+    let mut out = vec![0; data.len() / 4 * 3 + 3];
+    let mut len = 0;
     let mut acc: u32 = 0;
     let mut n = 0;
     let mut i = 0;
     while i < data.len() {
         // Whole quanta of four digits at once, the common case.
         if n == 0 {
-            while let Some(q) = data.get(i..i + 4) {
-                let v = [
-                    B64[q[0] as usize],
-                    B64[q[1] as usize],
-                    B64[q[2] as usize],
-                    B64[q[3] as usize],
-                ];
-                if v.contains(&NOT_B64) {
+            while let Some(&[a, b, c, d]) = data.get(i..i + 4) {
+                let v = [a, b, c, d].map(|c| B64[c as usize]);
+                if (v[0] | v[1] | v[2] | v[3]) & 0x80 != 0 {
                     break;
                 }
                 let w = u32::from(v[0]) << 18
                     | u32::from(v[1]) << 12
                     | u32::from(v[2]) << 6
                     | u32::from(v[3]);
-                out.extend_from_slice(&[(w >> 16) as u8, (w >> 8) as u8, w as u8]);
+                out[len..len + 3].copy_from_slice(&w.to_be_bytes()[1..]);
+                len += 3;
                 i += 4;
             }
             if i >= data.len() {
@@ -106,16 +104,19 @@ pub fn decode_base64(data: &[u8]) -> Vec<u8> {
         acc = (acc << 6) | u32::from(v);
         n += 1;
         if n == 4 {
-            out.extend_from_slice(&[(acc >> 16) as u8, (acc >> 8) as u8, acc as u8]);
+            out[len..len + 3].copy_from_slice(&acc.to_be_bytes()[1..]);
+            len += 3;
             acc = 0;
             n = 0;
         }
     }
-    match n {
-        2 => out.push((acc >> 4) as u8),
-        3 => out.extend_from_slice(&[(acc >> 10) as u8, (acc >> 2) as u8]),
-        _ => {}
-    }
+    let tail: &[u8] = match n {
+        2 => &[(acc >> 4) as u8],
+        3 => &[(acc >> 10) as u8, (acc >> 2) as u8],
+        _ => &[],
+    };
+    out[len..len + tail.len()].copy_from_slice(tail);
+    out.truncate(len + tail.len());
     out
 }
 
