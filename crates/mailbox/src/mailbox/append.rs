@@ -105,6 +105,7 @@ impl Mailbox {
             pending: Vec::new(),
             lease: None,
             batching: false,
+            from_index: false,
         };
         let lock = mb.write_lock()?;
         // Under the lock, everything again: the journal (a crashed rewrite is the full

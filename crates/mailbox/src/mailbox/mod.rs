@@ -30,9 +30,10 @@ use crate::journal::{self, Recovery, Rewrite};
 use crate::lock::{LockConfig, ReadLock, WriteLock};
 use crate::render;
 use crate::scan::{self, Damage, Scanned};
-use crate::state::StateFile;
+use crate::state::{SharedState, StateFile};
 
 mod append;
+mod index;
 mod sync;
 mod write;
 
@@ -255,6 +256,8 @@ pub struct Mailbox {
     lease: Option<ReadLease>,
     /// Whether reads may keep their lock for the next ones ([`Mailbox::batch_reads`]).
     batching: bool,
+    /// Whether the open used the mailbox index ([`Mailbox::opened_from_index`]).
+    from_index: bool,
 }
 
 /// A shared lock kept across consecutive reads (a FETCH of many messages), so that
@@ -280,6 +283,8 @@ struct ScanOutcome {
     damage: Vec<Damage>,
     /// The last UID assigned before the scan's messages (`X-IMAP`, or the state file).
     floor: u32,
+    /// What the UID rule read of the shared state ([`index::rule_input`]).
+    rule: u32,
 }
 
 /// What a write-back must do besides writing changed flags.
@@ -331,14 +336,21 @@ impl Mailbox {
             pending: Vec::new(),
             lease: None,
             batching: false,
+            from_index: false,
         };
         mb.finish_interrupted_rewrite()?;
         {
             let _lock = ReadLock::acquire(&mb.file, &mb.ctx.lock)?;
-            mb.generation = mb.state.read().generation;
+            let shared = mb.state.read();
+            mb.generation = shared.generation;
             mb.stamp = Stamp::of(&mb.file.metadata()?);
-            let out = mb.scan_from(0, 0)?;
-            mb.install_full(out);
+            mb.from_index = mb.open_from_index(&shared)?;
+            if !mb.from_index {
+                let out = mb.scan_from(0, 0)?;
+                let rule = out.rule;
+                mb.install_full(out);
+                mb.save_index(rule);
+            }
         }
         mb.log_damage();
         if mb.disk_base.is_none() {
@@ -401,6 +413,11 @@ impl Mailbox {
     }
     pub fn is_read_only(&self) -> bool {
         self.read_only
+    }
+    /// Whether the open found what it needed in the mailbox index instead of reading
+    /// every message (diagnostics).
+    pub fn opened_from_index(&self) -> bool {
+        self.from_index
     }
     /// The number of messages (EXISTS), including ones expunged elsewhere and not yet
     /// reported.

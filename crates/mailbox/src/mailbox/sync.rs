@@ -297,12 +297,14 @@ impl Mailbox {
         if vouched_used {
             floor = floor.max(vouched);
         }
+        let rule = index::rule_input(&shared, base.as_ref());
         Ok(ScanOutcome {
             messages: metas,
             base,
             pseudo,
             damage,
             floor,
+            rule,
         })
     }
 
