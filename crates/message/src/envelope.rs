@@ -121,7 +121,8 @@ impl Envelope {
 
     /// The ENVELOPE value as bytes.
     pub fn to_imap(&self) -> Vec<u8> {
-        let mut v = Vec::new();
+        // Room for a typical envelope, so that it is not grown octet by octet.
+        let mut v = Vec::with_capacity(512);
         self.write_imap(&mut v);
         v
     }

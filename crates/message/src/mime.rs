@@ -119,12 +119,12 @@ impl ContentFields {
         let Some((a, b)) = parse_word(s, start, TSPECIALS) else {
             return;
         };
-        self.media_type = Some(upper(&unquote(&s[a..b])));
+        self.media_type = Some(upper_unquoted(&s[a..b]));
         let mut i = skip_ws(s, b);
         if s.get(i) == Some(&b'/') {
             match parse_word(s, i + 1, TSPECIALS) {
                 Some((a, b)) => {
-                    self.subtype = Some(upper(&unquote(&s[a..b])));
+                    self.subtype = Some(upper_unquoted(&s[a..b]));
                     i = skip_ws(s, b);
                 }
                 None => i = skip_ws(s, i + 1),
@@ -162,6 +162,13 @@ pub(crate) fn parse_params(s: &[u8], mut i: usize, params: &mut Params) {
         ));
         i = t;
     }
+}
+
+/// [`unquote`] then upper-case, in one copy.
+fn upper_unquoted(s: &[u8]) -> Vec<u8> {
+    let mut v = unquote(s);
+    v.make_ascii_uppercase();
+    v
 }
 
 /// Case-insensitive parameter lookup.
