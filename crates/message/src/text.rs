@@ -207,20 +207,28 @@ impl ByteFold {
 
     /// [`ByteFold::canonical_into`] when every octet is a piece of its own:
     /// sixteen octets at a time, upper-cased in bulk when they are ASCII,
-    /// else each replaced by its canonical form.
+    /// else each replaced by its canonical form; gathered on the stack and
+    /// appended 512 octets at a time.
     fn short_canonical_into(short: &ShortTable, bytes: &[u8], out: &mut Vec<u8>) {
         const BLOCK: usize = 16;
-        let mut buf = [0u8; BLOCK * 8];
-        for block in bytes.chunks(BLOCK) {
-            if block.is_ascii() {
-                push_ascii_upper(out, block);
-                continue;
-            }
+        const OUTER: usize = 32 * BLOCK;
+        let mut buf = [0u8; OUTER * 8];
+        for outer in bytes.chunks(OUTER) {
             let mut n = 0;
-            for &b in block {
-                let (folded, len) = &short[b as usize];
-                buf[n..n + 8].copy_from_slice(folded);
-                n += *len as usize;
+            for block in outer.chunks(BLOCK) {
+                if let Ok(mut ascii) = <[u8; BLOCK]>::try_from(block) {
+                    if ascii.is_ascii() {
+                        ascii.make_ascii_uppercase();
+                        buf[n..n + BLOCK].copy_from_slice(&ascii);
+                        n += BLOCK;
+                        continue;
+                    }
+                }
+                for &b in block {
+                    let (folded, len) = &short[b as usize];
+                    buf[n..n + 8].copy_from_slice(folded);
+                    n += *len as usize;
+                }
             }
             out.extend_from_slice(&buf[..n]);
         }

@@ -66,7 +66,7 @@ const B64: [u8; 256] = {
 /// Base64: octets outside the alphabet are skipped; decoding ends at the
 /// padding; a trailing partial quantum yields the complete octets it holds.
 pub fn decode_base64(data: &[u8]) -> Vec<u8> {
-    // Never more than 3 octets per 4 digits.
+    // Never more than 3 octets per 4 digits, and 3 to spare.
     let mut out = vec![0; data.len() / 4 * 3 + 3];
     let mut len = 0;
     let mut acc: u32 = 0;
@@ -84,7 +84,8 @@ pub fn decode_base64(data: &[u8]) -> Vec<u8> {
                     | u32::from(v[1]) << 12
                     | u32::from(v[2]) << 6
                     | u32::from(v[3]);
-                out[len..len + 3].copy_from_slice(&w.to_be_bytes()[1..]);
+                // Four octets stored, three kept: there is room (see above).
+                out[len..len + 4].copy_from_slice(&(w << 8).to_be_bytes());
                 len += 3;
                 i += 4;
             }
