@@ -48,7 +48,11 @@ pub(crate) fn unfold_cow(value: &[u8]) -> Cow<'_, [u8]> {
     let line = match memchr::memchr(b'\n', value) {
         Some(p) if !matches!(value.get(p + 1), Some(b' ' | b'\t')) => {
             // The only line: drop its line end (a CR just before the LF too).
-            let end = if p > 0 && value[p - 1] == b'\r' { p - 1 } else { p };
+            let end = if p > 0 && value[p - 1] == b'\r' {
+                p - 1
+            } else {
+                p
+            };
             Some(&value[..end])
         }
         Some(_) => None,
@@ -142,6 +146,32 @@ impl<'a> Fields<'a> {
     /// The fields of `raw` from its start.
     pub fn new(raw: &'a [u8]) -> Fields<'a> {
         Fields { raw, pos: 0 }
+    }
+
+    /// The fields whose names start with `prefix` (ASCII case-insensitive,
+    /// not empty), found by looking only at the first octets of each line.
+    pub(crate) fn starting_with(
+        raw: &'a [u8],
+        prefix: &'static [u8],
+    ) -> impl Iterator<Item = Field<'a>> + 'a {
+        let mut pos = 0;
+        std::iter::from_fn(move || loop {
+            let rest = raw.get(pos..).filter(|r| !r.is_empty())?;
+            if rest.starts_with(b"\n") || rest.starts_with(b"\r\n") {
+                return None;
+            }
+            if rest.len() > prefix.len() && rest[..prefix.len()].eq_ignore_ascii_case(prefix) {
+                let mut one = Fields { raw, pos };
+                let f = one.next();
+                pos = one.pos;
+                // A line without a colon is a field with no name.
+                if f.is_some_and(|f| f.name.len() >= prefix.len()) {
+                    return f;
+                }
+            } else {
+                pos = line_end(raw, pos);
+            }
+        })
     }
 }
 
@@ -298,7 +328,10 @@ mod tests {
         for &v in cases {
             assert_eq!(&*unfold_cow(v), unfold_slow(v).as_slice(), "{v:?}");
         }
-        assert!(matches!(unfold_cow(b" one line\r\n"), Cow::Borrowed(b"one line")));
+        assert!(matches!(
+            unfold_cow(b" one line\r\n"),
+            Cow::Borrowed(b"one line")
+        ));
     }
 
     #[test]
@@ -316,6 +349,19 @@ mod tests {
         assert_eq!(split_header(raw), raw.len() - 7);
         assert_eq!(split_header(b"A: 1\n\nB"), 6);
         assert_eq!(split_header(b"A: 1\r\n\r"), 7);
+    }
+
+    #[test]
+    fn fields_by_prefix_are_the_matching_fields() {
+        let raw: &[u8] = b"Received: x\r\n content-type: no\r\nCONTENT-Type: a\r\n\tb\r\ncontent-nocolon\r\nContent-ID : <i>\r\n\r\nContent-X: after";
+        let all: Vec<Field> = Fields::new(raw)
+            .filter(|f| f.name.len() > 8 && f.name[..8].eq_ignore_ascii_case(b"content-"))
+            .collect();
+        let some: Vec<Field> = Fields::starting_with(raw, b"content-").collect();
+        assert_eq!(some, all);
+        assert_eq!(some.len(), 2);
+        assert_eq!(some[0].raw, b"CONTENT-Type: a\r\n\tb\r\n");
+        assert_eq!(Fields::starting_with(b"Content-", b"content-").count(), 0);
     }
 
     #[test]

@@ -15,7 +15,7 @@
 //! Content-Description is unstructured (RFC 2045 §8) and is kept verbatim;
 //! UW strips a leading `( ... )` as if it were a comment, which is wrong.
 
-use crate::header::{unfold_cow, Field, Fields};
+use crate::header::{unfold_cow, Fields};
 use crate::lex::{parse_word, skip_ws, unquote, upper, TSPECIALS};
 
 /// A parameter list: upper-cased names with unquoted values, in order.
@@ -51,12 +51,8 @@ pub(crate) struct ContentFields {
 impl ContentFields {
     /// The Content-* fields of raw header bytes.
     pub fn parse(header: &[u8]) -> ContentFields {
-        ContentFields::from_fields(Fields::new(header))
-    }
-
-    fn from_fields<'a>(fields: impl Iterator<Item = Field<'a>>) -> ContentFields {
         let mut c = ContentFields::default();
-        for f in fields {
+        for f in Fields::starting_with(header, b"content-") {
             if f.name.len() > 8 && f.name[..8].eq_ignore_ascii_case(b"content-") {
                 c.add(&f.name[8..], &unfold_cow(f.value));
             }
