@@ -43,7 +43,13 @@ impl Envelope {
 
     /// Parses the envelope from raw header bytes.
     pub fn parse(header: &[u8]) -> Envelope {
-        Envelope::from_fields(Fields::new(header))
+        // Only lines that start like one of the envelope's field names.
+        Envelope::from_fields(Fields::where_line(header, |line| {
+            matches!(
+                line[0].to_ascii_lowercase(),
+                b'b' | b'c' | b'd' | b'f' | b'i' | b'm' | b'r' | b's' | b't'
+            )
+        }))
     }
 
     fn from_fields<'a>(fields: impl Iterator<Item = Field<'a>>) -> Envelope {
@@ -147,6 +153,16 @@ mod tests {
             String::from_utf8(e.to_imap()).unwrap(),
             r#"(NIL "hi" ((NIL NIL "a" "b")) ((NIL NIL "a" "b")) ((NIL NIL "a" "b")) NIL NIL NIL NIL NIL)"#
         );
+    }
+
+    #[test]
+    fn parsing_raw_bytes_agrees_with_the_parsed_header() {
+        let h: &[u8] = b"Received: from x\r\n by y\r\nX-Mailer: m\r\nfrom: a@b\r\n  (c)\r\nSUBJECT: s\r\n\tt\r\nreply-to:\r\nTo: t@u,\r\n v@w\r\nbcc x@y\r\nMessage-ID: <i@d>\r\nIn-Reply-To: <j@d>\r\nDate: d\r\nCc: c@d\r\nSender: s@t\r\n\r\nTo: body@x\r\n";
+        let e = Envelope::parse(h);
+        assert_eq!(e, Envelope::from_header(&Header::parse(h)));
+        assert_eq!(e.to.len(), 2);
+        assert_eq!(e.subject.as_deref(), Some(&b"s t"[..]));
+        assert_eq!(e.reply_to, e.from);
     }
 
     #[test]

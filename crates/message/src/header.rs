@@ -148,11 +148,13 @@ impl<'a> Fields<'a> {
         Fields { raw, pos: 0 }
     }
 
-    /// The fields whose names start with `prefix` (ASCII case-insensitive,
-    /// not empty), found by looking only at the first octets of each line.
-    pub(crate) fn starting_with(
+    /// The fields whose first line passes `keep` (given the header from the
+    /// start of that line), found by looking only at line starts: the other
+    /// fields are skipped a line at a time without being split. Continuation
+    /// lines are never offered to `keep`, as long as it refuses a leading blank.
+    pub(crate) fn where_line(
         raw: &'a [u8],
-        prefix: &'static [u8],
+        keep: impl Fn(&[u8]) -> bool + 'a,
     ) -> impl Iterator<Item = Field<'a>> + 'a {
         let mut pos = 0;
         std::iter::from_fn(move || loop {
@@ -160,18 +162,27 @@ impl<'a> Fields<'a> {
             if rest.starts_with(b"\n") || rest.starts_with(b"\r\n") {
                 return None;
             }
-            if rest.len() > prefix.len() && rest[..prefix.len()].eq_ignore_ascii_case(prefix) {
+            if keep(rest) {
                 let mut one = Fields { raw, pos };
                 let f = one.next();
                 pos = one.pos;
-                // A line without a colon is a field with no name.
-                if f.is_some_and(|f| f.name.len() >= prefix.len()) {
-                    return f;
-                }
-            } else {
-                pos = line_end(raw, pos);
+                return f;
             }
+            pos = line_end(raw, pos);
         })
+    }
+
+    /// The fields whose names start with `prefix` (ASCII case-insensitive,
+    /// not empty, no leading blank), by [`Fields::where_line`].
+    pub(crate) fn starting_with(
+        raw: &'a [u8],
+        prefix: &'static [u8],
+    ) -> impl Iterator<Item = Field<'a>> + 'a {
+        Fields::where_line(raw, move |line| {
+            line.len() > prefix.len() && line[..prefix.len()].eq_ignore_ascii_case(prefix)
+        })
+        // A line without a colon is a field with no name.
+        .filter(move |f| f.name.len() >= prefix.len())
     }
 }
 
