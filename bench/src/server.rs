@@ -232,6 +232,20 @@ impl World {
         self.give(path)
     }
 
+    /// Removes the user's mailbox indexes (`~/.pullmail/*.index`), so that the next
+    /// open reads every message as a first open does.
+    pub fn remove_indexes(&self) -> io::Result<()> {
+        let Ok(dir) = fs::read_dir(&self.state_dir) else {
+            return Ok(());
+        };
+        for entry in dir.flatten() {
+            if entry.path().extension().is_some_and(|e| e == "index") {
+                fs::remove_file(entry.path())?;
+            }
+        }
+        Ok(())
+    }
+
     /// Starts a server with its stdin and stdout on pipes. The caller's clock
     /// should start before this call: fork and exec are part of "process start".
     pub fn spawn(&self, program: Program, start: Start) -> Result<Process, Error> {

@@ -64,6 +64,13 @@
 //! # Scale
 //! Opening is one streaming pass with a 1 MiB window; per message about a hundred
 //! octets of metadata stay in memory, and message text is read on demand with pread.
+//! For a mailbox of 1,000 messages or more, what the pass found is saved as an index
+//! in the state directory; the next open of the same file (inode, size, modification
+//! time to the nanosecond, generation), or of it with only new mail at its end, reads
+//! the index (and the new tail) instead. An APPEND to a file that is exactly as the
+//! last APPEND left it (an append point in the state file) adds at its end without
+//! reading it. The reads of one command share one shared lock (at most 256 reads or
+//! 20 ms, never across output that may block).
 //!
 //! # Damage
 //! Garbage before the first message, between messages, or NUL runs are skipped with a
@@ -75,7 +82,9 @@
 //!   UW trusted it; APPEND strips them, an MTA does not.
 //! - A rewrite by another program (not pullmail) that keeps the file's size and lands in
 //!   the same clock tick as the session's last look would go unnoticed until the next
-//!   change.
+//!   change. The index and the append point extend that trust across sessions; a
+//!   program that rewrites the file and then sets its modification time back to the
+//!   nanosecond with the same size is caught only if it moved sampled messages.
 pub mod driver;
 pub mod error;
 pub mod flags;
