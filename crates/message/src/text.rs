@@ -8,12 +8,18 @@
 //! upper-casing works character by character, and NFKD reorders combining
 //! marks only within a run of non-starters (canonical combining class not 0),
 //! so a string can be cut before any character whose decomposition begins
-//! with a starter, and the pieces decomposed separately. ASCII characters
-//! are their own decomposition and are starters, so ASCII runs only need
-//! ASCII upper-casing; a piece that is one other character uses that
-//! character's canonical form, looked up in a table built per block of 256
-//! code points on first use; only a piece with several characters (a base
-//! followed by combining marks) goes through the general normalizer.
+//! with a starter, or after one whose decomposition ends with one, and the
+//! pieces decomposed separately. ASCII characters are their own
+//! decomposition and are starters, so ASCII runs only need ASCII
+//! upper-casing; a piece that is one other character uses that character's
+//! canonical form, looked up in a table built per block of 256 code points
+//! on first use; only a piece with several characters (a base followed by
+//! combining marks) goes through the general normalizer. Text in a
+//! single-byte charset (the US-ASCII default, read as windows-1252, of
+//! every binary attachment) is folded straight from its octets with a
+//! 256-entry table per charset, without converting it to UTF-8 first.
+//! `tests/search_equivalence.rs` checks all this against the plain
+//! character-by-character definition.
 
 use std::sync::{Mutex, OnceLock};
 
