@@ -287,6 +287,12 @@ impl<'a> Rewrite<'a> {
         result
     }
 
+    /// Gives the rewrite up before its commit: the mailbox was not touched, and the
+    /// journal being written goes.
+    pub fn abandon(self) {
+        let _ = fs::remove_file(&self.tmp);
+    }
+
     /// Commits the journal and applies it. On any failure before the commit the
     /// mailbox is unchanged; after it, the journal stays for recovery.
     pub fn commit(mut self) -> Result<Applied> {

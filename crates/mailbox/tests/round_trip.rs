@@ -187,3 +187,54 @@ fn flag_changes_are_written_at_checkpoint_not_per_store() {
     // The status block had room: the file kept its length (rewritten in place).
     assert_eq!(after.len(), before.len());
 }
+
+#[test]
+fn copy_into_the_same_file_reads_first_and_keeps_everything() {
+    for format in [Format::Mbox, Format::Mmdf] {
+        let env = Env::new();
+        let p = env.create("box", format);
+        let mut src = env.open(&p);
+        for n in 0..3 {
+            append_plain(&mut src, n);
+        }
+        // A second handle on the same file as the destination: its write lock would
+        // shut out reads made while it is held.
+        let mut dst = Mailbox::open(&p, Mode::Append, &env.ctx).unwrap();
+        let pairs = src.copy_to(&[1, 3], &mut dst).unwrap();
+        assert_eq!(pairs, vec![(1, 4), (3, 5)], "{format:?}");
+        dst.close().unwrap();
+        src.sync().unwrap();
+        assert_eq!(src.uids(), vec![1, 2, 3, 4, 5]);
+        assert_eq!(src.message(4).unwrap(), src.message(1).unwrap());
+        assert_eq!(src.message(5).unwrap(), src.message(3).unwrap());
+    }
+}
+
+#[test]
+fn copy_of_a_message_expunged_meanwhile_writes_nothing() {
+    let env = Env::new();
+    let src_path = env.create("src", Format::Mbox);
+    let dst_path = env.create("dst", Format::Mbox);
+    let mut src = env.open(&src_path);
+    for n in 0..3 {
+        append_plain(&mut src, n);
+    }
+    src.checkpoint().unwrap();
+    // Another session expunges message 3 after this one numbered it.
+    let mut other = env.open(&src_path);
+    other.store(3, StoreOp::Add, Flags::DELETED, &[]).unwrap();
+    other.expunge(None).unwrap();
+    other.close().unwrap();
+    let before = std::fs::read(&dst_path).unwrap();
+    let mut dst = Mailbox::open(&dst_path, Mode::Append, &env.ctx).unwrap();
+    assert!(src.copy_to(&[1, 2, 3], &mut dst).is_err());
+    dst.close().unwrap();
+    assert_eq!(std::fs::read(&dst_path).unwrap(), before);
+    assert_eq!(env.open(&dst_path).count(), 0);
+    let journals: Vec<_> = std::fs::read_dir(&env.ctx.state_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("journal"))
+        .collect();
+    assert!(journals.is_empty(), "{journals:?}");
+}

@@ -4,6 +4,33 @@
 use super::*;
 use crate::state::AppendPoint;
 
+/// What is stored with a new message besides its text.
+struct NewMessage {
+    flags: Flags,
+    keywords: Vec<String>,
+    internal_date: Option<InternalDate>,
+}
+
+impl NewMessage {
+    fn of(m: &AppendMessage) -> NewMessage {
+        NewMessage {
+            flags: m.flags,
+            keywords: m.keywords.clone(),
+            internal_date: m.internal_date,
+        }
+    }
+}
+
+/// Where the texts of the new messages come from.
+enum Texts<'t> {
+    /// Prepared before the lock was taken (APPEND: the client's literals are in
+    /// memory anyway, and a bad one fails before anything is locked).
+    Prepared(Vec<render::Prepared>),
+    /// Read one at a time while they are written (COPY), so that memory holds one
+    /// message, not all of them.
+    Read(&'t mut dyn FnMut(usize) -> Result<Vec<u8>>),
+}
+
 impl Mailbox {
     /// Appends messages, all or nothing (MULTIAPPEND), and returns their UIDs.
     pub fn append(&mut self, messages: &[AppendMessage]) -> Result<Vec<u32>> {
@@ -14,6 +41,14 @@ impl Mailbox {
             .iter()
             .map(|m| render::prepare(m.bytes, self.driver))
             .collect::<Result<_>>()?;
+        let metas: Vec<NewMessage> = messages.iter().map(NewMessage::of).collect();
+        self.append_with(&metas, Texts::Prepared(prepared))
+    }
+
+    fn append_with(&mut self, messages: &[NewMessage], texts: Texts) -> Result<Vec<u32>> {
+        if self.read_only {
+            return Err(Error::ReadOnly);
+        }
         let lock = self.write_lock()?;
         self.recover_locked()?;
         if self.changed()? || self.state.read().generation != self.generation {
@@ -46,7 +81,7 @@ impl Mailbox {
             })?;
         }
         let len = self.file.metadata()?.len();
-        let (first_uid, last) = self.write_appended(messages, &prepared, &keyword_sets, len)?;
+        let (first_uid, last) = self.write_appended(messages, texts, &keyword_sets, len)?;
         // Pick the new messages up as any session would.
         let keep = self.messages.len();
         let prev = self.messages.last().map(|m| m.uid).unwrap_or(0);
@@ -85,6 +120,7 @@ impl Mailbox {
             .iter()
             .map(|m| render::prepare(m.bytes, driver::driver(format)))
             .collect::<Result<_>>()?;
+        let metas: Vec<NewMessage> = messages.iter().map(NewMessage::of).collect();
         let mut mb = Mailbox {
             path: path.to_path_buf(),
             driver: driver::driver(format),
@@ -168,7 +204,8 @@ impl Mailbox {
             keyword_sets.push(names);
         }
         let len = stamp.size;
-        let (first, last) = mb.write_appended(messages, &prepared, &keyword_sets, len)?;
+        let (first, last) =
+            mb.write_appended(&metas, Texts::Prepared(prepared), &keyword_sets, len)?;
         drop(lock);
         Ok(Some((mb.uid_validity, (first..=last).collect())))
     }
@@ -179,24 +216,12 @@ impl Mailbox {
     /// write lock, and every message already in the file has its UID written.
     fn write_appended(
         &mut self,
-        messages: &[AppendMessage],
-        prepared: &[render::Prepared],
+        messages: &[NewMessage],
+        mut texts: Texts,
         keyword_sets: &[Vec<String>],
         len: u64,
     ) -> Result<(u32, u32)> {
         let first_uid = self.last_uid + 1;
-        let mut out = Vec::new();
-        let mut last_offset = 0;
-        let from_sender = format!("{}@{}", self.ctx.user, self.ctx.hostname);
-        for (i, (m, p)) in messages.iter().zip(prepared).enumerate() {
-            let uid = first_uid + i as u32;
-            let kws: Vec<&str> = keyword_sets[i].iter().map(String::as_str).collect();
-            let block = header::render_status(m.flags, false, &kws, uid, None);
-            let date = m.internal_date.unwrap_or_else(fromline::now);
-            let from_line = fromline::format_line(&from_sender, date);
-            last_offset = out.len() as u64;
-            render::frame(&mut out, self.driver, &from_line, p, &block);
-        }
         let last = first_uid + messages.len() as u32 - 1;
         let mut rw = Rewrite::begin(&self.ctx.state_dir.clone(), &self.path, &self.file, len)?;
         let mut imap_base = None;
@@ -218,8 +243,39 @@ impl Mailbox {
             imap_base = Some((a, b));
         }
         rw.start_tail(len);
-        rw.write(&out)?;
-        rw.commit()?;
+        let mut last_offset = 0;
+        let from_sender = format!("{}@{}", self.ctx.user, self.ctx.hostname);
+        let mut written = (|| -> Result<()> {
+            let mut out = Vec::new();
+            let mut offset = 0u64;
+            for (i, m) in messages.iter().enumerate() {
+                let read;
+                let p = match &mut texts {
+                    Texts::Prepared(all) => &all[i],
+                    Texts::Read(next) => {
+                        read = render::prepare(&next(i)?, self.driver)?;
+                        &read
+                    }
+                };
+                let uid = first_uid + i as u32;
+                let kws: Vec<&str> = keyword_sets[i].iter().map(String::as_str).collect();
+                let block = header::render_status(m.flags, false, &kws, uid, None);
+                let date = m.internal_date.unwrap_or_else(fromline::now);
+                let from_line = fromline::format_line(&from_sender, date);
+                out.clear();
+                render::frame(&mut out, self.driver, &from_line, p, &block);
+                rw.write(&out)?;
+                last_offset = offset;
+                offset += out.len() as u64;
+            }
+            Ok(())
+        })();
+        if let Err(e) = written {
+            rw.abandon();
+            return Err(e);
+        }
+        written = rw.commit().map(|_| ());
+        written?;
         self.touch_times(len)?;
         // Until the file's X-IMAP says so, the state file keeps the new last UID.
         self.last_uid = self.last_uid.max(last);
@@ -252,22 +308,19 @@ impl Mailbox {
     /// Copies messages (by sequence number) into another open mailbox, of any format,
     /// with their flags, keywords and internal dates; all or nothing. Returns the
     /// (source UID, destination UID) pairs for COPYUID.
+    ///
+    /// The texts are read one at a time while the destination is written, so memory
+    /// holds one message at a time — except when the destination is this same file,
+    /// whose write lock would shut out the reads: then they are read first.
     pub fn copy_to(&mut self, seqs: &[u32], dest: &mut Mailbox) -> Result<Vec<(u32, u32)>> {
-        let mut texts = Vec::with_capacity(seqs.len());
         let mut infos = Vec::with_capacity(seqs.len());
+        let mut metas = Vec::with_capacity(seqs.len());
         for &seq in seqs {
             let info = self.info(seq).ok_or(Error::NoSuchMessage)?;
-            texts.push(self.message(seq)?);
-            infos.push(info);
-        }
-        // The destination may be this same file, opened again: its exclusive lock
-        // would wait for our own shared one.
-        self.release_read_lock();
-        let msgs: Vec<AppendMessage> = infos
-            .iter()
-            .zip(&texts)
-            .map(|(info, text)| AppendMessage {
-                bytes: text,
+            if info.expunged {
+                return Err(Error::Expunged);
+            }
+            metas.push(NewMessage {
                 flags: info.flags,
                 keywords: self
                     .keywords
@@ -276,9 +329,34 @@ impl Mailbox {
                     .map(str::to_string)
                     .collect(),
                 internal_date: Some(info.internal_date),
-            })
-            .collect();
-        let uids = dest.append(&msgs)?;
+            });
+            infos.push(info);
+        }
+        let same_file = {
+            let (a, b) = (self.file.metadata()?, dest.file.metadata()?);
+            a.dev() == b.dev() && a.ino() == b.ino()
+        };
+        let uids = if same_file {
+            let mut texts = Vec::with_capacity(seqs.len());
+            for &seq in seqs {
+                texts.push(self.message(seq)?);
+            }
+            let mut next = |i: usize| Ok(std::mem::take(&mut texts[i]));
+            dest.append_with(&metas, Texts::Read(&mut next))?
+        } else {
+            self.batch_reads();
+            let mut next = |i: usize| {
+                let text = self.message(seqs[i])?;
+                // The UIDs must be the ones reported: a message moved under us fails.
+                match self.info(seqs[i]) {
+                    Some(now) if now.uid == infos[i].uid => Ok(text),
+                    _ => Err(Error::Expunged),
+                }
+            };
+            let uids = dest.append_with(&metas, Texts::Read(&mut next));
+            self.release_read_lock();
+            uids?
+        };
         Ok(infos.iter().map(|i| i.uid).zip(uids).collect())
     }
 }
