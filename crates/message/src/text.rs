@@ -121,14 +121,70 @@ impl Needle {
             return true;
         }
         match charset::encoding(charset).and_then(ByteFold::of) {
-            Some(fold) => {
-                scratch.clear();
-                scratch.reserve(bytes.len());
-                fold.canonical_into(bytes, scratch);
-                self.found_in_canonical(scratch)
-            }
+            Some(fold) => match &fold.short {
+                Some(short) => self.found_in_short(fold, short, bytes, scratch),
+                None => self.found_in_folded(fold, bytes, scratch),
+            },
             None => self.found_in(&charset::decode_lossy(charset, bytes), scratch),
         }
+    }
+
+    fn found_in_folded(&self, fold: &ByteFold, bytes: &[u8], scratch: &mut Vec<u8>) -> bool {
+        scratch.clear();
+        scratch.reserve(bytes.len());
+        fold.canonical_into(bytes, scratch);
+        self.found_in_canonical(scratch)
+    }
+
+    /// [`Needle::found_in_charset`] when every octet of the charset is a
+    /// piece of its own, so that the canonical text of any run of octets
+    /// is a part of the whole text's. Some octet of the needle's canonical
+    /// form (`j`, the one the fewest charset octets can give) comes from an
+    /// octet `p` of the text, and then the whole match comes from the
+    /// octets `p - j .. p + len` (each octet gives at least one): only
+    /// those windows around the octets that can give it are folded and
+    /// searched. Where such octets abound, the whole text is folded after
+    /// all.
+    fn found_in_short(
+        &self,
+        fold: &ByteFold,
+        short: &ShortTable,
+        bytes: &[u8],
+        scratch: &mut Vec<u8>,
+    ) -> bool {
+        let needle = self.finder.needle();
+        let Some((j, sources)) = needle
+            .iter()
+            .enumerate()
+            .map(|(j, &c)| (j, &fold.sources[c as usize]))
+            .min_by_key(|(_, s)| s.len())
+        else {
+            return true;
+        };
+        let candidates: Box<dyn Iterator<Item = usize>> = match sources[..] {
+            [] => return false,
+            [a] => Box::new(memchr::memchr_iter(a, bytes)),
+            [a, b] => Box::new(memchr::memchr2_iter(a, b, bytes)),
+            [a, b, c] => Box::new(memchr::memchr3_iter(a, b, c, bytes)),
+            _ => return self.found_in_folded(fold, bytes, scratch),
+        };
+        let budget = bytes.len() / 32 + 16;
+        for (k, p) in candidates.enumerate() {
+            if k > budget {
+                return self.found_in_folded(fold, bytes, scratch);
+            }
+            let window = &bytes[p.saturating_sub(j)..(p + needle.len()).min(bytes.len())];
+            scratch.clear();
+            for &b in window {
+                let (folded, len) = &short[b as usize];
+                scratch.extend_from_slice(&folded[..*len as usize]);
+            }
+            // A window is a few times the needle: no need for memmem.
+            if scratch.windows(needle.len()).any(|w| w == needle) {
+                return true;
+            }
+        }
+        false
     }
 
     fn found_in_canonical(&self, text: &[u8]) -> bool {
@@ -153,6 +209,8 @@ struct ByteFold {
     /// piece of its own) and every canonical form fits in 8 octets: the
     /// canonical forms, padded, with their lengths.
     short: Option<Box<ShortTable>>,
+    /// For each octet value, the octets whose canonical form contains it.
+    sources: Vec<Vec<u8>>,
 }
 
 impl ByteFold {
@@ -181,6 +239,7 @@ impl ByteFold {
             folded: [(0, 0); 256],
             text: Vec::new(),
             short: None,
+            sources: vec![Vec::new(); 256],
         };
         for b in 0..=255u8 {
             let octet = [b];
@@ -198,6 +257,12 @@ impl ByteFold {
             t.chars[b as usize] = c;
             t.starter[b as usize] = starts_with_starter(c);
             t.folded[b as usize] = (u32::try_from(start).ok()?, len);
+            let mut seen = [false; 256];
+            for &o in &t.text[start..] {
+                if !std::mem::replace(&mut seen[o as usize], true) {
+                    t.sources[o as usize].push(b);
+                }
+            }
         }
         if t.starter.iter().all(|&s| s) && t.folded.iter().all(|&(_, len)| len <= 8) {
             let mut short = Box::new([([0; 8], 0); 256]);

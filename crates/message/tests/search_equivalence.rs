@@ -244,10 +244,12 @@ fn base64_matches_the_reference() {
     let mut rng = Rng(0x5eed_1234_abcd_0003);
     let alphabet = b"ABCXYZabcxyz0189+/=\r\n \t*-\x80\xff";
     for _ in 0..20_000 {
-        let n = rng.below(40);
+        let n = rng.below(120);
+        // Junk now often, now rarely, so that long clean runs occur too.
+        let junk = 2 + rng.below(60);
         let data: Vec<u8> = (0..n)
             .map(|_| {
-                if rng.below(4) == 0 {
+                if rng.below(junk) == 0 {
                     *rng.pick(alphabet)
                 } else {
                     *rng.pick(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
@@ -329,6 +331,96 @@ fn single_byte_charsets_match_the_reference() {
                     "{cs} {hay:?} / {sub:?}"
                 );
             }
+        }
+    }
+}
+
+/// Longer texts, so that single-byte charsets are searched both by
+/// windows around the octets that can give the needle and by folding
+/// everything (where such octets are many).
+#[test]
+fn long_single_byte_texts_match_the_reference() {
+    let charsets = [
+        "windows-1252",
+        "iso-8859-1",
+        "koi8-r",
+        "windows-1258",
+        "x-user-defined",
+    ];
+    let snippets: &[&[u8]] = &[
+        b"zep",
+        b"ZEPPELIN",
+        b"pel",
+        b"lin ",
+        b"\x8e",
+        b"\x9e",
+        b"\x99",
+        b"tm",
+        b"TM",
+        b"the ",
+        b"pp",
+        b"\xe9",
+        b"e\xcc",
+        b"\xbc",
+        b"\xc6",
+        b"ss",
+        b"\xdf",
+        b"\r\n",
+        b"\xa0",
+    ];
+    let needles = [
+        "zeppelin",
+        "ZEPP",
+        "tm",
+        "\u{2122}",
+        "p",
+        "pp",
+        "\u{e9}",
+        "e\u{301}",
+        "\u{fb01}",
+        "1\u{2044}4",
+        "SS",
+        "\u{df}",
+        "the",
+        "ETM",
+        "z\u{30c}",
+        "\u{17d}e",
+        " ",
+    ];
+    let mut rng = Rng(0x5eed_1234_abcd_0006);
+    let mut scratch = Vec::new();
+    for _ in 0..600 {
+        let cs = *rng.pick(&charsets);
+        let len = rng.below(3000);
+        let binary = rng.below(2) == 0;
+        let mut hay = Vec::with_capacity(len);
+        while hay.len() < len {
+            if binary {
+                hay.push(rng.next() as u8);
+            } else if rng.below(4) == 0 {
+                let s: &&[u8] = rng.pick(snippets);
+                hay.extend_from_slice(s);
+            } else {
+                hay.push(*rng.pick(b"abcdefghijklmnopqrstuvwxyz "));
+            }
+        }
+        let text = old_to_utf8_lossy(cs.as_bytes(), &hay);
+        for needle in needles {
+            assert_eq!(
+                Needle::new(needle).found_in_charset(cs.as_bytes(), &hay, &mut scratch),
+                old_contains_ci(&text, needle),
+                "{cs} {hay:?} / {needle:?}"
+            );
+        }
+        let chars: Vec<char> = text.chars().collect();
+        if chars.len() > 8 {
+            let at = rng.below(chars.len() - 8);
+            let sub: String = chars[at..at + 1 + rng.below(7)].iter().collect();
+            assert_eq!(
+                Needle::new(&sub).found_in_charset(cs.as_bytes(), &hay, &mut scratch),
+                old_contains_ci(&text, &sub),
+                "{cs} {hay:?} / {sub:?}"
+            );
         }
     }
 }
