@@ -109,8 +109,7 @@ mod tests {
             assert_eq!(v, n.to_string().as_bytes());
         }
         for c in 0..=255u8 {
-            let plain =
-                c != 0 && c != b'\r' && c != b'\n' && c != b'"' && c != b'\\' && c < 0x80;
+            let plain = c != 0 && c != b'\r' && c != b'\n' && c != b'"' && c != b'\\' && c < 0x80;
             assert_eq!(quotable(&[b'a', c]), plain, "octet {c}");
         }
     }
