@@ -484,6 +484,15 @@ impl Write for Transport {
         }
         if self.wbuf.len() + buf.len() > WRITE_BUFFER {
             self.flush()?;
+            if buf.len() >= WRITE_BUFFER {
+                // A whole message: straight out, not copied through the buffer.
+                match &mut self.stream {
+                    Stream::Plain(io) => io.write_all(buf)?,
+                    Stream::Tls(tls) => tls.write_all(buf).and_then(|()| tls.flush())?,
+                    Stream::Closed => return Err(not_connected()),
+                }
+                return Ok(buf.len());
+            }
         }
         self.wbuf.extend_from_slice(buf);
         Ok(buf.len())

@@ -32,8 +32,7 @@ impl Structure {
     /// Parses `bytes` (CRLF line ends expected; see the crate docs).
     pub fn parse(bytes: &[u8]) -> Structure {
         let header_len = split_header(bytes);
-        let header = Header::parse(&bytes[..header_len]);
-        let envelope = Envelope::from_header(&header);
+        let envelope = Envelope::parse(&bytes[..header_len]);
         let body = Parser::new(bytes).message_body(
             Span::new(0, header_len),
             Span::new(header_len, bytes.len()),

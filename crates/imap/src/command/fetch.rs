@@ -73,7 +73,8 @@ pub(crate) fn run<H: Host>(
             continue;
         };
         let msg = bytes.as_deref().map(Message::parse);
-        let mut out = format!("* {seq} FETCH (").into_bytes();
+        let mut out = Vec::with_capacity(512);
+        out.extend_from_slice(format!("* {seq} FETCH (").as_bytes());
         let mut first = true;
         let mut wrote_any = false;
         for a in &attrs {
@@ -165,8 +166,14 @@ fn item(
     use FetchAttribute::*;
     let put = |out: &mut Vec<u8>, s: &str| out.extend_from_slice(s.as_bytes());
     // Every item below that uses `msg` is one for which the caller read the text.
-    let empty = Message::parse(b"");
-    let m = msg.unwrap_or(&empty);
+    let empty;
+    let m = match msg {
+        Some(m) => m,
+        None => {
+            empty = Message::parse(b"");
+            &empty
+        }
+    };
     match a {
         Uid => put(out, &format!("UID {}", info.uid)),
         Flags => {
@@ -178,15 +185,15 @@ fn item(
         Rfc822Size => put(out, &format!("RFC822.SIZE {}", info.rfc822_size)),
         Envelope => {
             put(out, "ENVELOPE ");
-            out.extend_from_slice(&m.envelope_imap());
+            m.envelope().write_imap(out);
         }
         BodyStructure => {
             put(out, "BODYSTRUCTURE ");
-            out.extend_from_slice(&m.bodystructure_imap());
+            m.body().write_imap(out, true);
         }
         Body => {
             put(out, "BODY ");
-            out.extend_from_slice(&m.body_imap());
+            m.body().write_imap(out, false);
         }
         Rfc822 => {
             put(out, "RFC822 ");
