@@ -206,3 +206,51 @@ fn small_mailboxes_have_no_index() {
     drop(env.open(&p));
     assert!(index_files(&env).is_empty());
 }
+
+/// A spool as Postfix leaves it: no pseudo-message, no status fields, no UIDs.
+fn postfix_spool(count: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    for n in 0..count {
+        out.extend_from_slice(
+            format!("From mta@example.org Mon Nov 23 07:00:00 2026\nSubject: fresh {n}\n\nbody {n}\n\n")
+                .as_bytes(),
+        );
+    }
+    out
+}
+
+#[test]
+fn new_mail_through_the_index_keeps_uidvalidity_and_recent_for_one_session() {
+    let env = Env::new();
+    let p = env.install("box", &postfix_spool(COUNT));
+    let first = env.open(&p);
+    let uid_validity = first.uid_validity();
+    assert_eq!(first.recent_count(), COUNT as u32);
+    drop(first);
+    drop(env.open_read_only(&p));
+    let (_, used) = seen(&env, &p);
+    assert!(used);
+
+    let mut f = std::fs::OpenOptions::new().append(true).open(&p).unwrap();
+    f.write_all(b"From mta@example.org Mon Nov 23 08:00:00 2026\nSubject: late\n\nlate\n\n")
+        .unwrap();
+    drop(f);
+    // UIDVALIDITY is a time in seconds: a new one would differ from here on.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let a = env.open(&p);
+    assert!(a.opened_from_index());
+    assert_eq!(a.uid_validity(), uid_validity);
+    assert_eq!(a.count(), COUNT as u32 + 1);
+    assert_eq!(a.uids(), (1..=COUNT as u32 + 1).collect::<Vec<_>>());
+    // Only the new message is \Recent, and only for the first session to see it.
+    assert_eq!(a.recent_count(), 1);
+    assert!(a.info(COUNT as u32 + 1).unwrap().recent);
+    let b = env.open(&p);
+    assert_eq!(b.uid_validity(), uid_validity);
+    assert_eq!(b.recent_count(), 0);
+    drop(a);
+    drop(b);
+    let (with, used, without) = seen_with_and_without_index(&env, &p);
+    assert!(used);
+    assert_eq!(with, without);
+}

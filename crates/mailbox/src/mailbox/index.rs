@@ -270,12 +270,26 @@ impl Mailbox {
         self.keywords = idx.keywords;
         self.install_full(idx.outcome);
         if grown {
+            if self.disk_base.is_none() {
+                // The UIDVALIDITY a running session would have (see `Mailbox::open`),
+                // so the tail gets the UIDs that session would give it.
+                self.uid_validity = shared.uid_validity;
+            }
             let from = self.resume_offset();
             let keep = self.messages.len();
             let prev = self.messages.last().map_or(0, |m| m.uid);
             let out = self.scan_from(from, prev)?;
             let rule = out.rule;
-            self.merge(out, keep, false)?;
+            // \Recent is for the open to claim, for all messages at once: the merge
+            // must neither claim nor mark any.
+            let claims = std::mem::replace(&mut self.claims_recent, false);
+            let merged = self.merge(out, keep, false);
+            self.claims_recent = claims;
+            for m in &mut self.messages {
+                m.set(RECENT, false);
+                m.set(CLAIMED, false);
+            }
+            merged?;
             self.pending.clear();
             self.save_index(rule);
         }
