@@ -109,6 +109,7 @@ impl Store {
         // Only files that are mailboxes: DELETE must not become "remove any file".
         Mailbox::open(&r.path, Mode::ReadOnly, &self.ctx)?;
         fs::remove_file(&r.path)?;
+        crate::mailbox::remove_index(&self.ctx, &r.path);
         Ok(())
     }
 
@@ -136,6 +137,7 @@ impl Store {
             return Err(Error::NotPermitted("cannot rename a mailbox into itself"));
         }
         fs::rename(&from.path, &to.path)?;
+        crate::mailbox::remove_index(&self.ctx, &from.path);
         Ok(())
     }
 

@@ -254,3 +254,41 @@ fn new_mail_through_the_index_keeps_uidvalidity_and_recent_for_one_session() {
     assert!(used);
     assert_eq!(with, without);
 }
+
+#[test]
+fn delete_and_rename_take_the_index_with_them() {
+    use mailbox::names::NamePolicy;
+    use mailbox::store::Store;
+    let env = Env::new();
+    let home = env.dir.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let policy = NamePolicy::new("tester", home.clone(), env.dir.path().join("spool"), None);
+    let mut ctx = env.ctx.clone();
+    ctx.state_dir = home.join(".pullmail");
+    let store = Store::new(policy, ctx.clone());
+    let indexes = || {
+        std::fs::read_dir(&ctx.state_dir)
+            .map(|d| {
+                d.filter(|e| {
+                    e.as_ref()
+                        .unwrap()
+                        .path()
+                        .extension()
+                        .is_some_and(|x| x == "index")
+                })
+                .count()
+            })
+            .unwrap_or(0)
+    };
+    for name in ["big", "other"] {
+        std::fs::write(home.join(name), postfix_spool(COUNT)).unwrap();
+        drop(store.open(name, mailbox::mailbox::Mode::ReadOnly).unwrap());
+    }
+    assert_eq!(indexes(), 2);
+    store.delete("big").unwrap();
+    assert_eq!(indexes(), 1);
+    store.rename("other", "renamed").unwrap();
+    assert_eq!(indexes(), 0);
+    drop(store.open("renamed", mailbox::mailbox::Mode::ReadOnly).unwrap());
+    assert_eq!(indexes(), 1);
+}

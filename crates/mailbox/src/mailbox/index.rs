@@ -41,6 +41,12 @@ pub(super) fn rule_input(shared: &SharedState, base: Option<&ImapBase>) -> u32 {
     }
 }
 
+/// Removes the index of a mailbox that is deleted or renamed away (it could never
+/// be used again; this only frees its space).
+pub fn remove_index(ctx: &Context, mailbox: &Path) {
+    let _ = fs::remove_file(index_path(ctx, mailbox));
+}
+
 fn index_path(ctx: &Context, mailbox: &Path) -> PathBuf {
     ctx.state_dir
         .join(format!("{}.index", crate::state::path_key(mailbox)))

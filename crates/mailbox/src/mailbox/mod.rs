@@ -35,6 +35,8 @@ use crate::state::{SharedState, StateFile};
 mod append;
 mod index;
 mod sync;
+
+pub use index::remove_index;
 mod write;
 
 /// Where diagnostics go (syslog in the servers). Never message text, never passwords.
