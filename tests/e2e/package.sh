@@ -106,8 +106,20 @@ deb=$dist/pullmail_${version}_${arch}.deb
 [ -f "$deb" ] || fail "$deb was not built"
 
 say "lintian $(basename "$deb")"
+# Every tag fails the test, at every level, but one: the override of chance
+# spellings in machine code (see pullmail.lintian-overrides) is unused in a
+# build that happens to spell none. Exit 2 is "tags found"; anything else is
+# lintian failing.
+lintian_status=0
 lintian -I --pedantic --fail-on error,warning,info,pedantic "$deb" >"$work/lintian.log" 2>&1 \
-    || { cat "$work/lintian.log"; fail "lintian"; }
+    || lintian_status=$?
+if [ $lintian_status -ne 0 ] && [ $lintian_status -ne 2 ]; then
+    cat "$work/lintian.log"; fail "lintian exited with $lintian_status"
+fi
+if grep -E '^[EWIPX]: ' "$work/lintian.log" \
+        | grep -v ' unused-override spelling-error-in-binary ' | grep -q .; then
+    cat "$work/lintian.log"; fail "lintian"
+fi
 grep -v 'running with root privileges' "$work/lintian.log" || true
 
 dpkg-deb -c "$deb" >"$work/deb-listing"
