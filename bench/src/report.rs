@@ -379,7 +379,8 @@ pub fn markdown(r: &Report) -> String {
     let _ = writeln!(
         out,
         "- Servers: the release `imapd` and `ipop3d`, one process per session with the \
-         session on stdin/stdout pipes, as inetd runs them; started as `posix_spawn` does (a \
+         session on stdin/stdout pipes (1 MiB pipe buffers, the size a loopback TCP \
+         connection's buffers grow to), as inetd runs them; started as `posix_spawn` does (a \
          vfork-style clone, then exec, so that the bench's own size costs nothing), as {}. The \
          user, home and spool come from a passwd of the bench's own through nss_wrapper \
          (LD_PRELOAD); no TLS certificate is configured, and no syslog daemon listens.",

@@ -245,7 +245,7 @@ impl Mailbox {
         rw.start_tail(len);
         let mut last_offset = 0;
         let from_sender = format!("{}@{}", self.ctx.user, self.ctx.hostname);
-        let mut written = (|| -> Result<()> {
+        let written = (|| -> Result<()> {
             let mut out = Vec::new();
             let mut offset = 0u64;
             for (i, m) in messages.iter().enumerate() {
@@ -274,8 +274,7 @@ impl Mailbox {
             rw.abandon();
             return Err(e);
         }
-        written = rw.commit().map(|_| ());
-        written?;
+        rw.commit()?;
         self.touch_times(len)?;
         // Until the file's X-IMAP says so, the state file keeps the new last UID.
         self.last_uid = self.last_uid.max(last);
