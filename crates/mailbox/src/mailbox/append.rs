@@ -101,8 +101,7 @@ impl Mailbox {
         ctx: &Context,
         messages: &[AppendMessage],
     ) -> Result<Option<(u32, Vec<u32>)>> {
-        let state = StateFile::new(&ctx.state_dir, path);
-        let Some(point) = state.read().appendable else {
+        let Some(point) = StateFile::new(&ctx.state_dir, path).read().appendable else {
             return Ok(None);
         };
         let (file, read_only) = match open_file(path, Mode::Append) {
@@ -121,28 +120,7 @@ impl Mailbox {
             .map(|m| render::prepare(m.bytes, driver::driver(format)))
             .collect::<Result<_>>()?;
         let metas: Vec<NewMessage> = messages.iter().map(NewMessage::of).collect();
-        let mut mb = Mailbox {
-            path: path.to_path_buf(),
-            driver: driver::driver(format),
-            read_only: false,
-            claims_recent: false,
-            state,
-            ctx: ctx.clone(),
-            file,
-            messages: Vec::new(),
-            keywords: KeywordTable::default(),
-            uid_validity: 0,
-            last_uid: 0,
-            disk_base: None,
-            pseudo: None,
-            damage: Vec::new(),
-            stamp: Stamp::of(&meta),
-            generation: 0,
-            pending: Vec::new(),
-            lease: None,
-            batching: false,
-            from_index: false,
-        };
+        let mut mb = Mailbox::unread(path, file, format, ctx, Stamp::of(&meta));
         let lock = mb.write_lock()?;
         // Under the lock, everything again: the journal (a crashed rewrite is the full
         // way's to finish), the state, the file, and that the last message is there.

@@ -302,6 +302,33 @@ struct WritePlan<'a> {
 }
 
 impl Mailbox {
+    /// A handle on `file` that has read nothing of it yet: no messages, no UIDs, no
+    /// locks; read-write, not taking \Recent.
+    fn unread(path: &Path, file: File, format: Format, ctx: &Context, stamp: Stamp) -> Mailbox {
+        Mailbox {
+            path: path.to_path_buf(),
+            driver: driver::driver(format),
+            read_only: false,
+            claims_recent: false,
+            state: StateFile::new(&ctx.state_dir, path),
+            ctx: ctx.clone(),
+            file,
+            messages: Vec::new(),
+            keywords: KeywordTable::default(),
+            uid_validity: 0,
+            last_uid: 0,
+            disk_base: None,
+            pseudo: None,
+            damage: Vec::new(),
+            stamp,
+            generation: 0,
+            pending: Vec::new(),
+            lease: None,
+            batching: false,
+            from_index: false,
+        }
+    }
+
     /// Opens the mailbox file at `path`. A read-write open of a file we may not write
     /// falls back to read-only (as UW did), which [`Mailbox::is_read_only`] tells.
     pub fn open(path: &Path, mode: Mode, ctx: &Context) -> Result<Mailbox> {
@@ -318,28 +345,9 @@ impl Mailbox {
         }
         let format = detect_format(&file, meta.len(), ctx.default_format)
             .ok_or_else(|| Error::NotAMailbox(path.to_path_buf()))?;
-        let mut mb = Mailbox {
-            path: path.to_path_buf(),
-            driver: driver::driver(format),
-            read_only,
-            claims_recent: mode == Mode::ReadWrite && !read_only,
-            state: StateFile::new(&ctx.state_dir, path),
-            ctx: ctx.clone(),
-            file,
-            messages: Vec::new(),
-            keywords: KeywordTable::default(),
-            uid_validity: 0,
-            last_uid: 0,
-            disk_base: None,
-            pseudo: None,
-            damage: Vec::new(),
-            stamp: Stamp::of(&meta),
-            generation: 0,
-            pending: Vec::new(),
-            lease: None,
-            batching: false,
-            from_index: false,
-        };
+        let mut mb = Mailbox::unread(path, file, format, ctx, Stamp::of(&meta));
+        mb.read_only = read_only;
+        mb.claims_recent = mode == Mode::ReadWrite && !read_only;
         mb.finish_interrupted_rewrite()?;
         {
             let _lock = ReadLock::acquire(&mb.file, &mb.ctx.lock)?;
