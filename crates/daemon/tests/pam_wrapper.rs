@@ -69,6 +69,12 @@ fn run_child(child: &str) {
     std::fs::write(services.join("imap"), &file).unwrap();
     std::fs::write(services.join("pop"), &file).unwrap();
 
+    // One child at a time: pam_wrapper picks its /tmp/pam.X directory by looking
+    // for a free name and then creating it, so two processes starting at once can
+    // pick the same one, and the loser finds no PAM configuration (seen in CI:
+    // "Failed to create pam_wrapper config dir: /tmp/pam.a - File exists").
+    static ONE_CHILD: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = ONE_CHILD.lock().unwrap_or_else(|e| e.into_inner());
     let out = Command::new(std::env::current_exe().unwrap())
         .args([
             child,
