@@ -25,6 +25,10 @@ pub enum Internal {
 
 /// Classifies a header line by its field name (case-insensitive).
 pub fn internal_field(line: &[u8]) -> Option<Internal> {
+    // Every name below begins with S or X: most lines are settled by one octet.
+    if !matches!(line.first(), Some(b'S' | b's' | b'X' | b'x')) {
+        return None;
+    }
     let colon = memchr::memchr(b':', &line[..line.len().min(16)])?;
     let name = &line[..colon];
     let eq = |n: &str| name.eq_ignore_ascii_case(n.as_bytes());

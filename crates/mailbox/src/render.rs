@@ -113,8 +113,7 @@ pub fn lf_to_crlf(out: &mut Vec<u8>, stored: &[u8], prev: u8) {
 /// A stored header with the bookkeeping fields left out, as CRLF text.
 pub fn served_header(stored: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(stored.len() + stored.len() / 16 + 64);
-    // Runs of kept lines are converted in one call; only lines that may start a
-    // bookkeeping field (all begin with S or X) are looked at by name.
+    // Runs of kept lines are converted in one call.
     let mut kept_from = 0;
     let mut skipping = false;
     let mut at = 0;
@@ -124,8 +123,7 @@ pub fn served_header(stored: &[u8]) -> Vec<u8> {
         let continuation = line[0] == b' ' || line[0] == b'\t';
         if !continuation {
             let was_skipping = skipping;
-            skipping = matches!(line[0], b'S' | b's' | b'X' | b'x')
-                && header::internal_field(line).is_some();
+            skipping = header::internal_field(line).is_some();
             if skipping && !was_skipping {
                 lf_to_crlf(&mut out, &stored[kept_from..at], 0);
             } else if !skipping && was_skipping {

@@ -50,9 +50,12 @@ impl Store {
 
     /// Opens a mailbox by name (SELECT, EXAMINE).
     pub fn open(&self, name: &str, mode: Mode) -> Result<Mailbox> {
-        let r = self.resolve(name)?;
+        self.open_resolved(&self.resolve(name)?, mode)
+    }
+
+    fn open_resolved(&self, r: &ResolvedName, mode: Mode) -> Result<Mailbox> {
         if r.hierarchy_only || r.path.is_dir() {
-            return Err(Error::NotAMailbox(r.path));
+            return Err(Error::NotAMailbox(r.path.clone()));
         }
         Mailbox::open(&r.path, mode, &self.ctx).map_err(|e| match e {
             Error::NoSuchMailbox(_) => Error::NoSuchMailbox(r.name.clone()),
@@ -222,7 +225,7 @@ impl Store {
                 return Ok(done);
             }
         }
-        let mut mb = self.open(name, Mode::Append)?;
+        let mut mb = self.open_resolved(&r, Mode::Append)?;
         if mb.is_read_only() {
             return Err(Error::ReadOnly);
         }

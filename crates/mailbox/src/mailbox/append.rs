@@ -12,12 +12,25 @@ struct NewMessage {
 }
 
 impl NewMessage {
-    fn of(m: &AppendMessage) -> NewMessage {
-        NewMessage {
-            flags: m.flags,
-            keywords: m.keywords.clone(),
-            internal_date: m.internal_date,
-        }
+    /// What to store of each message to append, and its text ready for `driver`'s
+    /// files (a message that cannot be stored fails here, before any lock).
+    fn prepare(
+        messages: &[AppendMessage],
+        driver: &dyn Driver,
+    ) -> Result<(Vec<NewMessage>, Texts<'static>)> {
+        let texts = messages
+            .iter()
+            .map(|m| render::prepare(m.bytes, driver))
+            .collect::<Result<_>>()?;
+        let metas = messages
+            .iter()
+            .map(|m| NewMessage {
+                flags: m.flags,
+                keywords: m.keywords.clone(),
+                internal_date: m.internal_date,
+            })
+            .collect();
+        Ok((metas, Texts::Prepared(texts)))
     }
 }
 
@@ -37,12 +50,8 @@ impl Mailbox {
         if self.read_only {
             return Err(Error::ReadOnly);
         }
-        let prepared: Vec<render::Prepared> = messages
-            .iter()
-            .map(|m| render::prepare(m.bytes, self.driver))
-            .collect::<Result<_>>()?;
-        let metas: Vec<NewMessage> = messages.iter().map(NewMessage::of).collect();
-        self.append_with(&metas, Texts::Prepared(prepared))
+        let (metas, texts) = NewMessage::prepare(messages, self.driver)?;
+        self.append_with(&metas, texts)
     }
 
     fn append_with(&mut self, messages: &[NewMessage], texts: Texts) -> Result<Vec<u32>> {
@@ -54,8 +63,6 @@ impl Mailbox {
         if self.changed()? || self.state.read().generation != self.generation {
             self.refresh_locked(false)?;
         }
-        // New UIDs must follow every UID the file implies, so unwritten ones are
-        // written first.
         let mut keyword_sets = Vec::with_capacity(messages.len());
         for m in messages {
             let mut names: Vec<String> = Vec::new();
@@ -115,11 +122,7 @@ impl Mailbox {
         let Some(format) = detect_format(&file, meta.len(), ctx.default_format) else {
             return Ok(None);
         };
-        let prepared: Vec<render::Prepared> = messages
-            .iter()
-            .map(|m| render::prepare(m.bytes, driver::driver(format)))
-            .collect::<Result<_>>()?;
-        let metas: Vec<NewMessage> = messages.iter().map(NewMessage::of).collect();
+        let (metas, texts) = NewMessage::prepare(messages, driver::driver(format))?;
         let mut mb = Mailbox::unread(path, file, format, ctx, Stamp::of(&meta));
         let lock = mb.write_lock()?;
         // Under the lock, everything again: the journal (a crashed rewrite is the full
@@ -129,12 +132,10 @@ impl Mailbox {
         }
         let shared = mb.state.read();
         let stamp = Stamp::of(&mb.file.metadata()?);
-        let mut opening = [0u8; 5];
         if shared.appendable != Some(point)
             || shared.generation != point.generation
             || !unchanged_since(&point, &stamp)
-            || mb.file.read_exact_at(&mut opening, point.last_start).is_err()
-            || !opening.starts_with(&mb.driver.opening()[..5])
+            || !mb.opens_at(point.last_start)
         {
             return Ok(None);
         }
@@ -169,21 +170,18 @@ impl Mailbox {
         }
         mb.last_uid = last_uid;
         // Keywords new to the mailbox change its X-IMAP list: the full way's job.
-        let known = mb.keywords.names().to_vec();
         let mut keyword_sets = Vec::with_capacity(messages.len());
-        for m in messages {
+        for m in &metas {
             let mut names = Vec::new();
             for k in &m.keywords {
-                match known.iter().find(|n| n.eq_ignore_ascii_case(k)) {
-                    Some(n) => names.push(n.clone()),
+                match mb.keywords.index(k) {
+                    Some(i) => names.push(mb.keywords.names()[i].clone()),
                     None => return Ok(None),
                 }
             }
             keyword_sets.push(names);
         }
-        let len = stamp.size;
-        let (first, last) =
-            mb.write_appended(&metas, Texts::Prepared(prepared), &keyword_sets, len)?;
+        let (first, last) = mb.write_appended(&metas, texts, &keyword_sets, stamp.size)?;
         drop(lock);
         Ok(Some((mb.uid_validity, (first..=last).collect())))
     }

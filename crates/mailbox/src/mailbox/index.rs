@@ -15,7 +15,7 @@ use std::io::Write as _;
 use super::*;
 
 /// Mailboxes with fewer messages are scanned in a few milliseconds: no index.
-pub(super) const INDEX_MIN_MESSAGES: usize = 1_000;
+const INDEX_MIN_MESSAGES: usize = 1_000;
 
 const MAGIC: &[u8; 8] = b"PMINDEX1";
 /// The octets of one message's record.
@@ -66,7 +66,7 @@ impl Mailbox {
         {
             return;
         }
-        let mut out = Vec::with_capacity(256 + self.messages.len() * 96);
+        let mut out = Vec::with_capacity(256 + self.messages.len() * RECORD);
         out.extend_from_slice(MAGIC);
         let s = &self.stamp;
         for v in [s.dev, s.ino, s.size, s.mtime as u64, s.mtime_ns as u64, self.generation] {
@@ -263,13 +263,8 @@ impl Mailbox {
             && was.ino == now.ino
             && now.size > was.size
             && idx.generation == self.generation;
-        let opens_at = |at: u64| {
-            let mut head = [0u8; 5];
-            self.file.read_exact_at(&mut head, at).is_ok()
-                && head.starts_with(&self.driver.opening()[..5])
-        };
-        if !(same || grown && opens_at(was.size))
-            || idx.outcome.pseudo.is_some_and(|p| !opens_at(p.start))
+        if !(same || grown && self.opens_at(was.size))
+            || idx.outcome.pseudo.is_some_and(|p| !self.opens_at(p.start))
         {
             return Ok(false);
         }
@@ -305,7 +300,6 @@ impl Mailbox {
     /// Whether sampled messages of an index (and its last one) still open where it
     /// says, within the part of the file it describes.
     fn openings_hold(&self, messages: &[Meta], size: u64) -> bool {
-        let opening = &self.driver.opening()[..5];
         let step = (messages.len() / SAMPLES).max(1);
         let ordered = messages.windows(2).all(|w| w[0].next <= w[1].start);
         ordered
@@ -314,10 +308,7 @@ impl Mailbox {
                 .iter()
                 .step_by(step)
                 .chain(messages.last())
-                .all(|m| {
-                    let mut head = [0u8; 5];
-                    self.file.read_exact_at(&mut head, m.start).is_ok() && head == opening
-                })
+                .all(|m| self.opens_at(m.start))
     }
 }
 

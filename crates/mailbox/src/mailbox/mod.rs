@@ -35,9 +35,9 @@ use crate::state::{SharedState, StateFile};
 mod append;
 mod index;
 mod sync;
+mod write;
 
 pub use index::remove_index;
-mod write;
 
 /// Where diagnostics go (syslog in the servers). Never message text, never passwords.
 pub type Logger = Arc<dyn Fn(&str) + Send + Sync>;

@@ -105,7 +105,7 @@ impl Mailbox {
         let appended_only = current.ino == self.stamp.ino
             && current.size > self.stamp.size
             && generation == self.generation
-            && self.tail_is_new_mail(self.stamp.size)?;
+            && self.tail_is_new_mail(self.stamp.size);
         let out = if appended_only {
             let from = self.resume_offset();
             let keep = self.messages.iter().take_while(|m| m.start < from).count();
@@ -133,28 +133,18 @@ impl Mailbox {
 
     /// Whether the octets after `old_end` look like mail appended to an unchanged file:
     /// a message opens there, and the last message we know still opens where it did.
-    pub(super) fn tail_is_new_mail(&self, old_end: u64) -> Result<bool> {
+    pub(super) fn tail_is_new_mail(&self, old_end: u64) -> bool {
+        let last = self.messages.iter().rev().find(|m| !m.has(GHOST));
+        self.opens_at(old_end)
+            && last.is_none_or(|m| self.opens_at(m.start))
+            && self.pseudo.is_none_or(|p| self.opens_at(p.start))
+    }
+
+    /// Whether a message (its From_ line or MMDF delimiter) begins at `at`.
+    pub(super) fn opens_at(&self, at: u64) -> bool {
         let mut head = [0u8; 5];
-        if self.file.read_exact_at(&mut head, old_end).is_err()
-            || !head.starts_with(&self.driver.opening()[..5])
-        {
-            return Ok(false);
-        }
-        if let Some(last) = self.messages.iter().rev().find(|m| !m.has(GHOST)) {
-            if self.file.read_exact_at(&mut head, last.start).is_err()
-                || !head.starts_with(&self.driver.opening()[..5])
-            {
-                return Ok(false);
-            }
-        }
-        if let Some(p) = self.pseudo {
-            if self.file.read_exact_at(&mut head, p.start).is_err()
-                || !head.starts_with(&self.driver.opening()[..5])
-            {
-                return Ok(false);
-            }
-        }
-        Ok(true)
+        self.file.read_exact_at(&mut head, at).is_ok()
+            && head.starts_with(&self.driver.opening()[..5])
     }
 
     /// Scans from `from` (a message boundary) to the end; `prev` is the UID of the last
