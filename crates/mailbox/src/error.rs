@@ -36,6 +36,10 @@ pub enum Error {
     /// write that names messages by UID; nothing was written.
     #[error("mailbox UIDs were reset by another program; nothing changed")]
     UidValidityChanged,
+    /// More new messages than UIDs left even after renumbering (RFC 3501 §2.3.1.1);
+    /// nothing was written.
+    #[error("no UIDs left for that many messages")]
+    UidsExhausted,
     /// The operation is not allowed on this mailbox (e.g. deleting INBOX).
     #[error("operation not permitted: {0}")]
     NotPermitted(&'static str),
@@ -58,6 +62,7 @@ impl Error {
             Error::ReadOnly => Some("READ-ONLY"),
             Error::Expunged => Some("EXPUNGEISSUED"),
             Error::UidValidityChanged => None,
+            Error::UidsExhausted => Some("LIMIT"),
             Error::NoSuchMessage => Some("NONEXISTENT"),
             Error::NoSpace => Some("OVERQUOTA"),
             Error::Locked(_) => Some("INUSE"),

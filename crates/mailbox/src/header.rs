@@ -8,6 +8,7 @@
 //! shown to clients and never counted in RFC822.SIZE.
 
 use crate::flags::Flags;
+use crate::uid::Uid;
 
 /// The subject of UW's pseudo-message, which holds `X-IMAP:` and is never shown.
 pub const PSEUDO_SUBJECT: &[u8] = b"DON'T DELETE THIS MESSAGE -- FOLDER INTERNAL DATA";
@@ -76,13 +77,17 @@ pub struct ImapBase {
     pub keywords: Vec<String>,
 }
 
-/// Parses `X-IMAP: UIDVALIDITY LASTUID KEYWORD...`; `None` when the numbers are absent.
+/// Parses `X-IMAP: UIDVALIDITY LASTUID KEYWORD...`; `None` when the numbers are absent
+/// or impossible. Anyone can mail these fields (an MTA delivers them as they come), so
+/// they are hints: a zero UIDVALIDITY, or a last UID past [`Uid::MAX_ASSIGNED`] (after
+/// which UIDNEXT would not be a number, RFC 3501 §2.3.1.1), makes the field count for
+/// nothing rather than let one message exhaust or wrap the UID space.
 pub fn parse_imap_base(value: &[u8]) -> Option<ImapBase> {
     let text = String::from_utf8_lossy(value);
     let mut words = text.split_ascii_whitespace();
     let uid_validity: u32 = words.next()?.parse().ok()?;
     let last_uid: u32 = words.next()?.parse().ok()?;
-    if uid_validity == 0 {
+    if uid_validity == 0 || last_uid > Uid::MAX_ASSIGNED.get() {
         return None;
     }
     let keywords = words
@@ -141,10 +146,13 @@ impl MessageStatus {
                 }
             }
             Internal::XUid => {
+                // A UID no message may have (zero, or one that leaves UIDNEXT no
+                // number) is no UID at all: the message gets the next one.
                 self.uid = std::str::from_utf8(value)
                     .ok()
                     .and_then(|v| v.parse().ok())
-                    .filter(|&u| u > 0);
+                    .and_then(Uid::assignable)
+                    .map(Uid::get);
             }
             Internal::XImap | Internal::XImapBase => {}
         }
@@ -349,5 +357,19 @@ mod tests {
             Some(b)
         );
         assert_eq!(parse_imap_base(b"garbage"), None);
+        // Forged values that would exhaust or wrap the UID space, or a zero UIDVALIDITY.
+        assert_eq!(parse_imap_base(b"1 4294967295"), None);
+        assert_eq!(parse_imap_base(b"0 5"), None);
+        assert_eq!(parse_imap_base(b"1 4294967294").map(|b| b.last_uid), Some(u32::MAX - 1));
+        for (line, uid) in [
+            (&b"X-UID: 4294967295"[..], None),
+            (b"X-UID: 0", None),
+            (b"X-UID: 4294967296", None),
+            (b"X-UID: 4294967294", Some(u32::MAX - 1)),
+        ] {
+            let mut s = MessageStatus::default();
+            s.absorb(Internal::XUid, line);
+            assert_eq!(s.uid, uid, "{}", String::from_utf8_lossy(line));
+        }
     }
 }

@@ -77,9 +77,22 @@
 //! log line and kept, as they are, by every rewrite; a message cut short is served as
 //! far as it goes.
 //!
+//! # Forged bookkeeping
+//! An MTA delivers whatever headers a sender wrote, so `X-IMAP`, `X-IMAPbase` and
+//! `X-UID` in the file are hints ([`uid`]): a UID is taken from them only when it is
+//! non-zero, leaves UIDNEXT a number, is above the UID before it and within the last
+//! UID the mailbox (its own `X-IMAP`, or the state file) has assigned; a base is taken
+//! only from the pseudo-message or the first message. Anything else is ignored for
+//! that message, which gets the next UID. When the UIDs are really used up, the
+//! mailbox gets a new UIDVALIDITY, agreed in the state file, and is numbered from 1
+//! (RFC 3501 §2.3.1.1); the next write puts that in the file. APPEND strips the
+//! fields from what it stores.
+//!
 //! # Known limits
-//! - Mail delivered with forged bookkeeping headers (`X-UID`, `Status`) is trusted as
-//!   UW trusted it; APPEND strips them, an MTA does not.
+//! - `Status` / `X-Status` flags of delivered mail are trusted as UW trusted them, and
+//!   a forged `X-IMAP` or `X-IMAPbase` in the first message of an empty spool is taken
+//!   as the mailbox's (within the bounds above): a UIDVALIDITY of the sender's choice,
+//!   for a mailbox that held nothing.
 //! - A rewrite by another program (not pullmail) that keeps the file's size and lands in
 //!   the same clock tick as the session's last look would go unnoticed until the next
 //!   change. The index and the append point extend that trust across sessions; a
@@ -101,3 +114,4 @@ pub mod scan;
 pub mod state;
 pub mod store;
 pub mod subscriptions;
+pub mod uid;

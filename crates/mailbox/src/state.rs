@@ -143,7 +143,14 @@ fn parse(s: &str) -> SharedState {
         match (w.next(), w.next()) {
             (Some("uidvalidity"), Some(v)) => st.uid_validity = v.parse().unwrap_or(0),
             (Some("recent"), Some(v)) => st.recent_claimed = v.parse().unwrap_or(0),
-            (Some("lastuid"), Some(v)) => st.last_uid = v.parse().unwrap_or(0),
+            (Some("lastuid"), Some(v)) => {
+                // Never more than a message may have: the state is trusted, not wrapped.
+                st.last_uid = v
+                    .parse()
+                    .ok()
+                    .and_then(crate::uid::Uid::assignable)
+                    .map_or(0, crate::uid::Uid::get)
+            }
             (Some("generation"), Some(v)) => st.generation = v.parse().unwrap_or(0),
             (Some("appendable"), Some(v)) => st.appendable = parse_append_point(v, w),
             _ => {}
@@ -171,7 +178,10 @@ fn parse_append_point<'a>(first: &str, mut rest: impl Iterator<Item = &'a str>) 
         mtime,
         mtime_ns,
         last_start: unsigned(last_start)?,
-        last_uid: u32::try_from(last_uid).ok()?,
+        last_uid: u32::try_from(last_uid)
+            .ok()
+            .and_then(crate::uid::Uid::assignable)?
+            .get(),
         imap_base: (b > a && a >= 0).then_some((a as u64, b as u64)),
     })
 }

@@ -78,6 +78,11 @@ impl Mailbox {
             }
             keyword_sets.push(names);
         }
+        if Uid::range_after(Uid::new(self.last_uid), messages.len()).is_none() {
+            // No UIDs left for these under this UIDVALIDITY: a new one, every message
+            // renumbered (and rewritten below), as RFC 3501 §2.3.1.1 wants.
+            self.renumber_locked();
+        }
         // By the UID rule, the new UIDs follow those of messages without an `X-UID`
         // only once theirs are written: write them first (a tail rewrite from the first
         // such message, usually the last few deliveries).
@@ -97,6 +102,36 @@ impl Mailbox {
         self.stamp = Stamp::of(&self.file.metadata()?);
         drop(lock);
         Ok((first_uid..=last).collect())
+    }
+
+    /// Numbers the session's messages afresh under a new UIDVALIDITY, for the write
+    /// that follows to put in the file (the caller holds the write lock). The session
+    /// must end: its client knows the old UIDs ([`Event::UidValidityChanged`]).
+    pub(super) fn renumber_locked(&mut self) {
+        let uid_validity = self.agree_new_uid_validity(self.uid_validity);
+        (self.ctx.log)(&format!(
+            "{}: UIDs of UIDVALIDITY {} are exhausted: renumbered under {uid_validity}",
+            self.path.display(),
+            self.uid_validity
+        ));
+        // Messages others expunged are gone from the file already; the session ends.
+        self.messages.retain(|m| !m.has(GHOST));
+        let mut last = 0;
+        for (i, m) in self.messages.iter_mut().enumerate() {
+            last = i as u32 + 1;
+            m.uid = last;
+            m.set(UID_ON_DISK, false);
+        }
+        let keywords = self.disk_base.take().map(|b| b.keywords).unwrap_or_default();
+        self.disk_base = Some(ImapBase {
+            uid_validity,
+            last_uid: last,
+            keywords,
+        });
+        self.uid_validity = uid_validity;
+        self.last_uid = last;
+        self.renumbered = true;
+        self.pending.push(Event::UidValidityChanged);
     }
 
     /// APPEND without reading the mailbox: possible when the state file's
@@ -168,6 +203,10 @@ impl Mailbox {
         if shared.uid_validity == mb.uid_validity {
             last_uid = last_uid.max(shared.last_uid);
         }
+        if Uid::range_after(Uid::new(last_uid), messages.len()).is_none() {
+            // The UID space is used up: renumbering is the full way's.
+            return Ok(None);
+        }
         mb.last_uid = last_uid;
         // Keywords new to the mailbox change its X-IMAP list: the full way's job.
         let mut keyword_sets = Vec::with_capacity(messages.len());
@@ -197,8 +236,9 @@ impl Mailbox {
         keyword_sets: &[Vec<String>],
         len: u64,
     ) -> Result<(u32, u32)> {
-        let first_uid = self.last_uid + 1;
-        let last = first_uid + messages.len() as u32 - 1;
+        let (first_uid, last) = Uid::range_after(Uid::new(self.last_uid), messages.len())
+            .map(|(a, b)| (a.get(), b.get()))
+            .ok_or(Error::UidsExhausted)?;
         let mut rw = Rewrite::begin(&self.ctx.state_dir.clone(), &self.path, &self.file, len)?;
         let mut imap_base = None;
         if let Some(Pseudo {
@@ -233,6 +273,7 @@ impl Mailbox {
                         &read
                     }
                 };
+                // Within first_uid..=last, which range_after checked.
                 let uid = first_uid + i as u32;
                 let kws: Vec<&str> = keyword_sets[i].iter().map(String::as_str).collect();
                 let block = header::render_status(m.flags, false, &kws, uid, None);

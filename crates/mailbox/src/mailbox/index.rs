@@ -58,6 +58,7 @@ impl Mailbox {
     /// flags made by the session yet. Failures are logged; the index is optional.
     pub(super) fn save_index(&self, rule: u32) {
         if self.messages.len() < INDEX_MIN_MESSAGES
+            || self.renumbered
             || !self.damage.is_empty()
             || self
                 .messages
@@ -244,6 +245,7 @@ impl Mailbox {
                 damage: Vec::new(),
                 floor: last_uid,
                 rule,
+                renumbered: false,
             },
             keywords,
         })

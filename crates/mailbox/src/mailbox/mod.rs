@@ -31,6 +31,7 @@ use crate::lock::{LockConfig, ReadLock, WriteLock};
 use crate::render;
 use crate::scan::{self, Damage, Scanned};
 use crate::state::{SharedState, StateFile};
+use crate::uid::Uid;
 
 mod append;
 mod index;
@@ -260,6 +261,9 @@ pub struct Mailbox {
     batching: bool,
     /// Whether the open used the mailbox index ([`Mailbox::opened_from_index`]).
     from_index: bool,
+    /// The UIDs in memory are a renumbering (UID space exhausted) that the file does not
+    /// say yet: the next write rewrites every message and the `X-IMAP` value.
+    renumbered: bool,
 }
 
 /// A shared lock kept across consecutive reads (a FETCH of many messages), so that
@@ -287,6 +291,9 @@ struct ScanOutcome {
     floor: u32,
     /// What the UID rule read of the shared state ([`index::rule_input`]).
     rule: u32,
+    /// The file's UIDs were exhausted and the scan numbered the messages afresh under
+    /// a new UIDVALIDITY (`base` says which), which the file does not say yet.
+    renumbered: bool,
 }
 
 /// What a write-back must do besides writing changed flags.
@@ -326,6 +333,7 @@ impl Mailbox {
             lease: None,
             batching: false,
             from_index: false,
+            renumbered: false,
         }
     }
 
@@ -438,7 +446,7 @@ impl Mailbox {
         self.uid_validity
     }
     pub fn uid_next(&self) -> u32 {
-        self.last_uid + 1
+        Uid::next_after(Uid::new(self.last_uid)).get()
     }
     pub fn keywords(&self) -> &KeywordTable {
         &self.keywords

@@ -179,6 +179,7 @@ impl Mailbox {
         let mut counter = 0u32;
         let mut last_on_disk = 0u32;
         let mut started = false;
+        let mut exhausted = false;
         let damage = scan::scan(
             &self.file,
             len,
@@ -227,10 +228,17 @@ impl Mailbox {
                         counter = counter.max(trust);
                         (u, true)
                     }
-                    other => {
-                        counter = counter.saturating_add(1);
-                        (counter, other == Some(counter))
-                    }
+                    other => match Uid::after(Uid::new(counter)) {
+                        Some(u) => {
+                            counter = u.get();
+                            (counter, other == Some(counter))
+                        }
+                        None => {
+                            // No UID left under this UIDVALIDITY: renumbered below.
+                            exhausted = true;
+                            (counter, false)
+                        }
+                    },
                 };
                 prev_uid = uid;
                 let mut kw: KeywordSet = 0;
@@ -288,14 +296,83 @@ impl Mailbox {
             floor = floor.max(vouched);
         }
         let rule = index::rule_input(&shared, base.as_ref());
-        Ok(ScanOutcome {
+        let mut out = ScanOutcome {
             messages: metas,
             base,
             pseudo,
             damage,
             floor,
             rule,
-        })
+            renumbered: false,
+        };
+        if exhausted {
+            if from != 0 {
+                // Renumbering is of the whole mailbox: scan it all (the same rule over
+                // the same file exhausts the same way).
+                return self.scan_from(0, 0);
+            }
+            let spent = out
+                .base
+                .as_ref()
+                .map(|b| b.uid_validity)
+                .filter(|&v| v != 0)
+                .unwrap_or(if self.uid_validity != 0 {
+                    self.uid_validity
+                } else {
+                    shared.uid_validity
+                });
+            self.renumber_outcome(&mut out, spent);
+        }
+        Ok(out)
+    }
+
+    /// The UID space of UIDVALIDITY `spent` is used up (RFC 3501 §2.3.1.1): agrees a
+    /// new UIDVALIDITY in the state file (the first session to get here picks it,
+    /// every other one finds it there) and returns it. What the state kept of the old
+    /// numbering (\Recent claims, the last UID, the append point) goes with it.
+    pub(super) fn agree_new_uid_validity(&self, spent: u32) -> u32 {
+        let mut fresh = new_uid_validity();
+        if fresh == spent {
+            fresh = spent.wrapping_add(1).max(1);
+        }
+        self.state
+            .update(|s| {
+                if s.uid_validity == 0 || s.uid_validity == spent {
+                    *s = SharedState {
+                        uid_validity: fresh,
+                        generation: s.generation,
+                        ..SharedState::default()
+                    };
+                }
+                s.uid_validity
+            })
+            .unwrap_or(fresh)
+    }
+
+    /// Numbers a whole-file scan afresh, 1 to n in file order, under a new UIDVALIDITY:
+    /// what every session derives from the same exhausted file. The file is made to
+    /// say so by the next write, which rewrites it whole ([`Mailbox::renumbered`]).
+    pub(super) fn renumber_outcome(&mut self, out: &mut ScanOutcome, spent: u32) {
+        let uid_validity = self.agree_new_uid_validity(spent);
+        (self.ctx.log)(&format!(
+            "{}: UIDs of UIDVALIDITY {spent} are exhausted: renumbered under {uid_validity}",
+            self.path.display()
+        ));
+        let mut last = 0;
+        for (i, m) in out.messages.iter_mut().enumerate() {
+            last = i as u32 + 1;
+            m.uid = last;
+            m.set(UID_ON_DISK, false);
+        }
+        let keywords = out.base.take().map(|b| b.keywords).unwrap_or_default();
+        // What the file will say once written; until then nothing in it is trusted.
+        out.base = Some(ImapBase {
+            uid_validity,
+            last_uid: last,
+            keywords,
+        });
+        out.floor = last;
+        out.renumbered = true;
     }
 
     /// The INTERNALDATE of a message whose framing carries none (MMDF without a From_
@@ -331,6 +408,7 @@ impl Mailbox {
 
     /// Takes a whole-file scan as the session's view (at open).
     pub(super) fn install_full(&mut self, out: ScanOutcome) {
+        self.renumbered = out.renumbered;
         self.messages = out.messages;
         // The scan grew the vector by doubling; what stays is about 112 octets a message.
         self.messages.shrink_to_fit();
@@ -357,6 +435,8 @@ impl Mailbox {
         keep: usize,
         allow_expunge: bool,
     ) -> Result<()> {
+        // A renumbering is of the whole file, whatever the caller scanned for.
+        let keep = if out.renumbered { 0 } else { keep };
         if keep == 0 {
             if let (Some(b), true) = (&out.base, self.uid_validity != 0) {
                 if b.uid_validity != self.uid_validity {
@@ -367,6 +447,7 @@ impl Mailbox {
             }
             self.pseudo = out.pseudo;
             self.damage = out.damage;
+            self.renumbered = out.renumbered;
         } else {
             let cut = self.messages.get(keep).map(|m| m.start).unwrap_or(u64::MAX);
             self.damage.retain(|d| d.offset < cut);

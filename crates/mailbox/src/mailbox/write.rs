@@ -156,6 +156,12 @@ impl Mailbox {
             None if plan.force_pseudo => tail = Some(first_start),
             None => {}
         }
+        if self.renumbered {
+            // New UIDs under a new UIDVALIDITY: the whole mailbox is written again, a
+            // fresh pseudo-message first, so that no old X-UID is left for a reader to
+            // trust beside the new X-IMAP.
+            tail = Some(self.pseudo.map_or(first_start, |p| p.start.min(first_start)));
+        }
         for &i in &live {
             let m = &self.messages[i];
             if tail.is_some_and(|t| m.start >= t) {
