@@ -202,3 +202,43 @@ fn hostile_names_are_refused_over_a_real_socket() {
     assert!(!std::path::Path::new("/tmp/stolen").exists());
     assert!(!env.dir.path().join("x").exists());
 }
+
+/// Issue 14, as reported: forged `X-IMAPbase: 1 4294967295` and `X-UID: 4294967295` in
+/// the first delivered message gave every message UID 4294967295 and UIDNEXT 0, and a
+/// UID EXPUNGE of one message removed all three.
+#[test]
+fn forged_uid_headers_give_distinct_uids_and_expunge_one_message() {
+    let Some(env) = Env::new("forged_uid_headers_give_distinct_uids_and_expunge_one_message", "")
+    else {
+        return;
+    };
+    env.touch_inbox();
+    std::fs::write(
+        &env.inbox,
+        "From a@b Mon Jan  1 00:00:01 2024\nSubject: m1\nX-IMAPbase: 1 4294967295\nX-UID: 4294967295\n\nb\n\n\
+From a@b Mon Jan  1 00:00:02 2024\nSubject: m2\n\nb\n\n\
+From a@b Mon Jan  1 00:00:03 2024\nSubject: m3\n\nb\n\n",
+    )
+    .unwrap();
+    let server = env.start(&[]);
+    let mut c = session(&env, &server);
+    let r = c.cmd("a SELECT INBOX");
+    assert!(r.contains("* OK [UIDNEXT 4] "), "{r}");
+    let r = c.cmd("b UID FETCH 1:* UID");
+    assert!(
+        r.contains("* 1 FETCH (UID 1)\r\n* 2 FETCH (UID 2)\r\n* 3 FETCH (UID 3)\r\n"),
+        "{r}"
+    );
+    let r = c.cmd("c UID STORE 4294967295 +FLAGS (\\Deleted)");
+    assert_eq!(r, "c OK STORE completed\r\n");
+    let r = c.cmd("d UID STORE 2 +FLAGS.SILENT (\\Deleted)");
+    assert_eq!(r, "d OK STORE completed\r\n");
+    let r = c.cmd("e UID EXPUNGE 2:4294967295");
+    assert!(r.starts_with("* 2 EXPUNGE\r\n"), "{r}");
+    assert_eq!(r.matches("EXPUNGE\r\n").count(), 1, "{r}");
+    let r = c.cmd("f STATUS INBOX (MESSAGES UIDNEXT)");
+    assert!(r.starts_with("* STATUS \"INBOX\" (MESSAGES 2 UIDNEXT 4)"), "{r}");
+    let r = c.cmd("g APPEND INBOX {12+}\r\nSubject: x\r\n");
+    assert!(r.contains("[APPENDUID ") && r.contains(" 4] APPEND completed"), "{r}");
+    c.cmd("h LOGOUT");
+}

@@ -324,3 +324,41 @@ fn base64_decode(text: &str) -> Vec<u8> {
     }
     out
 }
+
+/// Issue 14: a delivered message with forged `X-IMAPbase` and `X-UID` (the largest
+/// UIDs there are) gave all three messages one UIDL, so keep-on-server clients
+/// skipped or deleted the wrong mail. Each message now has its own.
+#[test]
+fn forged_uid_headers_do_not_make_uidls_collide() {
+    let Some(env) = Env::new("forged_uid_headers_do_not_make_uidls_collide", "") else {
+        return;
+    };
+    env.write_inbox(
+        b"From a@b Mon Jan  1 00:00:01 2024\nSubject: m1\nX-IMAPbase: 1 4294967295\nX-UID: 4294967295\n\nb\n\n\
+From a@b Mon Jan  1 00:00:02 2024\nSubject: m2\n\nb\n\n\
+From a@b Mon Jan  1 00:00:03 2024\nSubject: m3\n\nb\n\n",
+    );
+    let server = env.start(IPOP3D, &[]);
+    let mut c = server.connect();
+    assert_eq!(c.login(&env), "+OK Mailbox open, 3 messages");
+    assert!(c.command("UIDL").starts_with("+OK"));
+    let listing = String::from_utf8(c.multiline()).unwrap();
+    let uidls: Vec<&str> = listing.lines().filter_map(|l| l.split(' ').nth(1)).collect();
+    assert_eq!(uidls.len(), 3, "{listing}");
+    assert!(uidls.iter().all(|u| !u.ends_with("ffffffff")), "{listing}");
+    let mut distinct = uidls.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 3, "{listing}");
+    // Deleting one by its number deletes that one only.
+    assert!(c.command("DELE 2").starts_with("+OK"));
+    assert!(c.command("QUIT").starts_with("+OK Sayonara"));
+    assert_eq!(subjects(&env.inbox_bytes()), ["m1", "m3"]);
+    let mut c = server.connect();
+    assert_eq!(c.login(&env), "+OK Mailbox open, 2 messages");
+    assert!(c.command("UIDL").starts_with("+OK"));
+    let again = String::from_utf8(c.multiline()).unwrap();
+    let kept: Vec<&str> = again.lines().filter_map(|l| l.split(' ').nth(1)).collect();
+    assert_eq!(kept, [uidls[0], uidls[2]], "UIDLs are stable: {again}");
+    assert!(c.command("QUIT").starts_with("+OK"));
+}
