@@ -116,10 +116,7 @@ impl Selected {
         let mut changed_uids = Vec::new();
         for e in events {
             match e {
-                Event::Expunge(seq) => {
-                    untagged(out, &format!("{seq} EXPUNGE"));
-                    self.exists = self.exists.saturating_sub(1);
-                }
+                Event::Expunge(seq) => self.expunged(out, seq),
                 Event::Exists(_) => {}
                 Event::FlagsChanged { uid, .. } => changed_uids.push(uid),
                 Event::UidValidityChanged => {
@@ -138,6 +135,19 @@ impl Selected {
             }
         }
         Ok(())
+    }
+
+    /// `* seq EXPUNGE` for a message the client knows of. Mail arrives at the end, so
+    /// a number beyond the client's count names a message that came and went between
+    /// two reports (or that this session's own EXPUNGE found on arrival, marked
+    /// \Deleted by its sender): the client never heard of it, and telling it would
+    /// name a message it does not have (RFC 3501 §7.4.1 numbers EXPUNGE within what
+    /// the client was told). The EXISTS that follows gives the count without it.
+    pub fn expunged(&mut self, out: &mut Vec<u8>, seq: u32) {
+        if seq <= self.exists {
+            untagged(out, &format!("{seq} EXPUNGE"));
+            self.exists -= 1;
+        }
     }
 
     /// EXISTS and RECENT, when they differ from what the client knows.

@@ -4,7 +4,7 @@
 
 use super::selected_mailbox;
 use crate::host::Host;
-use crate::respond::{untagged, Reply};
+use crate::respond::Reply;
 use crate::session::Session;
 use crate::types::SequenceSet;
 
@@ -33,8 +33,7 @@ pub(crate) fn run<H: Host>(s: &mut Session<H>, uid_set: Option<&SequenceSet>) ->
     match sel.mailbox.expunge(uids.as_deref()) {
         Ok(seqs) => {
             for seq in seqs {
-                untagged(&mut s.out, &format!("{seq} EXPUNGE"));
-                sel.exists = sel.exists.saturating_sub(1);
+                sel.expunged(&mut s.out, seq);
             }
             sel.dirty = false;
             Reply::ok("EXPUNGE completed")

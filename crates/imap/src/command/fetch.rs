@@ -4,7 +4,10 @@
 //! or the whole message), and parsed once. BODY[...] without .PEEK, RFC822 and
 //! RFC822.TEXT set \Seen in a read-write mailbox; the FETCH then carries FLAGS.
 //! A message expunged by another session whose text is asked for is left out and
-//! the command answers `NO [EXPUNGEISSUED]` (RFC 2180 §4.1.2, RFC 5530).
+//! the command answers `OK [EXPUNGEISSUED]` (RFC 5530; RFC 2180 §4.1.2 allows NO
+//! too, but clients take a NO for a failed FETCH and retry or give up, while what
+//! still exists was sent): the client learns of the expunge at its next command
+//! that allows one. Its flags and other metadata are still served (§4.1.1).
 
 use mailbox::flags::Flags;
 use mailbox::mailbox::StoreOp;
@@ -125,9 +128,9 @@ pub(crate) fn run<H: Host>(
         return r;
     }
     if gone {
-        return Reply::no_code(
+        return Reply::ok_code(
             "EXPUNGEISSUED",
-            "Some messages were expunged by another session and could not be fetched",
+            "FETCH completed; some messages were expunged by another session and are left out",
         );
     }
     Reply::ok("FETCH completed")

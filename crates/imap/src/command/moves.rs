@@ -85,8 +85,7 @@ pub(crate) fn run<H: Host>(s: &mut Session<H>, uid: bool, set: &SequenceSet, nam
     match sel.mailbox.expunge(Some(&uids)) {
         Ok(expunged) => {
             for seq in expunged {
-                untagged(&mut s.out, &format!("{seq} EXPUNGE"));
-                sel.exists = sel.exists.saturating_sub(1);
+                sel.expunged(&mut s.out, seq);
             }
             sel.dirty = false;
             Reply::ok("MOVE completed")

@@ -5,7 +5,9 @@
 //! RFC 2047 and transfer decoding (the message crate's helpers, UW's semantics);
 //! BEFORE/ON/SINCE compare the INTERNALDATE's calendar date in its own zone,
 //! SENT* the Date header's own date. Messages expunged by another session and not
-//! yet reported never match.
+//! yet reported never match; when there were any, the command (and SORT and THREAD,
+//! which search first) answers `OK [EXPUNGEISSUED]` (RFC 5530), so that a client
+//! knows the result may leave out messages it still counts.
 
 use mailbox::flags::Flags;
 use mailbox::mailbox::{Mailbox, MessageInfo};
@@ -187,13 +189,40 @@ pub(crate) struct Hit {
     pub info: MessageInfo,
 }
 
+/// What a search found.
+pub(crate) struct Matches {
+    /// The messages that matched, in sequence order.
+    pub hits: Vec<Hit>,
+    /// Whether messages expunged by another session were passed over.
+    pub vanished: bool,
+}
+
+impl Matches {
+    pub fn completed(&self, text: &str) -> Reply {
+        completed(text, self.vanished)
+    }
+}
+
+/// The tagged OK of a command that searched: `[EXPUNGEISSUED]` when the result may
+/// leave out messages the client still counts.
+pub(crate) fn completed(text: &str, vanished: bool) -> Reply {
+    if vanished {
+        Reply::ok_code(
+            "EXPUNGEISSUED",
+            format!("{text}; messages expunged by another session are left out"),
+        )
+    } else {
+        Reply::ok(text)
+    }
+}
+
 /// The messages of the selected mailbox that match every key, in sequence order,
 /// or the answer when the search cannot run (an unknown charset).
 pub(crate) fn matching(
     sel: &mut Selected,
     charset: Option<&str>,
     keys: &[SearchKey],
-) -> Result<Vec<Hit>, Reply> {
+) -> Result<Matches, Reply> {
     let charset = charset.unwrap_or("US-ASCII");
     let Some(text) = decoder(charset) else {
         return Err(Reply::no_code(
@@ -215,6 +244,7 @@ pub(crate) fn matching(
     let needs_body = keys.iter().any(SearchKey::needs_body);
     let needs_text = keys.iter().any(SearchKey::needs_text);
     let mut hits = Vec::new();
+    let mut vanished = false;
     if needs_body || needs_text {
         // The session ends the batch after the command.
         mb.batch_reads();
@@ -222,6 +252,7 @@ pub(crate) fn matching(
     for seq in 1..=mb.count() {
         let Some(info) = mb.info(seq) else { continue };
         if info.expunged {
+            vanished = true;
             continue;
         }
         let bytes = if needs_body {
@@ -232,7 +263,8 @@ pub(crate) fn matching(
             None
         };
         if needs_text && bytes.is_none() {
-            continue; // gone meanwhile
+            vanished = true; // gone meanwhile
+            continue;
         }
         let msg = bytes.as_deref().map(Message::parse);
         let candidate = Candidate {
@@ -244,7 +276,7 @@ pub(crate) fn matching(
             hits.push(Hit { seq, info });
         }
     }
-    Ok(hits)
+    Ok(Matches { hits, vanished })
 }
 
 fn now() -> i64 {
@@ -266,8 +298,8 @@ pub(crate) fn run<H: Host>(
 ) -> Reply {
     let sel = selected_mailbox!(s);
     let save = ret.is_some_and(|r| r.contains(&SearchReturn::Save));
-    let hits = match matching(sel, charset, keys) {
-        Ok(h) => h,
+    let found = match matching(sel, charset, keys) {
+        Ok(f) => f,
         Err(r) => {
             if save {
                 // RFC 5182 §2.1: a failed SAVE leaves `$` empty.
@@ -276,6 +308,7 @@ pub(crate) fn run<H: Host>(
             return r;
         }
     };
+    let hits = &found.hits;
     let numbers: Vec<u32> = hits
         .iter()
         .map(|h| if uid { h.info.uid } else { h.seq })
@@ -288,7 +321,7 @@ pub(crate) fn run<H: Host>(
         }
         line.push_str("\r\n");
         s.out.extend_from_slice(line.as_bytes());
-        return Reply::ok("SEARCH completed");
+        return found.completed("SEARCH completed");
     };
     // RETURN () means RETURN (ALL).
     let all = [SearchReturn::All];
@@ -316,7 +349,7 @@ pub(crate) fn run<H: Host>(
     }
     if asked.iter().all(|&o| o == SearchReturn::Save) {
         // §2.1: SAVE alone sends no ESEARCH.
-        return Reply::ok("SEARCH completed, result saved");
+        return found.completed("SEARCH completed, result saved");
     }
     let mut line = b"* ESEARCH (TAG ".to_vec();
     crate::respond::string(&mut line, tag.as_bytes());
@@ -338,5 +371,5 @@ pub(crate) fn run<H: Host>(
     }
     line.extend_from_slice(b"\r\n");
     s.out.extend_from_slice(&line);
-    Reply::ok("SEARCH completed")
+    found.completed("SEARCH completed")
 }

@@ -14,7 +14,7 @@ use std::cmp::Ordering;
 use message::thread::{self, ThreadInput};
 use message::{parse_date, Message};
 
-use super::search::{matching, Hit};
+use super::search::{completed, matching, Hit, Matches};
 use super::selected_mailbox;
 use crate::host::Host;
 use crate::respond::Reply;
@@ -125,8 +125,8 @@ pub(crate) fn sort<H: Host>(
     keys: &[SearchKey],
 ) -> Reply {
     let sel = selected_mailbox!(s);
-    let hits = match matching(sel, Some(charset), keys) {
-        Ok(h) => h,
+    let Matches { hits, vanished } = match matching(sel, Some(charset), keys) {
+        Ok(f) => f,
         Err(r) => return r,
     };
     let header = criteria
@@ -141,11 +141,14 @@ pub(crate) fn sort<H: Host>(
     }
     line.push_str("\r\n");
     s.out.extend_from_slice(line.as_bytes());
-    Reply::ok(if uid {
-        "UID SORT completed"
-    } else {
-        "SORT completed"
-    })
+    completed(
+        if uid {
+            "UID SORT completed"
+        } else {
+            "SORT completed"
+        },
+        vanished,
+    )
 }
 
 pub(crate) fn thread<H: Host>(
@@ -156,8 +159,8 @@ pub(crate) fn thread<H: Host>(
     keys: &[SearchKey],
 ) -> Reply {
     let sel = selected_mailbox!(s);
-    let hits = match matching(sel, Some(charset), keys) {
-        Ok(h) => h,
+    let Matches { hits, vanished } = match matching(sel, Some(charset), keys) {
+        Ok(f) => f,
         Err(r) => return r,
     };
     let inputs: Vec<ThreadInput> = facts(sel, hits, true)
@@ -181,9 +184,12 @@ pub(crate) fn thread<H: Host>(
     }
     line.push_str("\r\n");
     s.out.extend_from_slice(line.as_bytes());
-    Reply::ok(if uid {
-        "UID THREAD completed"
-    } else {
-        "THREAD completed"
-    })
+    completed(
+        if uid {
+            "UID THREAD completed"
+        } else {
+            "THREAD completed"
+        },
+        vanished,
+    )
 }

@@ -1,7 +1,10 @@
 //! STORE and UID STORE (RFC 3501 §6.4.6): FLAGS, +FLAGS, -FLAGS, and .SILENT.
 //! New keywords are announced with FLAGS and PERMANENTFLAGS first (as UW does);
 //! the changes reach the file at the end of the command, so other sessions see
-//! them at their next command.
+//! them at their next command. Messages that another session expunged (and this
+//! one may not report yet, RFC 3501 §7.4.1) are passed over and the rest change:
+//! the answer is OK, as a flag on a message that is gone is nothing the client can
+//! miss (RFC 2180 §4.2.1 allows either; a NO reads as "nothing changed").
 
 use super::append::split_flags;
 use super::selected_mailbox;
@@ -30,7 +33,6 @@ pub(crate) fn run<H: Host>(
         return Reply::no_code("READ-ONLY", "STORE not allowed: the mailbox is read-only");
     }
     let keywords: Vec<&str> = keywords.iter().map(String::as_str).collect();
-    let mut gone = false;
     let mut done = Vec::with_capacity(seqs.len());
     for seq in seqs {
         match sel.mailbox.store(seq, mode.op(), system, &keywords) {
@@ -38,7 +40,7 @@ pub(crate) fn run<H: Host>(
                 sel.dirty |= changed;
                 done.push(seq);
             }
-            Err(mailbox::error::Error::Expunged) => gone = true,
+            Err(mailbox::error::Error::Expunged) => {}
             Err(mailbox::error::Error::BadMessage(_)) => {
                 sel.report_keywords(&mut s.out);
                 return Reply::no_code(
@@ -54,12 +56,6 @@ pub(crate) fn run<H: Host>(
         for seq in done {
             sel.fetch_flags(&mut s.out, seq, uid);
         }
-    }
-    if gone {
-        return Reply::no_code(
-            "EXPUNGEISSUED",
-            "Some messages were expunged by another session and could not be changed",
-        );
     }
     Reply::ok("STORE completed")
 }
