@@ -12,14 +12,18 @@ use crate::header;
 pub struct Prepared {
     pub header: Vec<u8>,
     pub body: Vec<u8>,
+    /// Whether a blank line ends the header: always in mbox, where the next
+    /// message's From line needs it; in MMDF only when the message had one.
+    pub blank_line: bool,
 }
 
 /// Normalises a message for storage, the way UW's mbox store does: line ends become
 /// LF and other CR octets are dropped; NUL becomes 0x80 (mbox readers treat NUL as
 /// damage); the bookkeeping fields a sender may have forged (`Status`, `X-UID`, ...)
 /// are removed, because pullmail alone decides a stored message's flags and UID;
-/// a header without a blank line gets one; for mbox, lines starting `From ` are
-/// written `>From `.
+/// for mbox, a header without a blank line gets one and lines starting `From `
+/// are written `>From `. MMDF stores the message as given (RFC 3501 APPEND), plus
+/// a final line end if it had none.
 pub fn prepare(raw: &[u8], driver: &dyn Driver) -> Result<Prepared> {
     if raw.is_empty() {
         return Err(Error::BadMessage("empty message"));
@@ -35,10 +39,12 @@ pub fn prepare(raw: &[u8], driver: &dyn Driver) -> Result<Prepared> {
     if !text.ends_with(b"\n") {
         text.push(b'\n');
     }
-    let (head, body) = match memchr::memmem::find(&text, b"\n\n") {
-        Some(i) => (&text[..i + 1], &text[i + 2..]),
-        None if text.starts_with(b"\n") => (&text[..0], &text[1..]),
-        None => (&text[..], &b""[..]),
+    // A message that starts with its blank line has an empty header (the first
+    // "\n\n" may come later, in its body).
+    let (head, body, had_blank) = match memchr::memmem::find(&text, b"\n\n") {
+        _ if text.starts_with(b"\n") => (&text[..0], &text[1..], true),
+        Some(i) => (&text[..i + 1], &text[i + 2..], true),
+        None => (&text[..], &b""[..], false),
     };
     let mut header_out = Vec::with_capacity(head.len());
     let mut skipping = false;
@@ -64,6 +70,7 @@ pub fn prepare(raw: &[u8], driver: &dyn Driver) -> Result<Prepared> {
     Ok(Prepared {
         header: header_out,
         body: body_out,
+        blank_line: had_blank || driver.closing().is_none(),
     })
 }
 
@@ -86,7 +93,9 @@ pub fn frame(
     driver.write_opening(out, from_line);
     out.extend_from_slice(&m.header);
     out.extend_from_slice(status_block);
-    out.push(b'\n');
+    if m.blank_line {
+        out.push(b'\n');
+    }
     out.extend_from_slice(&m.body);
     driver.write_closing(out);
 }
@@ -167,6 +176,27 @@ mod tests {
             (p.header.as_slice(), p.body.as_slice()),
             (&b"Subject: no body\n"[..], &b""[..])
         );
+    }
+
+    #[test]
+    fn mmdf_keeps_a_header_only_message_as_given() {
+        for raw in [&b"Subject: no body"[..], b"Subject: no body\r\n", b"A: 1\nB: 2\n"] {
+            let p = prepare(raw, &Mmdf).unwrap();
+            assert!(!p.blank_line, "{raw:?}");
+            assert!(p.body.is_empty());
+            let mut out = Vec::new();
+            frame(&mut out, &Mmdf, b"From x\n", &p, b"");
+            let mut want = b"\x01\x01\x01\x01\nFrom x\n".to_vec();
+            want.extend(raw.iter().filter(|&&b| b != b'\r'));
+            if !want.ends_with(b"\n") {
+                want.push(b'\n');
+            }
+            want.extend_from_slice(b"\x01\x01\x01\x01\n");
+            assert_eq!(out, want);
+            assert!(prepare(raw, &Mbox).unwrap().blank_line);
+        }
+        assert!(prepare(b"A: 1\r\n\r\n", &Mmdf).unwrap().blank_line);
+        assert!(prepare(b"\r\nbody", &Mmdf).unwrap().blank_line);
     }
 
     #[test]

@@ -95,6 +95,7 @@ pub mod imap;
 mod lex;
 mod message;
 pub mod mime;
+pub mod reencode;
 pub mod section;
 pub mod text;
 pub mod thread;

@@ -331,11 +331,14 @@ pub fn references_thread(msgs: &[ThreadInput]) -> Vec<Thread> {
             }
             prev = Some(rc);
         }
-        // (1C) the last reference is the parent, unless that makes a loop.
-        match prev {
-            Some(p) if p != c && !is_ancestor(&cs, c, p) => link(&mut cs, p, c),
-            Some(_) => {}
-            None => unlink(&mut cs, c),
+        // (1C) the last reference is the parent. The link an earlier message's
+        // References gave this one is broken first, whether or not the new one can
+        // be made: one that would make a loop is not, and the message is a root.
+        unlink(&mut cs, c);
+        if let Some(p) = prev {
+            if p != c && !is_ancestor(&cs, c, p) {
+                link(&mut cs, p, c);
+            }
         }
     }
     let date_of = |i: usize| (msgs[i].date, i);
@@ -534,6 +537,28 @@ mod tests {
         let t = references_thread(&msgs);
         // 7 would make 6 (its own child) its parent: the loop is not made.
         assert_eq!(write_threads(&t), "(1 2 3)((5)(4))(7 6)");
+    }
+
+    #[test]
+    fn a_parent_that_would_make_a_loop_still_breaks_the_old_link() {
+        // 2's References put c under a and b under c; 3 (c) names b as its parent,
+        // which would be a loop: c's link to a is broken all the same (RFC 5256
+        // §2.2 1.C), so c heads its own thread and a stands alone.
+        let msgs = vec![
+            m(1, 30, "a", &[], ""),
+            m(2, 10, "b", &["a", "c"], ""),
+            m(3, 20, "c", &["b"], ""),
+        ];
+        assert_eq!(write_threads(&references_thread(&msgs)), "(3 2)(1)");
+        // Duplicated ids and a message that names itself last: itself is no
+        // parent (a loop), so b is a root although a precedes it; the second "a"
+        // is a message of its own, under b.
+        let msgs = vec![
+            m(1, 10, "a", &["a"], ""),
+            m(2, 20, "b", &["a", "a", "b"], ""),
+            m(3, 30, "a", &["b"], ""),
+        ];
+        assert_eq!(write_threads(&references_thread(&msgs)), "(1)(2 3)");
     }
 
     #[test]

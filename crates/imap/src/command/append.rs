@@ -2,7 +2,8 @@
 //! each with flags and an optional INTERNALDATE, stored all or nothing. A missing
 //! mailbox is `NO [TRYCREATE]`. Appending to the selected mailbox shows up as
 //! EXISTS when the session reports changes after the command. A BINARY literal8
-//! (RFC 3516 §4.4) is stored only if the mailbox keeps its octets exactly.
+//! (RFC 3516 §4.3) is stored so that FETCH BINARY gives its octets back: body parts
+//! the mailbox file cannot hold exactly are stored in base64.
 
 use mailbox::flags::Flags;
 use mailbox::format::{detect, Detected, Format};
@@ -42,14 +43,31 @@ pub(crate) fn split_flags(flags: &[Flag]) -> Result<(Flags, Vec<String>), Reply>
     Ok((system, keywords))
 }
 
-/// Whether `data` would survive the mailbox store unchanged: the store turns NUL
-/// into 0x80 and drops CR that does not end a line (and MMDF drops Ctrl-A), as UW
-/// did; for ordinary literals that is the documented mbox behaviour, but BINARY
-/// (RFC 3516 §4.4) forbids losing data, so such a literal8 is refused.
-fn storable_exactly(data: &[u8], mmdf: bool) -> bool {
-    !data.iter().enumerate().any(|(i, &b)| {
-        b == 0 || (b == 1 && mmdf) || (b == b'\r' && data.get(i + 1) != Some(&b'\n'))
+/// Whether `data` would not survive the mailbox store unchanged: lines end in LF
+/// on disk and CRLF on the wire, so a bare LF or a CR that does not end a line
+/// cannot be kept; NUL is damage to mbox readers (the store writes 0x80, as UW
+/// did); MMDF frames messages with Ctrl-A (the store drops it); and in mbox a
+/// line that begins `From ` is stored as `>From `.
+fn lossy(data: &[u8], mmdf: bool, from_lines: bool) -> bool {
+    data.iter().enumerate().any(|(i, &b)| match b {
+        0 => true,
+        1 => mmdf,
+        b'\r' => data.get(i + 1) != Some(&b'\n'),
+        b'\n' => i == 0 || data[i - 1] != b'\r',
+        _ => false,
+    }) || (from_lines && !mmdf && {
+        data.starts_with(b"From ") || data.windows(6).any(|w| w == b"\nFrom ")
     })
+}
+
+/// A BINARY literal8 (RFC 3516 §4.3) made storable exactly: the body parts the
+/// mailbox could not keep as they are get base64 (BINARY[part] gives their octets
+/// back). `None` when what is left (a header, a MIME boundary line, a part that
+/// already has an encoding) still cannot be kept.
+fn storable_binary(data: &[u8], mmdf: bool) -> Option<Vec<u8>> {
+    let converted = message::reencode::base64_unsafe_parts(data, &|c| lossy(c, mmdf, true));
+    let out = converted.unwrap_or_else(|| data.to_vec());
+    (!lossy(&out, mmdf, false)).then_some(out)
 }
 
 /// Whether the mailbox file is MMDF (an empty one takes the default format).
@@ -67,6 +85,8 @@ fn is_mmdf(path: &std::path::Path, default: Format) -> bool {
 
 pub(crate) fn run<H: Host>(s: &mut Session<H>, name: &str, messages: &[AppendMessage]) -> Reply {
     let mut prepared = Vec::with_capacity(messages.len());
+    // Literal8 messages as they will be stored (see `storable_binary`).
+    let mut converted: Vec<Option<Vec<u8>>> = vec![None; messages.len()];
     for m in messages {
         if m.data.is_empty() {
             // RFC 3502: a zero-length message cancels the whole APPEND.
@@ -96,14 +116,24 @@ pub(crate) fn run<H: Host>(s: &mut Session<H>, name: &str, messages: &[AppendMes
             Ok(r) => is_mmdf(&r.path, store.context().default_format),
             Err(e) => return Reply::mailbox_error("APPEND", &e),
         };
-        if messages
-            .iter()
-            .any(|m| m.binary && !storable_exactly(&m.data, mmdf))
-        {
-            return Reply::no_code(
-                "UNKNOWN-CTE",
-                "APPEND failed: this mailbox cannot store NUL octets or bare CR exactly",
-            );
+        for (m, p) in messages.iter().zip(converted.iter_mut()) {
+            if !m.binary {
+                continue;
+            }
+            match storable_binary(&m.data, mmdf) {
+                Some(bytes) => *p = Some(bytes),
+                None => {
+                    return Reply::no_code(
+                        "UNKNOWN-CTE",
+                        "APPEND failed: NUL, bare CR or bare LF outside a body part cannot be stored",
+                    )
+                }
+            }
+        }
+    }
+    for (p, c) in prepared.iter_mut().zip(converted.iter()) {
+        if let Some(bytes) = c {
+            p.bytes = bytes;
         }
     }
     match store.append(name, &prepared) {

@@ -411,6 +411,14 @@ impl Client {
         self.read_tagged(tag)
     }
 
+    /// Like [`Client::cmd_bytes`], and the answer as octets (8-bit literals intact).
+    pub fn cmd_raw(&mut self, data: &[u8], tag: &str) -> Vec<u8> {
+        let start = self.seen;
+        self.send(data);
+        self.read_tagged(tag);
+        self.output.0.lock().unwrap()[start..self.seen].to_vec()
+    }
+
     /// Sends a command with one synchronizing literal the way a client must: the
     /// part before the literal, then — after the `+` — the literal and the rest.
     pub fn cmd_literal(&mut self, head: &str, literal: &[u8], tail: &str) -> String {

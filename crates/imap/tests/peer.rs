@@ -1,0 +1,157 @@
+//! The behaviours the peer suite (Dovecot's imaptest groups) checks, and their
+//! neighbours, through whole sessions in memory: SORT keys with REVERSE and ties,
+//! THREAD with odd References, mailbox names that are not modified UTF-7, MOVE to
+//! the selected mailbox, UIDVALIDITY of a re-created name, BINARY APPEND into mbox
+//! and MMDF; and the bug classes found beside them: dates outside RFC 5322 syntax,
+//! raw 8-bit subjects, MMDF messages without a header/body separator.
+
+mod support;
+
+use support::{assert_lines, tagged_line, Client, Env};
+
+/// APPENDs each message (CRLF text) to `mailbox` and SELECTs it.
+fn fill(c: &mut Client, mailbox: &str, messages: &[&[u8]]) {
+    for (i, m) in messages.iter().enumerate() {
+        let r = c.cmd_literal(&format!("f{i} APPEND {mailbox}"), m, "");
+        assert!(tagged_line(&r).starts_with(&format!("f{i} OK")), "{r}");
+    }
+    let r = c.cmd(&format!("fs SELECT {mailbox}"));
+    assert!(tagged_line(&r).starts_with("fs OK"), "{r}");
+}
+
+fn crlf(s: &str) -> Vec<u8> {
+    s.replace('\n', "\r\n").into_bytes()
+}
+
+/// The numbers of a `* SORT` or `* THREAD` line.
+fn answer(r: &str, what: &str) -> String {
+    r.split("\r\n")
+        .find_map(|l| l.strip_prefix(what))
+        .unwrap_or_else(|| panic!("no {what} in {r}"))
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn sort_subject_ties_follow_the_next_key_in_either_direction() {
+    let env = Env::new();
+    let mut c = env.client();
+    let msgs: Vec<Vec<u8>> = [
+        "Subject: a\n\n1\n",
+        // No header at all: its size is that of its body and blank line, although
+        // its body has a blank line of its own further on.
+        "\n9\n\nmore\n",
+        "Subject: =?iso-8859-1?q?_?=\n\n10\n",
+        "Subject: Re: =?utf-8?q?a?=\n\n11\nxxxxxxxxxxxxxxxx\n",
+    ]
+    .iter()
+    .map(|s| crlf(s))
+    .collect();
+    let refs: Vec<&[u8]> = msgs.iter().map(|m| m.as_slice()).collect();
+    c.cmd("c CREATE s");
+    fill(&mut c, "s", &refs);
+    assert_lines(&c.cmd("a FETCH 2 (RFC822.SIZE BODY[HEADER])"), &["* 2 FETCH (RFC822.SIZE 13 BODY[HEADER] {2}"]);
+    assert_eq!(answer(&c.cmd("a SORT (SUBJECT) US-ASCII ALL"), "* SORT"), "2 3 1 4");
+    assert_eq!(answer(&c.cmd("a SORT (SUBJECT REVERSE SIZE) US-ASCII ALL"), "* SORT"), "3 2 4 1");
+    assert_eq!(answer(&c.cmd("a SORT (REVERSE SUBJECT SIZE) US-ASCII ALL"), "* SORT"), "1 4 2 3");
+}
+
+/// One literal8 APPEND; returns the tagged line.
+fn append_binary(c: &mut Client, mailbox: &str, data: &[u8]) -> String {
+    let mut cmd = format!("b APPEND {mailbox} ~{{{}+}}\r\n", data.len()).into_bytes();
+    cmd.extend_from_slice(data);
+    cmd.extend_from_slice(b"\r\n");
+    tagged_line(&c.cmd_bytes("b", &cmd)).to_string()
+}
+
+/// The octets of the first literal in `r` (after `prefix`).
+fn literal_after(r: &[u8], prefix: &[u8]) -> Vec<u8> {
+    let at = r.windows(prefix.len()).position(|w| w == prefix).expect("prefix") + prefix.len();
+    let rest = &r[at..];
+    let rest = rest.strip_prefix(b"~").unwrap_or(rest);
+    let close = rest.iter().position(|&b| b == b'}').unwrap();
+    let n: usize = std::str::from_utf8(&rest[1..close]).unwrap().parse().unwrap();
+    rest[close + 3..close + 3 + n].to_vec()
+}
+
+#[test]
+fn binary_append_gives_its_octets_back_in_mbox_and_mmdf() {
+    // NUL, bare LF, CRLF, bare CR, a line of 2000 octets, a line that starts
+    // "From ", Ctrl-A: none survives an LF-based mailbox file as it is.
+    let mut payload = b"\0-\xe4\n\r\nx\ry\n".to_vec();
+    payload.extend(std::iter::repeat_n(b'L', 2000));
+    payload.extend_from_slice(b"\r\nFrom me\r\n\x01\x01\x01\x01\r\nend");
+    let single = [
+        &b"From: user@example.org\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\n\r\n"[..],
+        &payload,
+    ]
+    .concat();
+    let multi = [
+        &b"Subject: two\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nplain text\r\n--b\r\nContent-Type: image/png\r\n\r\n"[..],
+        &payload,
+        b"\r\n--b--\r\n",
+    ]
+    .concat();
+    for format in ["mbox", "mmdf"] {
+        let env = Env::new();
+        let mut c = env.client();
+        let r = c.cmd(&format!("c CREATE \"#driver.{format}/bin\""));
+        assert!(tagged_line(&r).starts_with("c OK"), "{r}");
+        assert!(append_binary(&mut c, "bin", &single).starts_with("b OK"), "{format}");
+        assert!(append_binary(&mut c, "bin", &multi).starts_with("b OK"), "{format}");
+        c.cmd("s SELECT bin");
+        let r = c.cmd_bytes("f", b"f FETCH 1 (BINARY.SIZE[1] BINARY.PEEK[1])\r\n");
+        assert!(r.contains(&format!("BINARY.SIZE[1] {}", payload.len())), "{format}: {r}");
+        let raw = c.cmd_raw(b"g FETCH 1 BINARY.PEEK[1]\r\n", "g");
+        assert_eq!(literal_after(&raw, b"BINARY[1] "), payload, "{format}");
+        let raw = c.cmd_raw(b"g FETCH 2 (BINARY.PEEK[2] BINARY.PEEK[1])\r\n", "g");
+        assert_eq!(literal_after(&raw, b"BINARY[2] "), payload, "{format}");
+        assert_eq!(literal_after(&raw, b"BINARY[1] "), b"plain text", "{format}");
+        // BODY[] is the stored form: base64 where the octets could not be kept,
+        // the rest as sent.
+        let raw = c.cmd_raw(b"g FETCH 2 BODY.PEEK[]\r\n", "g");
+        let body = literal_after(&raw, b"BODY[] ");
+        assert!(body.starts_with(b"Subject: two\r\n"), "{format}");
+        assert!(!body.contains(&0), "{format}");
+        let r = c.cmd("h FETCH 2 BODYSTRUCTURE");
+        assert!(r.contains("(\"IMAGE\" \"PNG\" NIL NIL NIL \"BASE64\""), "{format}: {r}");
+        assert!(r.contains("(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 10 0"), "{format}: {r}");
+        // The file stays one that other readers parse: no NUL, two messages.
+        let file = std::fs::read(env.mail("bin")).unwrap();
+        assert!(!file.contains(&0));
+        c.cmd("x LOGOUT");
+        let mut c = env.client();
+        c.cmd("s SELECT bin");
+        let raw = c.cmd_raw(b"g FETCH 1:2 BINARY.PEEK[1]\r\n", "g");
+        assert_eq!(literal_after(&raw, b"BINARY[1] "), payload, "{format} reopened");
+    }
+    // An ordinary literal is stored the way it always was (UW's mbox store).
+    let env = Env::new();
+    let mut c = env.client();
+    c.cmd("c CREATE plain");
+    fill(&mut c, "plain", &[b"Subject: p\r\n\r\na\0b\r\n"]);
+    let raw = c.cmd_raw(b"g FETCH 1 BODY.PEEK[TEXT]\r\n", "g");
+    assert_eq!(literal_after(&raw, b"BODY[TEXT] "), b"a\x80b\r\n");
+}
+
+#[test]
+fn binary_append_outside_a_body_part_is_refused() {
+    let env = Env::new();
+    let mut c = env.client();
+    c.cmd("c CREATE bin");
+    // A NUL in a header field, a bare LF in a MIME preamble: no encoding helps.
+    let r = append_binary(&mut c, "bin", b"Subject: a\0b\r\n\r\nbody\r\n");
+    assert!(r.starts_with("b NO [UNKNOWN-CTE]"), "{r}");
+    let r = append_binary(
+        &mut c,
+        "bin",
+        b"Content-Type: multipart/mixed; boundary=b\r\n\r\npre\namble\r\n--b\r\n\r\nx\r\n--b--\r\n",
+    );
+    assert!(r.starts_with("b NO [UNKNOWN-CTE]"), "{r}");
+    // A literal8 without anything the file cannot hold is stored as it is.
+    let r = append_binary(&mut c, "bin", b"Subject: 8bit \xe4\r\n\r\nbody \xe4\r\n");
+    assert!(r.starts_with("b OK"), "{r}");
+    c.cmd("s SELECT bin");
+    let raw = c.cmd_raw(b"g FETCH 1 BODY.PEEK[]\r\n", "g");
+    assert_eq!(literal_after(&raw, b"BODY[] "), b"Subject: 8bit \xe4\r\n\r\nbody \xe4\r\n");
+}
