@@ -14,7 +14,7 @@ use mailbox::store::Store;
 use crate::capability::{self, Situation};
 use crate::command::{self, Outcome};
 use crate::host::Host;
-use crate::parse::{parse_command, ErrorKind};
+use crate::parse::{parse_command, parse_invalid_names, ErrorKind};
 use crate::receiver::{Event, Limits, Receiver, Rejection};
 use crate::respond::{status_line, untagged, Reply, Status};
 use crate::selected::Selected;
@@ -225,8 +225,14 @@ impl<H: Host> Session<H> {
 
     /// Parses and runs one command; `Some` when the session is over.
     fn command(&mut self, bytes: &[u8]) -> Option<Ending> {
+        let mut invalid_names = Vec::new();
         let cmd = match parse_command(bytes) {
             Ok(c) => c,
+            Err(e) if matches!(e.kind, ErrorKind::MailboxEncoding(_)) && parse_invalid_names(bytes).is_some() => {
+                let (c, which) = parse_invalid_names(bytes)?;
+                invalid_names = which;
+                c
+            }
             Err(e) => {
                 let tag = e.tag.as_ref().map_or("*", |t| t.as_str()).to_string();
                 let code = matches!(e.kind, ErrorKind::MailboxEncoding(_)).then_some("CANNOT");
@@ -243,7 +249,11 @@ impl<H: Host> Session<H> {
                 | crate::types::CommandBody::Store { uid: false, .. }
                 | crate::types::CommandBody::Search { uid: false, .. }
         );
-        let outcome = command::execute(self, cmd);
+        let outcome = if invalid_names.is_empty() {
+            command::execute(self, cmd)
+        } else {
+            command::execute_invalid_names(self, cmd, &invalid_names)
+        };
         if let Some(sel) = self.selected.as_mut() {
             // Reads may keep a shared lock for the next few; none survives a command.
             sel.mailbox.release_read_lock();

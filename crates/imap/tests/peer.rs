@@ -155,3 +155,47 @@ fn binary_append_outside_a_body_part_is_refused() {
     let raw = c.cmd_raw(b"g FETCH 1 BODY.PEEK[]\r\n", "g");
     assert_eq!(literal_after(&raw, b"BODY[] "), b"Subject: 8bit \xe4\r\n\r\nbody \xe4\r\n");
 }
+
+#[test]
+fn names_that_are_not_modified_utf7_are_no_mailbox_but_no_syntax_error() {
+    let env = Env::new();
+    let mut c = env.client();
+    c.cmd("c CREATE box");
+    let bad = "!#$&'+,-.0123456789:;<=>?@^_`|[}";
+    assert_lines(&c.cmd("a LIST \"\" ~foo"), &["a OK"]);
+    assert_lines(&c.cmd("a SELECT ~foo"), &["a NO"]);
+    // SELECT of such a name fails like any failed SELECT: nothing stays selected.
+    c.cmd("s SELECT box");
+    assert_lines(&c.cmd(&format!("a SELECT {bad}")), &["a NO [NONEXISTENT]"]);
+    assert_lines(&c.cmd("a FETCH 1 FLAGS"), &["a BAD"]);
+    assert_lines(&c.cmd(&format!("a EXAMINE {bad}")), &["a NO [NONEXISTENT]"]);
+    assert_eq!(c.cmd(&format!("a LIST \"\" {bad}%*")), "a OK LIST completed\r\n");
+    assert_eq!(c.cmd(&format!("a LSUB \"\" {bad}")), "a OK LSUB completed\r\n");
+    // Extended LIST: the valid pattern still runs.
+    assert_lines(
+        &c.cmd(&format!("a LIST \"\" ({bad} box)")),
+        &["* LIST (", "a OK"],
+    );
+    for cmd in ["STATUS {} (MESSAGES)", "DELETE {}", "SUBSCRIBE {}", "UNSUBSCRIBE {}", "RENAME {} x"] {
+        let r = c.cmd(&format!("a {}", cmd.replace("{}", bad)));
+        assert!(r.starts_with("a NO [NONEXISTENT] "), "{cmd}: {r}");
+    }
+    for cmd in ["CREATE {}", "RENAME box {}"] {
+        let r = c.cmd(&format!("a {}", cmd.replace("{}", bad)));
+        assert!(r.starts_with("a NO [CANNOT] "), "{cmd}: {r}");
+    }
+    let r = c.cmd_literal(&format!("a APPEND {bad}"), b"Subject: x\r\n\r\nx\r\n", "");
+    assert!(tagged_line(&r).starts_with("a NO [NONEXISTENT]"), "{r}");
+    c.cmd("s SELECT box");
+    c.cmd_literal("a APPEND box", b"Subject: x\r\n\r\nx\r\n", "");
+    c.cmd("n NOOP");
+    for cmd in ["COPY 1 {}", "MOVE 1 {}", "UID COPY 1 {}"] {
+        let r = c.cmd(&format!("a {}", cmd.replace("{}", bad)));
+        assert!(r.starts_with("a NO [NONEXISTENT] "), "{cmd}: {r}");
+    }
+    // Still a syntax error: a bad name in a command that is malformed anyway.
+    assert_lines(&c.cmd(&format!("a SELECT {bad} extra")), &["a BAD"]);
+    assert_lines(&c.cmd("a SELECT &Jjo"), &["a NO [NONEXISTENT]"]);
+    // The file list is untouched.
+    assert!(!env.mail(bad).exists());
+}

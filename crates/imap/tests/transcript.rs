@@ -284,9 +284,11 @@ fn mailbox_names_are_modified_utf7_on_the_wire_and_utf8_on_disk() {
     assert_lines(&c.cmd("a3 CREATE \"A&-B\""), &["a3 OK"]);
     assert!(env.mail("A&B").is_file());
     assert_lines(&c.cmd("a4 SELECT \"A&-B\""), &["a4 OK [READ-WRITE]"]);
-    // Not modified UTF-7: BAD, not a file called that.
-    assert_lines(&c.cmd("a5 CREATE &AGE-"), &["a5 BAD [CANNOT]"]);
-    assert_lines(&c.cmd("a6 CREATE {6+}\r\ncaf\u{e9}"), &["a6 BAD [CANNOT]"]);
+    // Not modified UTF-7: a name no mailbox can have (NO, not BAD: the command is
+    // well-formed), and not a file called that.
+    assert_lines(&c.cmd("a5 CREATE &AGE-"), &["a5 NO [CANNOT]"]);
+    assert_lines(&c.cmd("a6 CREATE {6+}\r\ncaf\u{e9}"), &["a6 NO [CANNOT]"]);
+    assert!(!env.mail("&AGE-").exists() && !env.mail("caf\u{e9}").exists());
     assert_lines(&c.cmd("a7 NOOP"), &["a7 OK"]);
 }
 

@@ -127,6 +127,65 @@ fn check_state(body: &CommandBody, state: State) -> Result<(), Reply> {
     }
 }
 
+/// Runs a command some of whose mailbox names (`which`, counted from 0) are not
+/// modified UTF-7 ([`crate::parse::parse_invalid_names`]). No mailbox can have
+/// such a name: it is never created (`NO [CANNOT]`), never found
+/// (`NO [NONEXISTENT]`; SELECT and EXAMINE close the selected mailbox first, as
+/// any failed SELECT does), and a LIST or LSUB pattern of that kind matches
+/// nothing (the other patterns of an extended LIST still run).
+pub(crate) fn execute_invalid_names<H: Host>(
+    s: &mut Session<H>,
+    cmd: Command,
+    which: &[usize],
+) -> Outcome {
+    let state = if s.selected.is_some() {
+        State::Selected
+    } else if s.store.is_some() {
+        State::Authenticated
+    } else {
+        State::NotAuthenticated
+    };
+    if let Err(r) = check_state(&cmd.body, state) {
+        return r.into();
+    }
+    const TEXT: &str = "failed: mailbox name is not valid modified UTF-7";
+    let name = cmd.body.name();
+    let missing = || Reply::no_code("NONEXISTENT", format!("{name} {TEXT}"));
+    use CommandBody::*;
+    match cmd.body {
+        Select { .. } | Examine { .. } => {
+            s.deselect();
+            missing().into()
+        }
+        Create { .. } => Reply::no_code("CANNOT", format!("{name} {TEXT}")).into(),
+        // RENAME old new: a new name of that kind cannot be made.
+        Rename { .. } if !which.contains(&0) => {
+            Reply::no_code("CANNOT", format!("{name} {TEXT}")).into()
+        }
+        List {
+            reference,
+            patterns,
+            select,
+            ret,
+        } => {
+            let valid: Vec<String> = patterns
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| !which.contains(&(i + 1)))
+                .map(|(_, p)| p)
+                .collect();
+            if which.contains(&0) || valid.is_empty() {
+                Reply::ok("LIST completed").into()
+            } else {
+                list::list(s, &reference, &valid, &select, &ret).into()
+            }
+        }
+        Lsub { .. } => Reply::ok("LSUB completed").into(),
+        Rlsub { .. } => Reply::ok("RLSUB completed").into(),
+        _ => missing().into(),
+    }
+}
+
 /// Runs one parsed command.
 pub(crate) fn execute<H: Host>(s: &mut Session<H>, cmd: Command) -> Outcome {
     let state = if s.selected.is_some() {

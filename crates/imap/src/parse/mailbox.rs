@@ -4,11 +4,20 @@ use super::core::{astring, is_atom_char, string};
 use super::{ErrorKind, Fail, PResult, Parser};
 use crate::utf7;
 
-fn decode(at: usize, wire: &[u8]) -> PResult<String> {
-    utf7::decode(wire).map_err(|e| Fail {
-        kind: ErrorKind::MailboxEncoding(e),
-        at,
-    })
+fn decode(p: &mut Parser<'_>, at: usize, wire: &[u8]) -> PResult<String> {
+    let n = p.names;
+    p.names += 1;
+    match utf7::decode(wire) {
+        Ok(name) => Ok(name),
+        Err(_) if p.invalid_names.is_some() => {
+            p.invalid_names.get_or_insert_with(Vec::new).push(n);
+            Ok(String::from_utf8_lossy(wire).into_owned())
+        }
+        Err(e) => Err(Fail {
+            kind: ErrorKind::MailboxEncoding(e),
+            at,
+        }),
+    }
 }
 
 /// mailbox = "INBOX" / astring; INBOX in any case is INBOX.
@@ -16,9 +25,10 @@ pub(crate) fn mailbox(p: &mut Parser<'_>) -> PResult<String> {
     let at = p.pos;
     let wire = astring(p)?;
     if wire.eq_ignore_ascii_case(b"INBOX") {
+        p.names += 1;
         return Ok("INBOX".to_string());
     }
-    decode(at, &wire)
+    decode(p, at, &wire)
 }
 
 fn is_list_char(b: u8) -> bool {
@@ -41,5 +51,5 @@ pub(crate) fn list_mailbox(p: &mut Parser<'_>) -> PResult<String> {
             std::borrow::Cow::Borrowed(&p.input[start..p.pos])
         }
     };
-    decode(at, &wire)
+    decode(p, at, &wire)
 }

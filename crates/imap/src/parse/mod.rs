@@ -79,6 +79,11 @@ pub(crate) struct Parser<'a> {
     pub input: &'a [u8],
     pub pos: usize,
     pub depth: usize,
+    /// Mailbox names and patterns parsed so far, in order (see [`parse_invalid_names`]).
+    pub names: usize,
+    /// When set, a name that is not modified UTF-7 is taken as its octets and its
+    /// number recorded here, instead of failing the command.
+    pub invalid_names: Option<Vec<usize>>,
 }
 
 impl<'a> Parser<'a> {
@@ -87,6 +92,8 @@ impl<'a> Parser<'a> {
             input,
             pos: 0,
             depth: 0,
+            names: 0,
+            invalid_names: None,
         }
     }
 
@@ -174,6 +181,21 @@ pub fn parse_command(input: &[u8]) -> Result<Command, ParseError> {
         Ok(body) => Ok(Command { tag, body }),
         Err(f) => Err(tagged(f, tag)),
     }
+}
+
+/// A command that [`parse_command`] refused only because a mailbox name or pattern
+/// in it is not modified UTF-7: the command, with such names as their octets, and
+/// which of its names (counted from 0 in the order they appear) they are. Such a
+/// command is well-formed (RFC 3501 `mailbox` is an astring); it names a mailbox
+/// that cannot exist, which is a NO, not a BAD.
+pub fn parse_invalid_names(input: &[u8]) -> Option<(Command, Vec<usize>)> {
+    let mut p = Parser::new(input);
+    p.invalid_names = Some(Vec::new());
+    let tag = self::core::tag(&mut p).ok()?;
+    p.sp().ok()?;
+    let body = command::body(&mut p).ok()?;
+    let which = p.invalid_names.take().unwrap_or_default();
+    (!which.is_empty()).then_some((Command { tag, body }, which))
 }
 
 /// The start of a command whose literal is not there yet: its tag, its name
