@@ -94,6 +94,20 @@ impl Selected {
         with_uid: bool,
         log: &dyn Fn(&str),
     ) -> Result<(), UidValidityChanged> {
+        self.report_changes(out, allow_expunge, with_uid, log, true)
+    }
+
+    /// [`Selected::report`], with EXISTS and RECENT left for a later report when
+    /// `counts` is false (MOVE into the selected mailbox: its expunges come first,
+    /// then the copy's EXISTS, which is what clients and imaptest expect).
+    pub fn report_changes(
+        &mut self,
+        out: &mut Vec<u8>,
+        allow_expunge: bool,
+        with_uid: bool,
+        log: &dyn Fn(&str),
+        counts: bool,
+    ) -> Result<(), UidValidityChanged> {
         if self.invalid {
             return Err(UidValidityChanged);
         }
@@ -125,7 +139,9 @@ impl Selected {
                 }
             }
         }
-        self.report_counts(out);
+        if counts {
+            self.report_counts(out);
+        }
         self.report_keywords(out);
         changed_uids.sort_unstable();
         changed_uids.dedup();

@@ -199,3 +199,22 @@ fn names_that_are_not_modified_utf7_are_no_mailbox_but_no_syntax_error() {
     // The file list is untouched.
     assert!(!env.mail(bad).exists());
 }
+
+#[test]
+fn move_to_the_selected_mailbox_reports_the_expunge_then_the_new_copy() {
+    let env = Env::new();
+    let mut c = env.client();
+    c.cmd("c CREATE box");
+    let m = crlf("Subject: a\n\nx\n");
+    fill(&mut c, "box", &[&m, &m, &m]);
+    let r = c.cmd("a MOVE 1 box");
+    assert_lines(&r, &["* OK [COPYUID ", "* 1 EXPUNGE", "* 3 EXISTS", "a OK"]);
+    assert!(!r.contains("* 4 EXISTS"), "{r}");
+    // UID MOVE the same way, and to another mailbox: no EXISTS at all.
+    c.cmd("c CREATE other");
+    let r = c.cmd("a UID MOVE 2 box");
+    assert_lines(&r, &["* OK [COPYUID ", "* 1 EXPUNGE", "* 3 EXISTS", "a OK"]);
+    let r = c.cmd("a MOVE 1 other");
+    assert_lines(&r, &["* OK [COPYUID ", "* 1 EXPUNGE", "a OK"]);
+    assert!(!r.contains("EXISTS"), "{r}");
+}

@@ -64,7 +64,9 @@ pub(crate) fn run<H: Host>(s: &mut Session<H>, uid: bool, set: &SequenceSet, nam
         &format!("OK [{}] Moved", copyuid(uid_validity, &pairs)),
     );
     // 2. What others changed first, so that our EXPUNGE numbers are the client's.
-    if sel.report(&mut s.out, true, uid, &log).is_err() {
+    // New messages (our copy, when the destination is this mailbox) are announced
+    // after the expunges, by the report that ends every command.
+    if sel.report_changes(&mut s.out, true, uid, &log, false).is_err() {
         return Reply::no("MOVE failed: the mailbox changed under the session; messages were copied");
     }
     // 3. Expunge exactly the moved messages.
