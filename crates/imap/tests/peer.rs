@@ -218,3 +218,57 @@ fn move_to_the_selected_mailbox_reports_the_expunge_then_the_new_copy() {
     assert_lines(&r, &["* OK [COPYUID ", "* 1 EXPUNGE", "a OK"]);
     assert!(!r.contains("EXISTS"), "{r}");
 }
+
+/// The UIDVALIDITY STATUS gives for `mailbox`.
+fn uidvalidity(c: &mut Client, mailbox: &str) -> u32 {
+    let r = c.cmd(&format!("u STATUS {mailbox} (UIDVALIDITY)"));
+    let at = r.find("UIDVALIDITY ").unwrap_or_else(|| panic!("{r}")) + 12;
+    r[at..].split(')').next().unwrap().parse().unwrap()
+}
+
+#[test]
+fn a_name_never_has_the_same_uidvalidity_twice() {
+    let env = Env::new();
+    let mut c = env.client();
+    let m = crlf("Subject: a\n\nx\n");
+    // Within one second: two mailboxes, renamed over each other's names.
+    c.cmd("c CREATE box");
+    c.cmd("c CREATE box2");
+    c.cmd_literal("a APPEND box", &m, "");
+    c.cmd_literal("a APPEND box2", &m, "");
+    let first = uidvalidity(&mut c, "box");
+    let second = uidvalidity(&mut c, "box2");
+    assert_ne!(first, second);
+    assert_lines(&c.cmd("r RENAME box box3"), &["r OK"]);
+    assert_lines(&c.cmd("r RENAME box2 box"), &["r OK"]);
+    assert_eq!(uidvalidity(&mut c, "box"), second);
+    assert_eq!(uidvalidity(&mut c, "box3"), first);
+    // DELETE and CREATE again: new, and greater than any the user had.
+    let mut seen = vec![first, second];
+    for _ in 0..3 {
+        assert_lines(&c.cmd("d DELETE box"), &["d OK"]);
+        assert_lines(&c.cmd("c CREATE box"), &["c OK"]);
+        let v = uidvalidity(&mut c, "box");
+        assert!(seen.iter().all(|&s| v > s), "{v} after {seen:?}");
+        seen.push(v);
+    }
+    // A hierarchy renamed: the mailboxes in it keep theirs; the old names, created
+    // again, get new ones.
+    c.cmd("c CREATE dir/inner");
+    c.cmd_literal("a APPEND dir/inner", &m, "");
+    let inner = uidvalidity(&mut c, "dir/inner");
+    assert_lines(&c.cmd("r RENAME dir moved"), &["r OK"]);
+    assert_eq!(uidvalidity(&mut c, "moved/inner"), inner);
+    c.cmd("c CREATE dir/inner");
+    assert!(uidvalidity(&mut c, "dir/inner") > inner);
+    // Nothing is left in the state directory for names that are gone.
+    c.cmd("d DELETE box3");
+    let state = env.home.join(".pullmail");
+    let key = mailbox::state::path_key(&env.mail("box3"));
+    let left: Vec<_> = std::fs::read_dir(&state)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&key))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}

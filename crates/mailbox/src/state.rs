@@ -120,6 +120,50 @@ impl StateFile {
     }
 }
 
+/// Allocates a UIDVALIDITY for a new numbering of one of the user's mailboxes: the
+/// time (`now`, seconds), or one more than the last allocated when that is not less.
+/// The user's last one is kept in `uidvalidity` in the state directory, so no two
+/// mailboxes of the user, and no two lives of one name (DELETE or RENAME, then
+/// CREATE, in the same second), get the same UIDVALIDITY: a client's cache of the
+/// old mailbox can never pass for the new one (RFC 3501 §2.3.1.1). Without a
+/// usable state directory, the time alone.
+pub fn allocate_uid_validity(state_dir: &Path, now: u32) -> u32 {
+    let now = now.max(1);
+    let allocate = || -> io::Result<u32> {
+        create_private_dir(state_dir)?;
+        let f = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(state_dir.join("uidvalidity"))?;
+        let _guard = Flock::new(&f, libc::LOCK_EX);
+        let mut s = String::new();
+        (&f).read_to_string(&mut s)?;
+        let last: u32 = s.trim().parse().unwrap_or(0);
+        // Past u32::MAX - 1 (year 2106), start again from the time.
+        let next = if last < now || last == u32::MAX { now } else { last + 1 };
+        let text = format!("{next}\n");
+        (&f).seek(SeekFrom::Start(0))?;
+        (&f).write_all(text.as_bytes())?;
+        f.set_len(text.len() as u64)?;
+        Ok(next)
+    };
+    allocate().unwrap_or(now)
+}
+
+/// Removes what the state directory keeps about the mailbox at `mailbox` (its state
+/// file and index), when it is deleted or renamed away, or a new one is created
+/// there: what belonged to the old mailbox must not be taken for the new one's.
+/// The journal of an interrupted rewrite and the POP lock file are left alone.
+pub fn forget(state_dir: &Path, mailbox: &Path) {
+    let key = path_key(mailbox);
+    for ext in ["state", "index"] {
+        let _ = fs::remove_file(state_dir.join(format!("{key}.{ext}")));
+    }
+}
+
 /// Creates the state directory, private to the user.
 pub fn create_private_dir(dir: &Path) -> io::Result<()> {
     match fs::metadata(dir) {

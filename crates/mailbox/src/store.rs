@@ -5,7 +5,7 @@
 
 use std::fs;
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::flags::Flags;
@@ -112,7 +112,7 @@ impl Store {
         // Only files that are mailboxes: DELETE must not become "remove any file".
         Mailbox::open(&r.path, Mode::ReadOnly, &self.ctx)?;
         fs::remove_file(&r.path)?;
-        crate::mailbox::remove_index(&self.ctx, &r.path);
+        crate::state::forget(&self.ctx.state_dir, &r.path);
         Ok(())
     }
 
@@ -140,7 +140,18 @@ impl Store {
             return Err(Error::NotPermitted("cannot rename a mailbox into itself"));
         }
         fs::rename(&from.path, &to.path)?;
-        crate::mailbox::remove_index(&self.ctx, &from.path);
+        // The state of each renamed mailbox (UIDVALIDITY, \Recent claims, index) is
+        // keyed by its path: the old paths' state goes, so that a mailbox created
+        // later under an old name starts afresh; the new paths start afresh too.
+        let state_dir = &self.ctx.state_dir;
+        crate::state::forget(state_dir, &from.path);
+        crate::state::forget(state_dir, &to.path);
+        if fs::symlink_metadata(&to.path).is_ok_and(|m| m.is_dir()) {
+            for (old, new) in renamed_files(&from.path, &to.path) {
+                crate::state::forget(state_dir, &old);
+                crate::state::forget(state_dir, &new);
+            }
+        }
         Ok(())
     }
 
@@ -240,4 +251,30 @@ fn create_dirs(dir: &Path) -> Result<()> {
     let mut b = fs::DirBuilder::new();
     std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
     b.recursive(true).create(dir).map_err(Error::from_write)
+}
+
+/// The (old, new) paths of the files under a directory renamed from `from` to `to`
+/// (a bounded walk: at most a few levels and entries, as mailbox hierarchies go).
+fn renamed_files(from: &Path, to: &Path) -> Vec<(PathBuf, PathBuf)> {
+    const MAX_DEPTH: usize = 16;
+    const MAX_ENTRIES: usize = 100_000;
+    let mut out = Vec::new();
+    let mut dirs = vec![(PathBuf::new(), 0usize)];
+    while let Some((rel, depth)) = dirs.pop() {
+        let Ok(entries) = fs::read_dir(to.join(&rel)) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            if out.len() >= MAX_ENTRIES {
+                return out;
+            }
+            let rel = rel.join(e.file_name());
+            match e.file_type() {
+                Ok(t) if t.is_dir() && depth < MAX_DEPTH => dirs.push((rel, depth + 1)),
+                Ok(t) if t.is_file() => out.push((from.join(&rel), to.join(&rel))),
+                _ => {}
+            }
+        }
+    }
+    out
 }

@@ -376,17 +376,16 @@ impl Mailbox {
             // UIDVALIDITY lives in the shared state file, created once under its lock, so
             // every session agrees, and goes into the file with the first rewrite that
             // reaches its first message. Opening never rewrites a whole mailbox.
-            let fresh = new_uid_validity();
             mb.uid_validity = mb
                 .state
                 .update(|s| {
                     if s.uid_validity == 0 {
-                        s.uid_validity = fresh;
+                        s.uid_validity = new_uid_validity(&mb.ctx);
                         s.last_uid = s.last_uid.max(mb.last_uid);
                     }
                     s.uid_validity
                 })
-                .unwrap_or(fresh);
+                .unwrap_or_else(|_| new_uid_validity(&mb.ctx));
         }
         mb.claim_recent(0);
         mb.pending.clear();
@@ -402,7 +401,9 @@ impl Mailbox {
             .mode_0600()
             .open(path)
         {
-            Ok(_) => {}
+            // Whatever the state directory kept of an earlier mailbox of this name
+            // (deleted by another program) is not this one's.
+            Ok(_) => crate::state::forget(&ctx.state_dir, path),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
                 return Err(Error::AlreadyExists(path.display().to_string()))
             }
@@ -668,8 +669,8 @@ fn pad_imap_value(pseudo_body: &mut Vec<u8>) {
 }
 
 /// A new UIDVALIDITY: the time, as UW chose it.
-fn new_uid_validity() -> u32 {
-    (fromline::now().timestamp as u32).max(1)
+fn new_uid_validity(ctx: &Context) -> u32 {
+    crate::state::allocate_uid_validity(&ctx.state_dir, fromline::now().timestamp as u32)
 }
 
 /// Which stored octets of a message to read.

@@ -331,22 +331,26 @@ impl Mailbox {
     /// every other one finds it there) and returns it. What the state kept of the old
     /// numbering (\Recent claims, the last UID, the append point) goes with it.
     pub(super) fn agree_new_uid_validity(&self, spent: u32) -> u32 {
-        let mut fresh = new_uid_validity();
-        if fresh == spent {
-            fresh = spent.wrapping_add(1).max(1);
-        }
+        let fresh = || {
+            let fresh = new_uid_validity(&self.ctx);
+            if fresh == spent {
+                spent.wrapping_add(1).max(1)
+            } else {
+                fresh
+            }
+        };
         self.state
             .update(|s| {
                 if s.uid_validity == 0 || s.uid_validity == spent {
                     *s = SharedState {
-                        uid_validity: fresh,
+                        uid_validity: fresh(),
                         generation: s.generation,
                         ..SharedState::default()
                     };
                 }
                 s.uid_validity
             })
-            .unwrap_or(fresh)
+            .unwrap_or_else(|_| fresh())
     }
 
     /// Numbers a whole-file scan afresh, 1 to n in file order, under a new UIDVALIDITY:
