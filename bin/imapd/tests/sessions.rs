@@ -242,3 +242,48 @@ From a@b Mon Jan  1 00:00:03 2024\nSubject: m3\n\nb\n\n",
     assert!(r.contains("[APPENDUID ") && r.contains(" 4] APPEND completed"), "{r}");
     c.cmd("h LOGOUT");
 }
+
+/// Issue 14: `mkfifo ~/mail/f` then EXAMINE or STATUS blocked in open(2) for good,
+/// deaf to SIGTERM. Every command that names a FIFO now answers NO at once, and the
+/// session goes on.
+#[test]
+fn a_fifo_under_a_mailbox_name_is_refused_at_once() {
+    let Some(env) = Env::new("a_fifo_under_a_mailbox_name_is_refused_at_once", "") else {
+        return;
+    };
+    env.touch_inbox();
+    env.deliver(&env.inbox, 1, 1, "mbox");
+    let mail = env.home.join("mail");
+    std::fs::create_dir_all(&mail).unwrap();
+    env.give(&mail);
+    let fifo = mail.join("f");
+    let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+    env.give(&fifo);
+    let server = env.start(&[]);
+    let mut c = session(&env, &server);
+    let started = Instant::now();
+    for (i, cmd) in [
+        "EXAMINE f",
+        "STATUS f (MESSAGES)",
+        "SELECT f",
+        "APPEND f {1+}\r\nx",
+        "RENAME f g",
+        "DELETE f",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let r = c.cmd(&format!("f{i} {cmd}"));
+        assert!(r.contains(&format!("f{i} NO [CANNOT]")), "{cmd}: {r}");
+    }
+    let r = c.cmd("l1 LIST \"\" *");
+    assert!(r.ends_with("l1 OK LIST completed\r\n") && !r.contains(" f\r\n"), "{r}");
+    let r = c.cmd("s1 SELECT INBOX");
+    assert!(r.contains("* 1 EXISTS"), "{r}");
+    let r = c.cmd("c1 COPY 1 f");
+    assert!(r.contains("c1 NO [CANNOT]"), "{r}");
+    assert!(started.elapsed() < Duration::from_secs(10), "answered at once");
+    assert!(fifo.exists(), "the FIFO is left where it was");
+}

@@ -7,11 +7,23 @@
 //! is the hook by which an engine saves its state and says its goodbye (`* BYE`,
 //! `-ERR`) before exiting; a broken connection gives [`crate::Error::ConnectionLost`]
 //! instead, where state is saved and nothing is said.
+//!
+//! No call may outlive the signal: some system calls are restarted whatever the
+//! handler says (std retries open(2) and others on EINTR, and an open of a FIFO or a
+//! read of a hung file system would never return). So the first terminating signal
+//! also arms `alarm(2)` for [`GRACE`]: a session that has not exited by then is ended
+//! by SIGALRM's default action. That is as safe as SIGKILL, which loses no mail (every
+//! mailbox rewrite goes through a journal), and long enough for any ordinary save.
 
 use std::fmt;
 use std::io;
 use std::os::fd::RawFd;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU32, Ordering};
+use std::time::Duration;
+
+/// How long a session may take to save and say goodbye after a terminating signal
+/// before SIGALRM ends it.
+pub const GRACE: Duration = Duration::from_secs(30);
 
 /// A signal that ends the session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,9 +64,14 @@ impl std::error::Error for Signal {}
 static PENDING: AtomicI32 = AtomicI32::new(0);
 static PIPE_READ: AtomicI32 = AtomicI32::new(-1);
 static PIPE_WRITE: AtomicI32 = AtomicI32::new(-1);
+static GRACE_SECS: AtomicU32 = AtomicU32::new(GRACE.as_secs() as u32);
 
 extern "C" fn on_signal(sig: libc::c_int) {
-    PENDING.store(sig, Ordering::SeqCst);
+    if PENDING.swap(sig, Ordering::SeqCst) == 0 {
+        // SAFETY: alarm(2) is async-signal-safe. Only the first signal arms it, so
+        // repeated signals cannot postpone the end.
+        unsafe { libc::alarm(GRACE_SECS.load(Ordering::SeqCst)) };
+    }
     let fd = PIPE_WRITE.load(Ordering::SeqCst);
     if fd >= 0 {
         let byte = 1u8;
@@ -87,7 +104,17 @@ pub fn install() -> io::Result<()> {
             }
         }
     }
+    // SIGALRM must terminate (the grace above): undo an inherited SIG_IGN.
+    // SAFETY: restoring a default disposition has no memory-safety preconditions.
+    if unsafe { libc::signal(libc::SIGALRM, libc::SIG_DFL) } == libc::SIG_ERR {
+        return Err(io::Error::last_os_error());
+    }
     ignore_sigpipe()
+}
+
+/// Changes the grace after a terminating signal (tests; the servers keep [`GRACE`]).
+pub fn set_grace(grace: Duration) {
+    GRACE_SECS.store(grace.as_secs().clamp(1, u32::MAX as u64) as u32, Ordering::SeqCst);
 }
 
 /// Ignores SIGPIPE, so that writing to a closed connection is an EPIPE error

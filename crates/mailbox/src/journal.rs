@@ -33,6 +33,7 @@ use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::regular;
 use crate::state::{create_private_dir, path_key};
 
 const MAGIC: &[u8; 8] = b"PMJRNL01";
@@ -205,13 +206,16 @@ impl<'a> Rewrite<'a> {
         create_private_dir(state_dir)?;
         let journal = journal_path(state_dir, mailbox);
         let tmp = journal.with_extension("journal.tmp");
-        let out = OpenOptions::new()
-            .write(true)
-            .read(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)?;
+        let out = regular::open_with(
+            &tmp,
+            OpenOptions::new()
+                .write(true)
+                .read(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600),
+            libc::O_NOFOLLOW,
+        )?;
         Ok(Rewrite {
             file,
             mailbox: mailbox.to_path_buf(),
@@ -464,7 +468,7 @@ fn for_each_patch(j: &File, h: &Header, mut each: impl FnMut(u64, &[u8]) -> Resu
 /// Step 3: patches, tail, fsync, cut (unless octets that are not ours follow the new
 /// end), delete the journal. Idempotent.
 fn apply(file: &File, journal: &Path, h: &Header, cut: bool) -> Result<()> {
-    let j = File::open(journal)?;
+    let j = regular::open_read(journal)?;
     for_each_patch(&j, h, |off, bytes| file.write_all_at(bytes, off).map_err(Error::from_write))?;
     if h.tail_start != u64::MAX {
         copy_range(&j, HEADER_LEN, file, h.tail_start, h.tail_len, &mut Vec::new())?;
@@ -498,9 +502,11 @@ pub enum Recovery {
 pub fn recover(state_dir: &Path, mailbox: &Path, file: &File) -> Result<Recovery> {
     let journal = journal_path(state_dir, mailbox);
     let _ = fs::remove_file(journal.with_extension("journal.tmp"));
-    let mut j = match File::open(&journal) {
+    let mut j = match regular::open_read(&journal) {
         Ok(j) => j,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Recovery::Clean),
+        // Not a journal we wrote (a FIFO, say): out of the way, like a foreign one.
+        Err(e) if regular::is_not_regular(&e) => return set_aside(&journal),
         Err(e) => return Err(e.into()),
     };
     let mut hb = vec![0u8; HEADER_LEN as usize];

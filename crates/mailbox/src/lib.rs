@@ -109,6 +109,7 @@ pub mod list;
 pub mod lock;
 pub mod mailbox;
 pub mod names;
+pub mod regular;
 pub mod render;
 pub mod scan;
 pub mod state;

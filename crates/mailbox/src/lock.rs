@@ -60,6 +60,8 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::regular;
+
 /// How long to wait for a lock by default before giving up.
 pub const DEFAULT_WAIT: Duration = Duration::from_secs(30);
 /// The age after which a dot-lock is considered abandoned (UW's five minutes).
@@ -387,7 +389,7 @@ impl DotLock {
     pub fn touch(&self) -> io::Result<()> {
         match &self.how {
             DotLockHow::Direct { .. } => {
-                File::open(&self.lock_path)?.set_modified(SystemTime::now())
+                regular::open_read(&self.lock_path)?.set_modified(SystemTime::now())
             }
             DotLockHow::Helper(helper) => match run_helper(helper, "-t", &self.lock_path) {
                 HelperResult::Done => Ok(()),
@@ -415,7 +417,7 @@ impl DotLock {
                 // Inode numbers are reused at once, so the pid inside must match too.
                 let ours = meta.dev() == *dev
                     && meta.ino() == *ino
-                    && fs::read(&self.lock_path)
+                    && regular::read_limited(&self.lock_path, 64)
                         .is_ok_and(|pid| pid == format!("{}\n", std::process::id()).as_bytes());
                 if ours {
                     fs::remove_file(&self.lock_path)?;
@@ -534,7 +536,8 @@ fn try_link_lock(lock_path: &Path, stale_after: Duration) -> Result<Attempt, Loc
 /// liblockfile's `dotlockfile` applies the same test. Only a lock that holds a plain
 /// pid is judged; anything else waits for its age.
 fn holder_is_dead(lock_path: &Path) -> bool {
-    let Ok(text) = fs::read(lock_path) else {
+    // A FIFO put in the lock's place must not hang the writer (see `regular`).
+    let Ok(text) = regular::read_limited(lock_path, 64) else {
         return false;
     };
     let text = String::from_utf8_lossy(&text[..text.len().min(64)]);

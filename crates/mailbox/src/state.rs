@@ -12,6 +12,8 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 
+use crate::regular;
+
 /// 64-bit FNV-1a: a stable file name for a mailbox path.
 pub fn path_key(path: &Path) -> String {
     let mut h: u64 = 0xcbf29ce484222325;
@@ -74,7 +76,7 @@ impl StateFile {
 
     /// Reads the state without changing it (missing or unreadable: defaults).
     pub fn read(&self) -> SharedState {
-        match File::open(&self.path) {
+        match regular::open_read(&self.path) {
             Ok(f) => {
                 let _guard = Flock::new(&f, libc::LOCK_SH);
                 let mut s = String::new();
@@ -90,13 +92,16 @@ impl StateFile {
         if let Some(dir) = self.path.parent() {
             create_private_dir(dir)?;
         }
-        let f = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .open(&self.path)?;
+        let f = regular::open_with(
+            &self.path,
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .mode(0o600),
+            libc::O_NOFOLLOW,
+        )?;
         let _guard = Flock::new(&f, libc::LOCK_EX);
         let mut s = String::new();
         (&f).read_to_string(&mut s)?;

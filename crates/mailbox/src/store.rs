@@ -133,8 +133,13 @@ impl Store {
         if from.is_inbox {
             return self.rename_inbox(&to);
         }
-        if fs::symlink_metadata(&from.path).is_err() {
-            return Err(Error::NoSuchMailbox(from.name));
+        match fs::symlink_metadata(&from.path) {
+            Err(_) => return Err(Error::NoSuchMailbox(from.name)),
+            // A FIFO, socket or device under a mailbox name is not a mailbox to move.
+            Ok(meta) if !meta.is_file() && !meta.is_dir() && !meta.is_symlink() => {
+                return Err(Error::NotAMailbox(from.path))
+            }
+            Ok(_) => {}
         }
         if to.path.starts_with(&from.path) {
             return Err(Error::NotPermitted("cannot rename a mailbox into itself"));

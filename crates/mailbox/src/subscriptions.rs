@@ -20,6 +20,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::Error;
 use crate::names::{self, INBOX};
+use crate::regular;
 
 /// The file name UW imapd used, in the home directory.
 pub const SUBSCRIPTIONS_FILE: &str = ".mailboxlist";
@@ -52,7 +53,7 @@ impl Subscriptions {
     /// The subscribed names, in the order they were subscribed, without duplicates.
     /// A missing file is an empty list; lines that are empty or not UTF-8 are skipped.
     pub fn list(&self) -> io::Result<Vec<String>> {
-        let file = match File::open(&self.path) {
+        let file = match regular::open_read(&self.path) {
             Ok(file) => file,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(e),

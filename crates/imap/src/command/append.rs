@@ -74,7 +74,7 @@ fn storable_binary(data: &[u8], mmdf: bool) -> Option<Vec<u8>> {
 fn is_mmdf(path: &std::path::Path, default: Format) -> bool {
     use std::io::Read;
     let mut prefix = [0u8; 5];
-    let n = std::fs::File::open(path)
+    let n = mailbox::regular::open_read(path)
         .and_then(|mut f| f.read(&mut prefix))
         .unwrap_or(0);
     match detect(&prefix[..n]) {

@@ -22,6 +22,9 @@ const MAGIC: &[u8; 8] = b"PMINDEX1";
 const RECORD: usize = 10 * 8 + 4 + 4 + 2 + 3;
 /// Messages whose opening is checked against the file before the index is used.
 const SAMPLES: usize = 64;
+/// A larger index file is not ours (a record is under 100 octets: 2.7 million
+/// messages fit); it is ignored and the mailbox scanned.
+const MAX_INDEX_SIZE: u64 = 256 << 20;
 
 /// A loaded index: the scan it saved and the file it describes.
 pub(super) struct Index {
@@ -134,7 +137,7 @@ impl Mailbox {
     /// current state (`rule` is what the UID rule would read now, given the base
     /// the index recorded).
     pub(super) fn load_index(&self, shared: &SharedState) -> Option<Index> {
-        let bytes = fs::read(index_path(&self.ctx, &self.path)).ok()?;
+        let bytes = regular::read_limited(&index_path(&self.ctx, &self.path), MAX_INDEX_SIZE).ok()?;
         let (body, sum) = bytes.split_at(bytes.len().checked_sub(8)?);
         if u64::from_le_bytes(sum.try_into().ok()?) != fnv(body) {
             return None;
@@ -318,12 +321,15 @@ fn write_atomically(ctx: &Context, path: &Path, bytes: &[u8]) -> io::Result<()> 
     crate::state::create_private_dir(&ctx.state_dir)?;
     let tmp = path.with_extension(format!("index.{}", std::process::id()));
     let written = (|| {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode_0600()
-            .open(&tmp)?;
+        let mut f = regular::open_with(
+            &tmp,
+            OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode_0600(),
+            libc::O_NOFOLLOW,
+        )?;
         f.write_all(bytes)?;
         // No fsync: a torn index fails its checksum and is only a lost shortcut.
         fs::rename(&tmp, path)

@@ -28,6 +28,7 @@ use crate::fromline::{self, InternalDate};
 use crate::header::{self, ImapBase};
 use crate::journal::{self, Recovery, Rewrite};
 use crate::lock::{LockConfig, ReadLock, WriteLock};
+use crate::regular;
 use crate::render;
 use crate::scan::{self, Damage, Scanned};
 use crate::state::{SharedState, StateFile};
@@ -690,26 +691,28 @@ impl Mode0600 for OpenOptions {
     }
 }
 
+/// Opens a mailbox file; anything but a regular file is [`Error::NotAMailbox`] at
+/// once, without blocking (see [`crate::regular`]).
 fn open_file(path: &Path, mode: Mode) -> Result<(File, bool)> {
-    let ro = || -> Result<(File, bool)> {
-        match File::open(path) {
-            Ok(f) => Ok((f, true)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                Err(Error::NoSuchMailbox(path.display().to_string()))
-            }
-            Err(e) => Err(e.into()),
+    let refused = |e: io::Error| -> Error {
+        if e.kind() == io::ErrorKind::NotFound {
+            Error::NoSuchMailbox(path.display().to_string())
+        } else if regular::is_not_regular(&e) {
+            Error::NotAMailbox(path.to_path_buf())
+        } else {
+            e.into()
         }
+    };
+    let ro = || -> Result<(File, bool)> {
+        regular::open_read(path).map(|f| (f, true)).map_err(refused)
     };
     match mode {
         Mode::ReadOnly => ro(),
         Mode::ReadWrite | Mode::Append => {
-            match OpenOptions::new().read(true).write(true).open(path) {
+            match regular::open(path, OpenOptions::new().read(true).write(true)) {
                 Ok(f) => Ok((f, false)),
                 Err(e) if e.kind() == io::ErrorKind::PermissionDenied => ro(),
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                    Err(Error::NoSuchMailbox(path.display().to_string()))
-                }
-                Err(e) => Err(e.into()),
+                Err(e) => Err(refused(e)),
             }
         }
     }

@@ -42,7 +42,7 @@ impl Mailbox {
             drop(lock);
             return Ok(());
         }
-        match OpenOptions::new().read(true).write(true).open(&self.path) {
+        match regular::open(&self.path, OpenOptions::new().read(true).write(true)) {
             Ok(file) => {
                 let lock = WriteLock::acquire(&self.path, &file, &self.ctx.lock)?;
                 let done = journal::recover(&self.ctx.state_dir, &self.path, &file)?;
