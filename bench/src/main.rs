@@ -23,7 +23,9 @@
 //! - `--work DIR` (default `target/bench-work`): generated mailboxes are kept in
 //!   `DIR/mailboxes`, keyed by their parameters, and reused; `--clean` deletes them
 //!   at the end. Each run works in `DIR/session-PID`, removed at the end unless an
-//!   operation failed (it holds the servers' log).
+//!   operation failed (it holds the servers' log) — or, run by root from a checkout
+//!   the servers' uid cannot enter, in a directory of its own under `/var/tmp`
+//!   (see [`server::session_dir`]).
 //!
 //! How it works, module by module:
 //! - [`corpus`]: the mailboxes, generated once by `crates/mailbox/examples/gen.rs`
@@ -291,12 +293,9 @@ fn run(args: &Args) -> Result<bool, Error> {
         Duration::from_secs(1800)
     };
     server::start_watchdog();
-    let world = World::new(
-        &work.join(format!("session-{}", std::process::id())),
-        &release,
-        session_limit,
-    )?;
-    let machine = machine::Machine::read(&work, &workspace);
+    let (session, private) = server::session_dir(&work)?;
+    let world = World::new(&session, &release, session_limit)?;
+    let machine = machine::Machine::read(&session, &workspace);
     let append = corpus::append_set(&mailboxes, &gen, args.seed)?;
     let started = Instant::now();
     let mut sets = Vec::new();
@@ -324,7 +323,11 @@ fn run(args: &Args) -> Result<bool, Error> {
         budget: args.budget,
         quick: args.quick,
         runs_as: world.runs_as(),
-        work_dir: work.display().to_string(),
+        work_dir: session
+            .parent()
+            .unwrap_or(&session)
+            .display()
+            .to_string(),
         command,
         sets,
     };
@@ -341,7 +344,7 @@ fn run(args: &Args) -> Result<bool, Error> {
         println!("bench --quick: every operation answered as expected");
     }
     if ok {
-        let _ = fs::remove_dir_all(&world.dir);
+        let _ = fs::remove_dir_all(private.as_ref().unwrap_or(&world.dir));
     } else {
         eprintln!("bench: kept {} for its server log", world.dir.display());
     }

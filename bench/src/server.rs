@@ -282,6 +282,56 @@ impl World {
     }
 }
 
+/// Where a run's session (the servers' home, spool and programs) is made.
+///
+/// Run by root, the servers run as [`ROOT_RUN_ID`], which must be able to
+/// traverse every directory above its home and its programs. A checkout under a
+/// private directory (`/root/...`, a `mktemp -d` directory, a home with mode 0700)
+/// does not allow that, and the bench does not loosen anyone's permissions: the
+/// session then goes into a fresh directory of its own under `/var/tmp` (disk,
+/// like the checkout usually is, not a tmpfs), which the bench removes at the
+/// end. The second value is that directory, to remove.
+pub fn session_dir(work: &Path) -> Result<(PathBuf, Option<PathBuf>), Error> {
+    let name = format!("session-{}", std::process::id());
+    if !is_root() || reachable_by_others(work) {
+        return Ok((work.join(name), None));
+    }
+    let private = make_temp_dir(Path::new("/var/tmp"), "pullmail-bench.")?;
+    // mkdtemp makes it 0700; the servers' uid must pass through it.
+    fs::set_permissions(&private, fs::Permissions::from_mode(0o755))?;
+    Ok((private.join(name), Some(private)))
+}
+
+/// Whether a user other than the owner (and not in its group) can reach `path`:
+/// every directory from `/` to it has the others' search bit.
+fn reachable_by_others(path: &Path) -> bool {
+    let Ok(path) = fs::canonicalize(path) else {
+        return false;
+    };
+    path.ancestors().all(|dir| {
+        fs::metadata(dir).is_ok_and(|m| m.permissions().mode() & 0o001 != 0)
+    })
+}
+
+/// mkdtemp(3): a new directory, mode 0700, that no one else could have made first.
+fn make_temp_dir(parent: &Path, prefix: &str) -> Result<PathBuf, Error> {
+    use std::os::unix::ffi::OsStringExt;
+    let mut template = parent.join(format!("{prefix}XXXXXX")).into_os_string().into_vec();
+    template.push(0);
+    // SAFETY: `template` is a writable, NUL-terminated buffer that outlives the
+    // call; mkdtemp only rewrites the six X's in place.
+    let made = unsafe { libc::mkdtemp(template.as_mut_ptr().cast()) };
+    if made.is_null() {
+        return Err(Error::new(format!(
+            "mkdtemp in {}: {}",
+            parent.display(),
+            io::Error::last_os_error()
+        )));
+    }
+    template.pop();
+    Ok(PathBuf::from(std::ffi::OsString::from_vec(template)))
+}
+
 fn give(path: &Path, uid: u32, gid: u32) -> io::Result<()> {
     if is_root() {
         chown(path, Some(uid), Some(gid))?;
