@@ -8,11 +8,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 cd "$top"
 
-say() { printf 'demo-test: %s\n' "$*"; }
+name=demo-test
+. "$here/lib.sh"
 fail() { printf 'demo-test: FAIL: %s\n' "$*" >&2; [ -f "${out:-}" ] && cat "$out" >&2; exit 1; }
 
 for tool in curl setsid bash; do
-    command -v $tool >/dev/null 2>&1 || { say "SKIPPED: $tool is missing"; exit 0; }
+    command -v $tool >/dev/null 2>&1 || skip "$tool is missing"
 done
 
 work=$(mktemp -d /tmp/pullmail-demo-test.XXXXXX)

@@ -14,9 +14,11 @@
 #  - purge leaves no unit enabled.
 # Nothing of it touches the host: the container's writes go to a tmpfs.
 # systemd-nspawn comes from the package systemd-container, installed or else
-# unpacked from its Debian package (apt-get download) beside the test.  Where
-# no container can be booted (no overlayfs, no nspawn, no network for the
-# download) the test says why and passes; once it boots, any failure fails.
+# unpacked from its Debian package (apt-get download) beside the test
+# (tests/e2e/container.sh).  Where no container can be booted (no overlayfs, no
+# nspawn, no network for the download) the test is a skip (tests/e2e/lib.sh:
+# a failure under CI and as root after make deps); once it boots, any failure
+# fails.
 #
 #   sh tests/e2e/systemd-test.sh DEB
 set -eu
@@ -24,18 +26,15 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 deb=${1:?usage: systemd-test.sh DEB}
 deb=$(cd "$(dirname "$deb")" && pwd)/$(basename "$deb")
-
-say() { printf 'systemd-test: %s\n' "$*"; }
-fail() { printf 'systemd-test: FAIL: %s\n' "$*" >&2; exit 1; }
-skip() { say "SKIPPED: $*"; exit 0; }
+name=systemd-test
+. "$here/lib.sh"
+. "$here/container.sh"
 
 [ "$(id -u)" = 0 ] || skip "needs root"
 command -v nsenter >/dev/null 2>&1 || skip "nsenter is missing (util-linux)"
-[ -d /run/systemd/system ] && skip "systemd runs this host; booting it again in a container is not attempted"
 
 work=$(mktemp -d /tmp/pullmail-systemd-test.XXXXXX)
 nspawn_pid=""
-mounted=""
 cleanup() {
     status=$?
     trap - EXIT INT TERM
@@ -45,7 +44,7 @@ cleanup() {
         while kill -0 "$nspawn_pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
         kill -KILL "$nspawn_pid" 2>/dev/null || true
     fi
-    for m in $mounted; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
+    container_cleanup
     if [ $status != 0 ] && [ -f "$work/boot.log" ]; then
         echo "--- container console" >&2
         tail -n 30 "$work/boot.log" >&2
@@ -56,27 +55,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-nspawn=$(command -v systemd-nspawn || true)
-libpath=""
-if [ -z "$nspawn" ]; then
-    mkdir "$work/pkg"
-    (cd "$work/pkg" && apt-get download systemd-container libsystemd-shared >"$work/apt.log" 2>&1) \
-        || skip "systemd-nspawn is not installed and apt-get download systemd-container failed"
-    for p in "$work"/pkg/*.deb; do dpkg-deb -x "$p" "$work/pkg/root"; done
-    nspawn=$work/pkg/root/usr/bin/systemd-nspawn
-    libpath=$work/pkg/root/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)/systemd
-fi
-
-# The container's root: this host's / with a tmpfs on top.
-mkdir -p "$work/ovl"
-mount -t tmpfs -o size=2G tmpfs "$work/ovl" || skip "cannot mount a tmpfs"
-mounted="$work/ovl"
-mkdir "$work/ovl/upper" "$work/ovl/work" "$work/ovl/root"
-mount -t overlay overlay -o "lowerdir=/,upperdir=$work/ovl/upper,workdir=$work/ovl/work" "$work/ovl/root" \
-    || skip "cannot mount an overlay of / (overlayfs)"
-mounted="$work/ovl/root $mounted"
-
-LD_LIBRARY_PATH=$libpath setsid "$nspawn" -D "$work/ovl/root" --register=no --keep-unit \
+container_root
+LD_LIBRARY_PATH=$container_libpath setsid "$nspawn" -D "$root" --register=no --keep-unit \
     --private-network --machine=pullmail-test \
     --bind-ro="$(dirname "$deb"):/mnt/dist" --bind-ro="$here:/mnt/e2e" -b \
     >"$work/boot.log" 2>&1 </dev/null &
@@ -97,7 +77,12 @@ done
 say "booted this host's system in a container (systemd $(nsenter -t "$leader" -m systemctl --version | sed -n '1s/^systemd \([0-9]*\).*/\1/p'), state $state)"
 ct() { nsenter -t "$leader" -m -u -i -n -p "$@"; }
 
-ct dpkg -i /mnt/dist/"$(basename "$deb")" >"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log"; fail "dpkg -i"; }
+# The container is a copy of this host, which may have a pullmail of its own,
+# or UW's PAM files (kept without a question: the conffile policy is explicit).
+ct sh -c 'if dpkg-query -W -f="\${Status}" pullmail 2>/dev/null | grep -q "installed\|config-files"; then dpkg --purge pullmail; fi' \
+    >"$work/prepurge.log" 2>&1 || { cat "$work/prepurge.log"; fail "purging the host's pullmail in the container"; }
+ct dpkg -i --force-confdef --force-confold /mnt/dist/"$(basename "$deb")" >"$work/dpkg.log" 2>&1 </dev/null \
+    || { cat "$work/dpkg.log"; fail "dpkg -i"; }
 for s in imapd imapsd pop3d pop3sd pop2d; do
     [ "$(ct systemctl is-enabled $s.socket 2>/dev/null || true)" = disabled ] || fail "$s.socket is enabled by the package"
     [ "$(ct systemctl is-active $s.socket 2>/dev/null || true)" = inactive ] || fail "$s.socket was started by the package"

@@ -37,12 +37,13 @@ fn pam_wrapper_files() -> Option<(PathBuf, PathBuf)> {
     })
 }
 
-/// Runs `child` under pam_wrapper; skips (passing) when pam_wrapper is missing.
+/// Runs `child` under pam_wrapper; skips ([`testkit::skip`]) when pam_wrapper is missing.
 fn run_child(child: &str) {
     let Some((wrapper, matrix)) = pam_wrapper_files() else {
-        skip(&format!(
-            "SKIPPED {child}: libpam-wrapper is not installed (apt-get install libpam-wrapper)"
-        ));
+        testkit::skip(
+            child,
+            "libpam-wrapper is not installed (apt-get install libpam-wrapper)",
+        );
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -375,9 +376,3 @@ scenario!(
     }
 );
 
-/// Says why a test is skipped, past the test harness's output capture (which
-/// only catches print!/eprint!), so the reason shows in every run.
-fn skip(reason: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "{reason}");
-}

@@ -13,6 +13,7 @@ use std::process::{Command, Stdio};
 
 use daemon::privilege::{can_regain_root, Identity};
 use daemon::{Account, Authenticator, Config, Credentials, Error, Peer, Service};
+use testkit::skip;
 
 const USER_VAR: &str = "PULLMAIL_ROOT_TEST_USER";
 const PASSWORD_VAR: &str = "PULLMAIL_ROOT_TEST_PASSWORD";
@@ -98,7 +99,7 @@ impl Drop for Fixture {
 #[test]
 fn login_as_a_real_user_drops_privileges_for_good() {
     if !is_root() {
-        skip("SKIPPED login_as_a_real_user_drops_privileges_for_good: needs root (CI runs it as root)");
+        skip("login_as_a_real_user_drops_privileges_for_good", "needs root (CI runs it as root)");
         return;
     }
     let tools: Vec<_> = ["useradd", "userdel", "groupadd", "groupdel", "chpasswd"]
@@ -106,7 +107,10 @@ fn login_as_a_real_user_drops_privileges_for_good() {
         .map(|t| tool(t))
         .collect();
     if tools.iter().any(Option::is_none) || !pam_unix_installed() {
-        skip("SKIPPED login_as_a_real_user_drops_privileges_for_good: useradd/chpasswd (passwd) or pam_unix (libpam-modules) missing");
+        skip(
+            "login_as_a_real_user_drops_privileges_for_good",
+            "useradd/chpasswd (passwd) or pam_unix (libpam-modules) missing",
+        );
         return;
     }
     let [useradd, userdel, groupadd, groupdel, chpasswd] =
@@ -290,9 +294,3 @@ fn child_login_and_drop() {
     drop(session); // pam_close_session as the user: harmless
 }
 
-/// Says why a test is skipped, past the test harness's output capture (which
-/// only catches print!/eprint!), so the reason shows in every run.
-fn skip(reason: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "{reason}");
-}

@@ -173,7 +173,10 @@ fn deliver(mailbox: &Path, first: u32, count: u32, format: &str) {
 #[test]
 fn a_delivery_by_the_mta_shows_up_as_exists() {
     if !have_python() {
-        eprintln!("SKIPPED: no python3 for the MTA stand-in (deliver.py)");
+        testkit::skip(
+            "a_delivery_by_the_mta_shows_up_as_exists",
+            "no python3 for the MTA stand-in (deliver.py)",
+        );
         return;
     }
     for format in ["mbox", "mmdf"] {

@@ -32,14 +32,14 @@ fn deliver(
 }
 
 /// The delivery agent is a python3 script; without python3 the delivery tests skip.
-fn have_python() -> bool {
+fn have_python(test: &str) -> bool {
     let ok = Command::new("python3")
         .arg("-c")
         .arg("import fcntl")
         .status()
         .is_ok_and(|s| s.success());
     if !ok {
-        eprintln!("SKIP: python3 not installed (make test installs it when run as root)");
+        testkit::skip(test, "python3 is not installed (make test installs it when run as root)");
     }
     ok
 }
@@ -156,7 +156,7 @@ fn ten_sessions_keep_working_read_write() {
 
 #[test]
 fn delivery_during_session_appears_and_survives_expunge() {
-    if !have_python() {
+    if !have_python("delivery_during_session_appears_and_survives_expunge") {
         return;
     }
     for format in [Format::Mbox, Format::Mmdf] {
@@ -195,7 +195,7 @@ fn delivery_during_session_appears_and_survives_expunge() {
 
 #[test]
 fn deliveries_racing_rewrites_lose_nothing() {
-    if !have_python() {
+    if !have_python("deliveries_racing_rewrites_lose_nothing") {
         return;
     }
     for format in [Format::Mbox, Format::Mmdf] {
@@ -279,7 +279,7 @@ fn expunge_after_uids_were_reset_elsewhere_deletes_nothing() {
 
 #[test]
 fn exists_found_during_an_expunge_counts_what_is_left() {
-    if !have_python() {
+    if !have_python("exists_found_during_an_expunge_counts_what_is_left") {
         return;
     }
     let env = Env::new();

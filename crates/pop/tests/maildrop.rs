@@ -49,7 +49,7 @@ fn subjects(f: &Fixture) -> Vec<String> {
 #[test]
 fn mail_delivered_during_the_session_is_not_shown_and_survives_the_update() {
     if !have_python() {
-        eprintln!("SKIPPED: python3 is needed for deliver.py");
+        testkit::skip("mail_delivered_during_the_session_is_not_shown_and_survives_the_update", "python3 is needed for deliver.py");
         return;
     }
     let f = Fixture::new();
@@ -81,7 +81,7 @@ fn mail_delivered_during_the_session_is_not_shown_and_survives_the_update() {
 #[test]
 fn deliveries_racing_the_update_are_never_lost() {
     if !have_python() {
-        eprintln!("SKIPPED: python3 is needed for deliver.py");
+        testkit::skip("deliveries_racing_the_update_are_never_lost", "python3 is needed for deliver.py");
         return;
     }
     let f = Fixture::new();

@@ -42,7 +42,7 @@ pub fn is_root() -> bool {
 
 /// Says why a test does not run, past the harness's output capture.
 pub fn skip(test: &str, why: &str) {
-    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
+    testkit::skip(test, why);
 }
 
 fn library(name: &str) -> Option<PathBuf> {

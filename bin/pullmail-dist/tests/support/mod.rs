@@ -2,7 +2,6 @@
 //! that check them (which, when missing, make a test say so and pass).
 #![allow(dead_code)]
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The top of the source tree.
@@ -40,7 +39,7 @@ pub fn program(name: &str) -> Option<PathBuf> {
 
 /// Says why a test checks nothing, past the harness's output capture.
 pub fn skip(test: &str, why: &str) {
-    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
+    testkit::skip(test, why);
 }
 
 /// The manual pages of man/, by file name.

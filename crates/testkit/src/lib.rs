@@ -1,0 +1,40 @@
+//! What the tests of every pullmail crate share.
+//!
+//! # Skips
+//! A test whose prerequisite is missing here (root, a Debian package, a kernel
+//! feature) calls [`skip`] and returns. Outside CI that prints one line and counts
+//! the skip: `make test` collects the lines in the file named by
+//! `PULLMAIL_SKIP_LOG` and prints how many tests were skipped at its end. Where
+//! every prerequisite is due — under CI (`CI=true`), or as root after `make deps`
+//! installed the test packages (`make test` sets `PULLMAIL_NO_SKIP=1` then) — a
+//! skip is a failure that names what is missing: a suite that silently tests less
+//! is indistinguishable from one that passes.
+#![forbid(unsafe_code)]
+
+use std::fs::OpenOptions;
+use std::io::Write;
+
+/// Whether a skip must fail the test instead.
+pub fn skips_are_failures() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+        || std::env::var("PULLMAIL_NO_SKIP").is_ok_and(|v| v == "1")
+}
+
+/// Reports that `test` cannot run here because of `why`; the caller then returns.
+///
+/// # Panics
+/// When [`skips_are_failures`]: the prerequisite is missing where it must not be.
+pub fn skip(test: &str, why: &str) {
+    assert!(
+        !skips_are_failures(),
+        "{test} cannot run here: {why} (with CI=true or PULLMAIL_NO_SKIP=1 a skip is a failure)"
+    );
+    let line = format!("SKIPPED {test}: {why}");
+    let _ = writeln!(std::io::stderr(), "{line}");
+    if let Some(log) = std::env::var_os("PULLMAIL_SKIP_LOG") {
+        // One write of one line with O_APPEND: lines of parallel tests do not mix.
+        if let Ok(mut f) = OpenOptions::new().create(true).append(true).open(log) {
+            let _ = f.write_all(format!("{line}\n").as_bytes());
+        }
+    }
+}
