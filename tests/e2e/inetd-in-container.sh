@@ -329,10 +329,12 @@ x_pop2=$(free_port $((p_pop2 + 1000)))
 : >"$work/xinetd.conf"
 for x in imap:$x_imap imaps:$x_imaps pop3:$x_pop3 pop3s:$x_pop3s pop2:$x_pop2; do
     svc=${x%%:*} port=${x#*:}
-    # As installed (UW's kept files and the package's), enabled, on a loopback port, IPv4.
+    # As installed (UW's kept files and the package's), enabled, on a loopback
+    # port, IPv4; off its /etc/services port, a service is UNLISTED to xinetd.
     sed -e 's/^\([[:space:]]*disable[[:space:]]*=\).*/\1 no/' \
-        -e '/^[[:space:]]*\(port\|bind\|flags\)[[:space:]]*=/d' \
-        -e "s/^{/{\\n\\tport\\t\\t= $port\\n\\tbind\\t\\t= 127.0.0.1/" "/etc/xinetd.d/$svc" >>"$work/xinetd.conf"
+        -e '/^[[:space:]]*\(port\|bind\|flags\|type\|protocol\)[[:space:]]*=/d' \
+        -e "s/^{/{\\n\\ttype\\t\\t= UNLISTED\\n\\tprotocol\\t= tcp\\n\\tport\\t\\t= $port\\n\\tbind\\t\\t= 127.0.0.1/" \
+        "/etc/xinetd.d/$svc" >>"$work/xinetd.conf"
 done
 say "xinetd with UW's imap and pop3 and the package's imaps, pop3s, pop2 on 127.0.0.1 ports $x_imap $x_imaps $x_pop3 $x_pop3s $x_pop2"
 "$xinetd" -dontfork -f "$work/xinetd.conf" -pidfile "$work/xinetd.pid" >"$work/xinetd.log" 2>&1 &
@@ -351,9 +353,11 @@ say "dpkg --purge"
 dpkg --purge pullmail >"$work/purge.log" 2>&1 || { cat "$work/purge.log"; fail "dpkg --purge"; }
 snapshot >"$work/after"
 # The administrator's files are conffiles of pullmail now (dpkg took them over
-# at installation): a purge removes them, as it would the package's own.
+# at installation): a purge removes them, as it would the package's own, and
+# /etc/xinetd.d with them when nothing else is in it.
 grep -v -x -e /etc/pam.d/imap -e /etc/pam.d/pop -e /etc/xinetd.d/imap -e /etc/xinetd.d/pop3 \
-    "$work/before" | diff -u - "$work/after" || fail "dpkg --purge left files behind (or took some)"
+    "$work/before" | { [ -d /etc/xinetd.d ] && cat || grep -v -x /etc/xinetd.d; } \
+    | diff -u - "$work/after" || fail "dpkg --purge left files behind (or took some)"
 grep -v '^#<off># 109	' /etc/inetd.conf | diff -u "$work/inetd.conf.uw" - >/dev/null \
     || { diff -u "$work/inetd.conf.uw" /etc/inetd.conf; fail "/etc/inetd.conf is not UW's after the purge"; }
 say "purged: no file of the package left; UW's inetd entries as before"
