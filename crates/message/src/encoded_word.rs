@@ -14,6 +14,17 @@ pub enum Raw8bit {
     /// Replace each by U+FFFD: what UW's SEARCH does, so raw 8-bit header
     /// text never matches a non-ASCII search string.
     Replace,
+    /// Keep each as an opaque character of its own, [`opaque_octet`]: text of
+    /// an unknown charset, for sort keys that compare such octets as octets
+    /// (RFC 5256 §2.1 decodes only encoded words; RFC 5051 §2).
+    Opaque,
+}
+
+/// The character that stands for the raw octet `b` (0x80-0xFF) under
+/// [`Raw8bit::Opaque`]: one of a private-use block, in octet order, which no
+/// decomposition or case mapping changes and no decoded text contains.
+pub fn opaque_octet(b: u8) -> char {
+    char::from_u32(0xF700 + u32::from(b)).unwrap_or('\u{fffd}')
 }
 
 /// Decodes the encoded words in an (unfolded) header value. Words that are
@@ -47,6 +58,18 @@ pub fn decode_header_value(value: &[u8], raw: Raw8bit) -> String {
 fn push_raw(out: &mut String, s: &[u8], raw: Raw8bit) {
     match raw {
         Raw8bit::Utf8 => out.push_str(&String::from_utf8_lossy(s)),
+        Raw8bit::Opaque => {
+            for run in s.split_inclusive(|c| !c.is_ascii()) {
+                let (ascii, high) = match run.split_last() {
+                    Some((&c, ascii)) if !c.is_ascii() => (ascii, Some(c)),
+                    _ => (run, None),
+                };
+                out.push_str(std::str::from_utf8(ascii).unwrap_or_default());
+                if let Some(c) = high {
+                    out.push(opaque_octet(c));
+                }
+            }
+        }
         Raw8bit::Replace => {
             for run in s.split_inclusive(|c| !c.is_ascii()) {
                 let (ascii, high) = match run.split_last() {
@@ -176,6 +199,11 @@ mod tests {
                     out.push(if c < 0x80 { c as char } else { '\u{fffd}' });
                 }
             }
+            Raw8bit::Opaque => {
+                for &c in s {
+                    out.push(if c < 0x80 { c as char } else { opaque_octet(c) });
+                }
+            }
         };
         while i < value.len() {
             if value[i] == b'=' && value.get(i + 1) == Some(&b'?') {
@@ -234,7 +262,7 @@ mod tests {
             for _ in 0..next() % 12 {
                 v.extend_from_slice(PIECES[(next() % PIECES.len() as u64) as usize]);
             }
-            for raw in [Raw8bit::Utf8, Raw8bit::Replace] {
+            for raw in [Raw8bit::Utf8, Raw8bit::Replace, Raw8bit::Opaque] {
                 assert_eq!(
                     decode_header_value(&v, raw),
                     old_decode_header_value(&v, raw),

@@ -8,7 +8,8 @@ use std::collections::HashMap;
 use crate::encoded_word::{decode_header_value, Raw8bit};
 
 /// RFC 5256 §2.1 base subject of a raw Subject value: encoded words
-/// decoded, white space collapsed, `Re:`/`Fw:`/`Fwd:` leaders, `[blob]`
+/// decoded (raw 8-bit octets, of no known charset, are kept as opaque
+/// characters, see [`Raw8bit::Opaque`]), white space collapsed, `Re:`/`Fw:`/`Fwd:` leaders, `[blob]`
 /// prefixes, `(fwd)` trailers and `[fwd: ...]` wrappers removed. Case is
 /// kept; compare with [`subject_key`].
 pub fn base_subject(raw: &[u8]) -> String {
@@ -18,7 +19,7 @@ pub fn base_subject(raw: &[u8]) -> String {
 /// The base subject and whether stripping removed a reply/forward marker
 /// (RFC 5256 §2.1 "is a reply or forward"), which REFERENCES uses.
 pub fn base_subject_and_reply(raw: &[u8]) -> (String, bool) {
-    let decoded = decode_header_value(raw, Raw8bit::Utf8);
+    let decoded = decode_header_value(raw, Raw8bit::Opaque);
     // (1) collapse white space.
     let mut s = String::with_capacity(decoded.len());
     for c in decoded.chars() {
@@ -112,7 +113,8 @@ fn strip_refwd(s: &str) -> Option<&str> {
 }
 
 /// Comparison key for base subjects: the canonical (decomposed, case
-/// folded) form, as UW compares them.
+/// folded) form, as UW compares them. Raw 8-bit octets stay themselves, in
+/// octet order (ASCII letters alone are case-folded for them).
 pub fn subject_key(base: &str) -> String {
     crate::text::canonical(base)
 }
