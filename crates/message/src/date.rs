@@ -2,12 +2,11 @@
 //! for SENTBEFORE/SENTON/SENTSINCE and SORT DATE, and the IMAP date-time of
 //! INTERNALDATE (RFC 3501 §9 `date-time`).
 //!
-//! Accepted beyond RFC 5322: lower- or mixed-case names, missing weekday,
-//! missing seconds, missing zone (taken as +0000), two- and three-digit years
-//! (RFC 5322 §4.3: 00-49 is 20xx, 50-999 is 19xx+), obsolete zone names
-//! (UT, GMT, EST, EDT, CST, CDT, MST, MDT, PST, PDT; military letters and
-//! unknown names are +0000), comments anywhere, `-` between day, month and
-//! year, and the ctime order `Mon Jan  1 10:00:00 2024`.
+//! `Date:` values follow RFC 5322 §3.3 with the obsolete syntax of §4.3
+//! (comments anywhere, two- and three-digit years: 00-49 is 20xx, 50-999 is
+//! 19xx+; the zone names UT, GMT, EST, EDT, CST, CDT, MST, MDT, PST, PDT;
+//! military letters and other names as -0000), names in any case, and a
+//! missing zone (as UW); nothing else is a date (see [`parse_date`]).
 
 use crate::lex::skip_ws;
 
@@ -170,10 +169,11 @@ fn month_from_name(w: &[u8]) -> Option<u32> {
         .map(|i| i as u32 + 1)
 }
 
+/// RFC 5322 §4.3 obs-zone: the named North American zones; military letters
+/// and any other alphabetic zone are -0000 (no information).
 fn zone_from_name(w: &[u8]) -> Option<i32> {
     let w = w.to_ascii_uppercase();
     let h = match w.as_slice() {
-        b"UT" | b"UTC" | b"GMT" | b"Z" => 0,
         b"EST" => -5,
         b"EDT" => -4,
         b"CST" => -6,
@@ -182,141 +182,149 @@ fn zone_from_name(w: &[u8]) -> Option<i32> {
         b"MDT" => -6,
         b"PST" => -8,
         b"PDT" => -7,
-        [c] if c.is_ascii_alphabetic() => 0,
-        _ => return None,
+        _ => 0,
     };
     Some(h * 60)
 }
 
-/// Parses a `Date:` field value. `None` when no day, month and year can be
-/// found or a field is out of range.
+/// Parses a `Date:` field value: RFC 5322 §3.3 `date-time`, with the obsolete
+/// forms of §4.3 (comments and folding between any two tokens, two- and
+/// three-digit years, the named and military zones, other alphabetic zones as
+/// -0000). Names are matched without regard to case. Beyond that, only a
+/// missing zone is accepted (taken as +0000, as UW does). Anything else —
+/// full weekday or month names, `-` between day, month and year (RFC 850),
+/// the ctime order, a time without minutes, an impossible day — is no date:
+/// RFC 3501 SENT* and RFC 5256 SORT DATE then treat the message as having none.
 pub fn parse_date(value: &[u8]) -> Option<DateTime> {
-    let s = value;
-    let (mut day, mut month, mut year): (Option<u32>, Option<u32>, Option<(i64, usize)>) =
-        (None, None, None);
-    let mut time: Option<(u32, u32, u32)> = None;
-    let mut zone: Option<i32> = None;
-    let mut i = 0;
-    while i < s.len() {
-        i = skip_ws(s, i);
-        let Some(&c) = s.get(i) else { break };
-        if c == b',' || c == b'.' {
-            i += 1;
-        } else if c.is_ascii_alphabetic() {
-            let st = i;
-            while i < s.len() && s[i].is_ascii_alphabetic() {
-                i += 1;
-            }
-            let w = &s[st..i];
-            if month.is_none() {
-                if let Some(m) = month_from_name(w) {
-                    month = Some(m);
-                    continue;
-                }
-            }
-            if time.is_some() && zone.is_none() {
-                if let Some(z) = zone_from_name(w) {
-                    zone = Some(z);
-                }
-            }
-        } else if c.is_ascii_digit() {
-            let st = i;
-            while i < s.len() && s[i].is_ascii_digit() {
-                i += 1;
-            }
-            let n: i64 = std::str::from_utf8(&s[st..i])
-                .ok()?
-                .parse()
-                .ok()
-                .filter(|_| i - st <= 9)?;
-            if s.get(i) == Some(&b':') {
-                let (t, end) = parse_time(s, st)?;
-                time = Some(t);
-                i = end;
-            } else if i - st >= 4 || (day.is_some() && month.is_some() && year.is_none()) {
-                if year.is_none() {
-                    year = Some((n, i - st));
-                }
-            } else if day.is_none() {
-                day = Some(n as u32);
-            } else if year.is_none() {
-                year = Some((n, i - st));
-            }
-        } else if (c == b'+' || c == b'-') && s.get(i + 1).is_some_and(u8::is_ascii_digit) {
-            let st = i + 1;
-            let mut j = st;
-            while j < s.len() && s[j].is_ascii_digit() {
-                j += 1;
-            }
-            if time.is_some() && zone.is_none() && (j - st == 4 || j - st == 2) {
-                let n: i32 = std::str::from_utf8(&s[st..j]).ok()?.parse().ok()?;
-                let (h, m) = if j - st == 4 {
-                    (n / 100, n % 100)
-                } else {
-                    (n, 0)
-                };
-                if h > 23 || m > 59 {
-                    return None;
-                }
-                let off = h * 60 + m;
-                zone = Some(if c == b'-' { -off } else { off });
-                i = j;
-            } else {
-                // A separator such as 1-Jan-2024.
-                i += 1;
-            }
-        } else {
-            i += 1;
+    let mut c = Cursor { s: value, i: 0 };
+    // [ day-of-week "," ]
+    let save = c.i;
+    if let Some(w) = c.word() {
+        if !DAYS.iter().any(|d| d.as_bytes().eq_ignore_ascii_case(w)) || !c.punct(b',') {
+            return None;
         }
+    } else {
+        c.i = save;
     }
-    let (day, month, (y, ylen)) = (day?, month?, year?);
-    let year = match ylen {
-        1 | 2 if y < 50 => 2000 + y,
-        1..=3 => 1900 + y,
+    // date = day month year
+    let day = c.number(1, 2)?;
+    let month = c.word().and_then(|w| {
+        MONTHS
+            .iter()
+            .position(|m| m.as_bytes().eq_ignore_ascii_case(w))
+            .map(|i| i as u32 + 1)
+    })?;
+    let year_at = c.i;
+    let y = c.number(2, 9)?;
+    let year = match c.i - skip_ws(c.s, year_at) {
+        2 if y < 50 => 2000 + y,
+        2 | 3 => 1900 + y,
         _ => y,
     };
-    if !(1..=31).contains(&day) || !(1..=9999).contains(&year) {
+    // time-of-day = hour ":" minute [ ":" second ]
+    let h = c.number(2, 2)?;
+    if !c.punct(b':') {
         return None;
     }
-    let (h, m, sec) = time.unwrap_or((0, 0, 0));
+    let m = c.number(2, 2)?;
+    let sec = if c.punct(b':') { c.number(2, 2)? } else { 0 };
+    // zone
+    let zone = c.zone()?;
+    if c.rest() || h > 23 || m > 59 || sec > 60 {
+        return None;
+    }
+    let (year, day) = (i32::try_from(year).ok()?, day as u32);
+    if !(1..=9999).contains(&year) || day < 1 || day > days_in_month(year, month) {
+        return None;
+    }
     Some(DateTime::from_local(
-        Date {
-            year: year as i32,
-            month,
-            day,
-        },
-        h,
-        m,
-        sec,
-        zone.unwrap_or(0),
+        Date { year, month, day },
+        h as u32,
+        m as u32,
+        (sec as u32).min(59),
+        zone,
     ))
 }
 
-/// `hh:mm[:ss]` at `s[i..]`; returns the time and the end index.
-fn parse_time(s: &[u8], i: usize) -> Option<((u32, u32, u32), usize)> {
-    let mut parts = [0u32; 3];
-    let mut n = 0;
-    let mut j = i;
-    while n < 3 {
-        let st = j;
-        while j < s.len() && s[j].is_ascii_digit() && j - st < 2 {
-            j += 1;
+const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+fn days_in_month(year: i32, month: u32) -> u32 {
+    match month {
+        4 | 6 | 9 | 11 => 30,
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        _ => 31,
+    }
+}
+
+/// The tokens of a `date-time`, each after optional CFWS.
+struct Cursor<'a> {
+    s: &'a [u8],
+    i: usize,
+}
+
+impl Cursor<'_> {
+    /// Letters, as one word.
+    fn word(&mut self) -> Option<&[u8]> {
+        self.i = skip_ws(self.s, self.i);
+        let st = self.i;
+        while self.s.get(self.i).is_some_and(u8::is_ascii_alphabetic) {
+            self.i += 1;
         }
-        if j == st {
+        (self.i > st).then(|| &self.s[st..self.i])
+    }
+
+    /// `min` to `max` digits, not followed by another digit.
+    fn number(&mut self, min: usize, max: usize) -> Option<i64> {
+        self.i = skip_ws(self.s, self.i);
+        let st = self.i;
+        while self.s.get(self.i).is_some_and(u8::is_ascii_digit) {
+            self.i += 1;
+        }
+        let n = self.i - st;
+        if n < min || n > max {
             return None;
         }
-        parts[n] = std::str::from_utf8(&s[st..j]).ok()?.parse().ok()?;
-        n += 1;
-        if s.get(j) == Some(&b':') && s.get(j + 1).is_some_and(u8::is_ascii_digit) {
-            j += 1;
+        std::str::from_utf8(&self.s[st..self.i]).ok()?.parse().ok()
+    }
+
+    /// One octet of punctuation, if it is next.
+    fn punct(&mut self, p: u8) -> bool {
+        let at = skip_ws(self.s, self.i);
+        if self.s.get(at) == Some(&p) {
+            self.i = at + 1;
+            true
         } else {
-            break;
+            false
         }
     }
-    if n < 2 || parts[0] > 23 || parts[1] > 59 || parts[2] > 60 {
-        return None;
+
+    /// `("+" / "-") 4DIGIT`, a zone name, or nothing: minutes east of UTC.
+    fn zone(&mut self) -> Option<i32> {
+        self.i = skip_ws(self.s, self.i);
+        match self.s.get(self.i) {
+            Some(&sign @ (b'+' | b'-')) => {
+                self.i += 1;
+                let st = self.i;
+                let n = self.number(4, 4)?;
+                if self.i != st + 4 {
+                    return None; // no CFWS between the sign and the digits
+                }
+                let (h, m) = ((n / 100) as i32, (n % 100) as i32);
+                if h > 23 || m > 59 {
+                    return None;
+                }
+                Some(if sign == b'-' { -(h * 60 + m) } else { h * 60 + m })
+            }
+            Some(c) if c.is_ascii_alphabetic() => zone_from_name(self.word()?),
+            _ => Some(0),
+        }
     }
-    Some(((parts[0], parts[1], parts[2].min(59)), j))
+
+    /// Whether anything but CFWS is left.
+    fn rest(&self) -> bool {
+        skip_ws(self.s, self.i) < self.s.len()
+    }
 }
 
 /// Parses an IMAP date-time `dd-Mon-yyyy hh:mm:ss +zzzz` (quotes optional,
@@ -407,18 +415,69 @@ mod tests {
                 day: 23
             }
         );
-        assert_eq!(
-            p("Mon Jan  1 10:00:00 2024").to_imap(),
-            " 1-Jan-2024 10:00:00 +0000"
-        );
-        assert_eq!(
-            p("1-Jan-2024 10:00 +0200").to_imap(),
-            " 1-Jan-2024 10:00:00 +0200"
-        );
         assert_eq!(p("Sat, 1 Jan 00 00:00:00 GMT").local_date().year, 2000);
         assert!(parse_date(b"yesterday").is_none());
         assert!(parse_date(b"").is_none());
         assert!(parse_date(b"32 Jan 2024").is_none());
+    }
+
+    #[test]
+    fn obsolete_forms_of_rfc5322_section_4_3_parse() {
+        let imap = |s: &str| p(s).to_imap();
+        // Comments and folding between any two tokens, around the colons too.
+        assert_eq!(
+            imap("(c) Tue (x) , 2 (y) Jan\r\n 2024 (z) 09 : 15 : 00 (w) +0100 (end)"),
+            " 2-Jan-2024 09:15:00 +0100"
+        );
+        // Two- and three-digit years.
+        assert_eq!(imap("2 Jan 49 09:15 +0000"), " 2-Jan-2049 09:15:00 +0000");
+        assert_eq!(imap("2 Jan 50 09:15 +0000"), " 2-Jan-1950 09:15:00 +0000");
+        assert_eq!(imap("2 Jan 124 09:15 +0000"), " 2-Jan-2024 09:15:00 +0000");
+        // Named zones; military letters and unknown names are -0000.
+        assert_eq!(imap("2 Jan 2024 09:15:00 PDT"), " 2-Jan-2024 09:15:00 -0700");
+        assert_eq!(imap("2 Jan 2024 09:15:00 ut"), " 2-Jan-2024 09:15:00 +0000");
+        assert_eq!(imap("2 Jan 2024 09:15:00 Z"), " 2-Jan-2024 09:15:00 +0000");
+        assert_eq!(imap("2 Jan 2024 09:15:00 CEST"), " 2-Jan-2024 09:15:00 +0000");
+        // A leap second; upper-case names.
+        assert_eq!(imap("SUN, 31 DEC 2023 23:59:60 +0000"), "31-Dec-2023 23:59:59 +0000");
+        // Feb 29 of a leap year.
+        assert_eq!(imap("29 Feb 2024 00:00 +0000"), "29-Feb-2024 00:00:00 +0000");
+    }
+
+    #[test]
+    fn dates_outside_rfc5322_syntax_are_no_date() {
+        for bad in [
+            // RFC 850: full weekday name, day-month-year joined by hyphens.
+            "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun, 06-Nov-94 08:49:37 GMT",
+            "Sunday, 06 Nov 1994 08:49:37 GMT",
+            "1-Jan-2024 10:00 +0200",
+            // ctime order.
+            "Sun Nov  6 08:49:37 1994",
+            // Full month name, a weekday without its comma, an unknown weekday.
+            "6 November 1994 08:49:37 +0000",
+            "Sun 6 Nov 1994 08:49:37 +0000",
+            "Xyz, 6 Nov 1994 08:49:37 +0000",
+            // No time, a time without minutes, one-digit fields, a one-digit year.
+            "6 Nov 1994",
+            "6 Nov 1994 08 +0000",
+            "6 Nov 1994 8:49:37 +0000",
+            "6 Nov 1994 08:9 +0000",
+            "6 Nov 4 08:49:37 +0000",
+            // Zones: two digits, a space after the sign, out of range.
+            "6 Nov 1994 08:49:37 +01",
+            "6 Nov 1994 08:49:37 + 0100",
+            "6 Nov 1994 08:49:37 +0160",
+            // Impossible days and times, words after the zone.
+            "31 Apr 2024 10:00 +0000",
+            "29 Feb 2023 10:00 +0000",
+            "0 Jan 2024 10:00 +0000",
+            "1 Jan 2024 24:00 +0000",
+            "1 Jan 2024 10:00 +0000 tomorrow",
+            "Tue, 02 Jan 2024 09:15:00 +0000, Wed, 03 Jan 2024 09:15:00 +0000",
+        ] {
+            assert_eq!(parse_date(bad.as_bytes()), None, "{bad:?}");
+        }
     }
 
     #[test]
