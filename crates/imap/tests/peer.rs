@@ -272,3 +272,175 @@ fn a_name_never_has_the_same_uidvalidity_twice() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// APPENDs `messages` with INTERNALDATEs one day apart from 1-Jan-2024 and
+/// SELECTs the mailbox.
+fn fill_dated(c: &mut Client, mailbox: &str, messages: &[Vec<u8>]) {
+    c.cmd(&format!("c CREATE {mailbox}"));
+    for (i, m) in messages.iter().enumerate() {
+        let r = c.cmd_literal(
+            &format!("f{i} APPEND {mailbox} \"{:>2}-Jan-2024 12:00:00 +0000\"", i + 1),
+            m,
+            "",
+        );
+        assert!(tagged_line(&r).starts_with(&format!("f{i} OK")), "{r}");
+    }
+    c.cmd(&format!("fs SELECT {mailbox}"));
+}
+
+#[test]
+fn a_date_outside_rfc5322_syntax_is_no_sent_date() {
+    let env = Env::new();
+    let mut c = env.client();
+    let dated = |d: &str, s: &str| crlf(&format!("Date: {d}\nSubject: {s}\n\nx\n"));
+    fill_dated(
+        &mut c,
+        "d",
+        &[
+            // Not RFC 5322: no sent date; the INTERNALDATE (1..4 Jan 2024) counts.
+            dated("Sunday, 06-Nov-94 08:49:37 GMT", "rfc850"),
+            dated("Sun Nov  6 08:49:37 1994", "ctime"),
+            dated("6 November 1994 08:49:37 +0000", "full month"),
+            dated("06-Nov-1994 08:49 PST", "hyphens"),
+            // Obsolete syntax RFC 5322 §4.3 keeps: these are 6 Nov 1994.
+            dated("Sun, 6 Nov 94 08:49:37 GMT", "two-digit year"),
+            dated("sun , 06 (day) nov 1994 08 : 49 EST", "comments and case"),
+            dated("6 Nov 1994 08:49:37", "no zone"),
+            dated("Sun, 06 Nov 1994 08:49:37 +0000", "plain"),
+        ],
+    );
+    assert_lines(
+        &c.cmd("a SEARCH SENTON 6-Nov-1994"),
+        &["* SEARCH 5 6 7 8", "a OK"],
+    );
+    assert_lines(&c.cmd("a SEARCH SENTBEFORE 1-Jan-2000"), &["* SEARCH 5 6 7 8"]);
+    assert_lines(&c.cmd("a SEARCH SENTSINCE 1-Jan-1990"), &["* SEARCH 5 6 7 8"]);
+    // SORT DATE: 1994 dates first (6 is 13:49 UTC), then INTERNALDATEs.
+    assert_eq!(answer(&c.cmd("a SORT (DATE) US-ASCII ALL"), "* SORT"), "5 7 8 6 1 2 3 4");
+    assert_eq!(answer(&c.cmd("a SORT (REVERSE DATE) US-ASCII ALL"), "* SORT"), "4 3 2 1 6 5 7 8");
+}
+
+#[test]
+fn raw_8bit_subjects_compare_by_octets_encoded_words_decoded() {
+    let env = Env::new();
+    let mut c = env.client();
+    let subj = |s: &[u8]| [&b"Subject: "[..], s, b"\r\n\r\nx\r\n"].concat();
+    fill_dated(
+        &mut c,
+        "s",
+        &[
+            subj(b"Re: \xe9t\xe9"),                    // 1 raw Latin-1
+            subj(b"\xc3\xa9t\xc3\xa9"),                // 2 raw UTF-8
+            subj(b"=?utf-8?q?=C3=A9t=C3=A9?="),        // 3 encoded UTF-8
+            subj(b"Fwd: =?iso-8859-1?q?=C9T=C9?="),    // 4 encoded Latin-1, upper case
+            subj(b"Re: zebra"),                        // 5
+            subj(b"\xc3\x89T\xc3\x89"),                // 6 raw UTF-8, upper case
+            subj(b"ZEBRA"),                            // 7
+            subj(b"\xc3\xa9T\xc3\xa9 (fwd)"),          // 8 = 2 but for ASCII case
+        ],
+    );
+    // Decoded text (3, 4: one base subject, case-folded) and ASCII come before raw
+    // octets; raw octets compare as octets: 6 (C3 89) < 2, 8 (C3 A9) < 1 (E9); only
+    // their ASCII letters are folded (2 and 8 tie).
+    assert_eq!(answer(&c.cmd("a SORT (SUBJECT) US-ASCII ALL"), "* SORT"), "3 4 5 7 6 2 8 1");
+    assert_eq!(
+        answer(&c.cmd("a SORT (REVERSE SUBJECT) US-ASCII ALL"), "* SORT"),
+        "1 2 8 6 5 7 3 4"
+    );
+    assert_eq!(
+        answer(&c.cmd("a THREAD ORDEREDSUBJECT US-ASCII ALL"), "* THREAD"),
+        "(1)(2 8)(3 4)(5 7)(6)"
+    );
+}
+
+#[test]
+fn mmdf_stores_a_message_as_given_with_or_without_separator() {
+    let forms: [&[u8]; 7] = [
+        b"Subject: header only\r\n",
+        b"Subject: header only, no final line end",
+        b"Subject: a\r\nX-Other: b\r\n",
+        b"Subject: with separator\r\n\r\nbody\r\n",
+        b"Subject: separator, no final line end\r\n\r\nbody",
+        b"Subject: empty body\r\n\r\n",
+        b"\r\nno header at all\r\n",
+    ];
+    let given = |m: &[u8]| {
+        let mut m = m.to_vec();
+        if !m.ends_with(b"\r\n") {
+            m.extend_from_slice(b"\r\n");
+        }
+        m
+    };
+    for format in ["mmdf", "mbox"] {
+        let env = Env::new();
+        let mut c = env.client();
+        c.cmd(&format!("c CREATE \"#driver.{format}/m\""));
+        fill(&mut c, "m", &forms);
+        let check = |c: &mut Client, when: &str| {
+            for (i, m) in forms.iter().enumerate() {
+                let seq = i + 1;
+                let raw = c.cmd_raw(format!("g FETCH {seq} (RFC822.SIZE BODY.PEEK[])\r\n").as_bytes(), "g");
+                let body = literal_after(&raw, b"BODY[] ");
+                let mut want = given(m);
+                // mbox needs the blank line before the next From line; MMDF does not.
+                if format == "mbox" && !m.windows(4).any(|w| w == b"\r\n\r\n") && !m.starts_with(b"\r\n") {
+                    want.extend_from_slice(b"\r\n");
+                }
+                assert_eq!(String::from_utf8_lossy(&body), String::from_utf8_lossy(&want), "{format} {when} {seq}");
+                let size = format!("RFC822.SIZE {} ", want.len());
+                assert!(String::from_utf8_lossy(&raw).contains(&size), "{format} {when} {seq}");
+            }
+        };
+        check(&mut c, "appended");
+        // Flags written into each message, one expunged: a rewrite keeps the rest.
+        c.cmd("s STORE 1:* +FLAGS (\\Seen $Label)");
+        let r = c.cmd_literal("s APPEND m", b"x: y", "");
+        assert!(tagged_line(&r).starts_with("s OK"), "{r}");
+        c.cmd("n NOOP");
+        assert_lines(&c.cmd("s STORE 8 +FLAGS (\\Deleted)"), &["* 8 FETCH", "s OK"]);
+        assert_lines(&c.cmd("e EXPUNGE"), &["* 8 EXPUNGE", "e OK"]);
+        c.cmd("x LOGOUT");
+        let mut c = env.client();
+        c.cmd("s SELECT m");
+        check(&mut c, "rewritten");
+        assert_lines(&c.cmd("f FETCH 1 FLAGS"), &["* 1 FETCH (FLAGS (\\Seen $Label))"]);
+    }
+}
+
+#[test]
+fn sort_by_address_takes_the_first_address_a_group_by_its_name() {
+    let env = Env::new();
+    let mut c = env.client();
+    let m = |from: &str, cc: &str| crlf(&format!("From: {from}\nTo: {from}\nCc: {cc}\n\n1\n"));
+    // imaptest's sort-addresses messages, then an empty group, a leading empty
+    // list element, no Cc at all, and a tie broken by arrival.
+    fill_dated(
+        &mut c,
+        "a",
+        &[
+            m("user2@domain2.org", "user2@domain2.org (foo bar)"),
+            m("user2@domain1.org", "user2: blah@domain1.org;"),
+            m("user1@domain1.org", "user1@domain1.org"),
+            m("Abc@x.org", "Nobody:;"),
+            m("abc@y.org", ", dave@x.org"),
+            crlf("From: zed@x.org\n\n1\n"),
+        ],
+    );
+    for (criteria, want) in [
+        ("CC", "5 6 4 3 1 2"),
+        ("REVERSE CC", "1 2 3 4 5 6"),
+        ("CC REVERSE ARRIVAL", "6 5 4 3 2 1"),
+        ("REVERSE CC REVERSE ARRIVAL", "2 1 3 4 6 5"),
+        ("FROM", "4 5 3 1 2 6"),
+        ("REVERSE FROM", "6 1 2 3 4 5"),
+        ("FROM REVERSE ARRIVAL", "5 4 3 2 1 6"),
+        ("TO", "6 4 5 3 1 2"),
+        ("REVERSE TO CC", "1 2 3 5 4 6"),
+    ] {
+        assert_eq!(
+            answer(&c.cmd(&format!("a SORT ({criteria}) US-ASCII ALL")), "* SORT"),
+            want,
+            "{criteria}"
+        );
+    }
+}

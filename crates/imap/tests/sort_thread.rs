@@ -257,7 +257,7 @@ fn rfc5256_thread_examples() {
 /// |---|---------|--------------------|----------|-----------|--------------|--------------|
 /// | 1 | Jan 10  | Jan 5 10:00        | ZED      | BOB       | -            | BUDGET       |
 /// | 2 | Jan 9   | Jan 5 11:00 (-0200)| ALICE    | ANN       | CAROL        | BUDGET       |
-/// | 3 | Jan 11  | none: arrival      | BOB      | group: "" | -            | AGENDA       |
+/// | 3 | Jan 11  | none: arrival      | BOB      | TEAM (group) | -         | AGENDA       |
 /// | 4 | Jan 8   | garbage: arrival   | none: "" | ZACK      | ", cat": ""  | AGENDA       |
 /// | 5 | Jan 9   | Jan 1 04:00 (-0500)| MALLORY  | ANN       | BEA          | ""           |
 fn crafted(env: &Env) {
@@ -317,8 +317,10 @@ fn sort_keys_on_a_crafted_corpus() {
         ("REVERSE DATE", "3 4 2 1 5"),
         // Local parts, case-folded; no From sorts first.
         ("FROM", "4 2 3 5 1"),
-        // A group first in To, an empty element first in Cc: empty keys.
-        ("TO", "3 2 5 1 4"),
+        // A group first in To sorts by its name (RFC 5256 §3 addr-mailbox of the
+        // first address; RFC 3501: a group start's is the group name); an empty
+        // element first in Cc: an empty key.
+        ("TO", "2 5 1 3 4"),
         ("CC", "1 3 4 5 2"),
         ("REVERSE CC", "2 5 1 3 4"),
         ("SIZE", "3 1 4 2 5"),
@@ -328,7 +330,7 @@ fn sort_keys_on_a_crafted_corpus() {
         ("REVERSE SUBJECT", "1 2 3 4 5"),
         ("SUBJECT REVERSE DATE", "5 3 4 2 1"),
         ("SUBJECT ARRIVAL", "5 4 3 2 1"),
-        ("TO SUBJECT", "3 5 2 1 4"),
+        ("TO SUBJECT", "5 2 1 3 4"),
         ("CC REVERSE ARRIVAL", "3 1 4 5 2"),
     ] {
         assert_eq!(

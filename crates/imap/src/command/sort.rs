@@ -3,8 +3,8 @@
 //!
 //! Sort keys as RFC 5256 §3 defines them and UW computed them: ARRIVAL is the
 //! INTERNALDATE; DATE the Date header in UTC, or the INTERNALDATE when the header
-//! is missing or unparsable; FROM, TO and CC the local part of the first address
-//! (groups skipped); SUBJECT the base subject (§2.1); SIZE the RFC822.SIZE.
+//! is missing or unparsable; FROM, TO and CC the addr-mailbox of the first address
+//! (a group's name for a group); SUBJECT the base subject (§2.1); SIZE the RFC822.SIZE.
 //! Strings compare by i;unicode-casemap (I18NLEVEL=1): decomposed and case-folded,
 //! as the message crate's canonical form. REVERSE reverses one key; messages equal
 //! on every key stay in mailbox order (§3).
@@ -39,16 +39,16 @@ struct Facts {
     references: Vec<String>,
 }
 
-/// The sort key of an address field: the canonical local part of its first
-/// address. As UW computes it (checked against its answers), a field that starts
-/// with a group (`To: Team: ...;`) or with an empty element of an obsolete list
-/// (`Cc: , dave@...`) sorts as an empty one.
+/// The sort key of an address field (RFC 5256 §3): the addr-mailbox of its first
+/// address, canonical. That of a group's start is the group name (RFC 3501 §7.4.2),
+/// so `Cc: Team: a@b;` sorts as "Team" (as Dovecot, and imaptest, expect; UW sorted
+/// it as empty). A field that starts with an empty element of an obsolete list
+/// (`Cc: , dave@...`) sorts as an empty one, as UW computed it.
 fn first_mailbox(list: &[message::Address], raw: Option<&[u8]>) -> String {
     if raw.is_some_and(|r| r.trim_ascii_start().starts_with(b",")) {
         return String::new();
     }
     list.first()
-        .filter(|a| a.host.is_some())
         .and_then(|a| a.mailbox.as_deref())
         .map(|m| message::text::canonical(&String::from_utf8_lossy(m)))
         .unwrap_or_default()
