@@ -13,6 +13,7 @@
 //! may carry counts from before its own expunges.
 
 use mailbox::mailbox::{Event, Mailbox};
+use mailbox::uid::{SeqNumber, Uid};
 
 use crate::respond::{self, untagged};
 
@@ -35,7 +36,7 @@ pub struct Selected {
     pub invalid: bool,
     /// `$`: the UIDs the last `SEARCH RETURN (SAVE)` found (RFC 5182), kept as UIDs
     /// so that expunges take messages out of it.
-    pub saved: Vec<u32>,
+    pub saved: Vec<Uid>,
 }
 
 /// The mailbox's UIDs changed under the session (RFC 3501 §2.3.1.1): it must end.
@@ -159,8 +160,8 @@ impl Selected {
     /// \Deleted by its sender): the client never heard of it, and telling it would
     /// name a message it does not have (RFC 3501 §7.4.1 numbers EXPUNGE within what
     /// the client was told). The EXISTS that follows gives the count without it.
-    pub fn expunged(&mut self, out: &mut Vec<u8>, seq: u32) {
-        if seq <= self.exists {
+    pub fn expunged(&mut self, out: &mut Vec<u8>, seq: SeqNumber) {
+        if seq.get() <= self.exists {
             untagged(out, &format!("{seq} EXPUNGE"));
             self.exists -= 1;
         }
@@ -181,7 +182,7 @@ impl Selected {
     }
 
     /// `* seq FETCH (FLAGS (...) [UID n])`.
-    pub fn fetch_flags(&self, out: &mut Vec<u8>, seq: u32, with_uid: bool) {
+    pub fn fetch_flags(&self, out: &mut Vec<u8>, seq: SeqNumber, with_uid: bool) {
         let Some(info) = self.mailbox.info(seq) else {
             return;
         };
@@ -197,10 +198,10 @@ impl Selected {
     /// Resolves a sequence set of a command to message sequence numbers, in order.
     /// `None` for a non-UID set naming a message that does not exist (BAD). UIDs
     /// that do not exist are skipped (RFC 3501 §6.4.8).
-    pub fn resolve(&self, set: &crate::types::SequenceSet, uid: bool) -> Option<Vec<u32>> {
+    pub fn resolve(&self, set: &crate::types::SequenceSet, uid: bool) -> Option<Vec<SeqNumber>> {
         if set.is_saved() {
             // `$` names what is left of the saved messages, whatever the command.
-            let mut seqs: Vec<u32> = self
+            let mut seqs: Vec<SeqNumber> = self
                 .saved
                 .iter()
                 .filter_map(|&u| self.mailbox.seq_of_uid(u))
@@ -210,16 +211,17 @@ impl Selected {
         }
         let count = self.mailbox.count();
         if !uid {
-            return set.message_numbers(count);
+            let numbers = set.message_numbers(count)?;
+            return Some(numbers.into_iter().filter_map(SeqNumber::new).collect());
         }
-        let uids = self.mailbox.uids();
-        let largest = uids.last().copied().unwrap_or(0);
+        let largest = self.mailbox.uid_iter().last().map_or(0, Uid::get);
         let intervals = set.intervals(largest);
         Some(
-            uids.iter()
-                .enumerate()
-                .filter(|&(_, &u)| crate::types::SequenceSet::contains_in(&intervals, u))
-                .map(|(i, _)| i as u32 + 1)
+            self.mailbox
+                .uid_iter()
+                .zip(self.mailbox.seq_numbers())
+                .filter(|&(u, _)| crate::types::SequenceSet::contains_in(&intervals, u.get()))
+                .map(|(_, seq)| seq)
                 .collect(),
         )
     }

@@ -265,14 +265,14 @@ fn an_expunge_beyond_what_the_client_knows_is_not_sent() {
     // The client was told of two; the third arrived within the command.
     sel.exists = 2;
     let mut out = Vec::new();
-    sel.expunged(&mut out, 3);
+    sel.expunged(&mut out, mailbox::uid::SeqNumber::new(3).unwrap());
     assert_eq!(out, b"");
     assert_eq!(sel.exists, 2);
-    sel.expunged(&mut out, 2);
-    sel.expunged(&mut out, 2);
+    sel.expunged(&mut out, mailbox::uid::SeqNumber::new(2).unwrap());
+    sel.expunged(&mut out, mailbox::uid::SeqNumber::new(2).unwrap());
     assert_eq!(String::from_utf8_lossy(&out), "* 2 EXPUNGE\r\n");
     assert_eq!(sel.exists, 1);
-    sel.expunged(&mut out, 1);
+    sel.expunged(&mut out, mailbox::uid::SeqNumber::new(1).unwrap());
     assert_eq!(String::from_utf8_lossy(&out), "* 2 EXPUNGE\r\n* 1 EXPUNGE\r\n");
     assert_eq!(sel.exists, 0);
 }

@@ -192,7 +192,7 @@ fn verify(dirs: &Dirs, ctx: &Context, format: Format, round: usize) -> usize {
         assert!(mb.damage().is_empty(), "round {round}: damage in {name}: {:?}", mb.damage());
         let uids = mb.uids();
         assert!(uids.windows(2).all(|w| w[0] < w[1]), "{name}: UIDs {uids:?}");
-        for seq in 1..=mb.count() {
+        for seq in (1..=mb.count()).filter_map(mailbox::uid::SeqNumber::new) {
             let text = mb.message(seq).unwrap();
             let s = String::from_utf8_lossy(&text).into_owned();
             let id: usize = s

@@ -87,7 +87,7 @@ fn list(title: &str, mb: &mut Mailbox) -> AnyResult<()> {
     );
     println!("  seq  UID  size  flags                        subject");
     for seq in 1..=mb.count() {
-        let info = mb.info(seq).ok_or("no such message")?;
+        let info = mb.info(sq(seq)).ok_or("no such message")?;
         let mut flags: Vec<String> = info.flags.imap_names().map(str::to_string).collect();
         if info.recent {
             flags.push("\\Recent".into());
@@ -98,7 +98,7 @@ fn list(title: &str, mb: &mut Mailbox) -> AnyResult<()> {
                 .into_iter()
                 .map(str::to_string),
         );
-        let subj = subject(&mb.header(seq)?);
+        let subj = subject(&mb.header(sq(seq))?);
         println!(
             "  {seq:>3}  {:>3}  {:>4}  {:<28} {}",
             info.uid,
@@ -164,10 +164,10 @@ fn main() -> AnyResult<()> {
     );
     list("INBOX after append", &mut inbox)?;
 
-    inbox.store(1, StoreOp::Add, Flags::SEEN, &[])?;
-    inbox.store(2, StoreOp::Add, Flags::SEEN.union(Flags::ANSWERED), &[])?;
-    inbox.store(3, StoreOp::Add, Flags::DELETED, &[])?;
-    inbox.store(4, StoreOp::Add, Flags::FLAGGED, &["$Important"])?;
+    inbox.store(sq(1), StoreOp::Add, Flags::SEEN, &[])?;
+    inbox.store(sq(2), StoreOp::Add, Flags::SEEN.union(Flags::ANSWERED), &[])?;
+    inbox.store(sq(3), StoreOp::Add, Flags::DELETED, &[])?;
+    inbox.store(sq(4), StoreOp::Add, Flags::FLAGGED, &["$Important"])?;
     inbox.checkpoint()?;
     println!("\nSTORE: 1 \\Seen, 2 \\Seen \\Answered, 3 \\Deleted, 4 \\Flagged $Important; CHECK");
     list("INBOX with flags", &mut inbox)?;
@@ -192,7 +192,7 @@ fn main() -> AnyResult<()> {
     );
 
     let mut archive = Mailbox::open(&mmdf, Mode::ReadWrite, &ctx)?;
-    let pairs = inbox.copy_to(&[1, 2, 3], &mut archive)?;
+    let pairs = inbox.copy_to(&[sq(1), sq(2), sq(3)], &mut archive)?;
     println!(
         "\nCOPY 1:3 INBOX (mbox) -> archive (MMDF): COPYUID pairs (source, destination) {pairs:?}"
     );
@@ -204,4 +204,9 @@ fn main() -> AnyResult<()> {
     show_file(&mmdf, 8)?;
     println!("\nDone; the temporary directory is removed.");
     Ok(())
+}
+
+/// Sequence number `n` (the examples count messages from 1).
+fn sq(n: u32) -> mailbox::uid::SeqNumber {
+    mailbox::uid::SeqNumber::new(n).unwrap_or(mailbox::uid::SeqNumber::MIN)
 }

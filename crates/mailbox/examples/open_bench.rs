@@ -214,7 +214,7 @@ fn write_phases(a: &Args, mb: &mut Mailbox) -> AnyResult<()> {
         let t = Instant::now();
         let mut changed = 0;
         for seq in 1..=mb.count() {
-            changed += mb.store(seq, op, Flags::SEEN, &[])? as u32;
+            changed += mb.store(sq(seq), op, Flags::SEEN, &[])? as u32;
         }
         let store_t = t.elapsed();
         let before = fs::metadata(path)?.len();
@@ -253,8 +253,8 @@ fn write_phases(a: &Args, mb: &mut Mailbox) -> AnyResult<()> {
         copies.push(copy_once(path, &copy_path)?);
         fs::remove_file(&copy_path)?;
         let victim = 10.min(mb.count());
-        let uid = mb.info(victim).ok_or("no message")?.uid;
-        mb.store(victim, StoreOp::Add, Flags::DELETED, &[])?;
+        let uid = mb.info(sq(victim)).ok_or("no message")?.uid;
+        mb.store(sq(victim), StoreOp::Add, Flags::DELETED, &[])?;
         if a.cold {
             drop_cache(path);
         }
@@ -404,8 +404,8 @@ fn run(a: &Args) -> AnyResult<()> {
     let t = Instant::now();
     let mut sum = 0u64;
     for seq in 1..=mb.count() {
-        let i = mb.info(seq).ok_or("no info")?;
-        sum = sum.wrapping_add(i.uid as u64 + i.rfc822_size + i.flags.bits() as u64);
+        let i = mb.info(sq(seq)).ok_or("no info")?;
+        sum = sum.wrapping_add(i.uid.get() as u64 + i.rfc822_size + i.flags.bits() as u64);
     }
     println!(
         "info all      {} for {} messages (checksum {sum})",
@@ -425,4 +425,9 @@ fn run(a: &Args) -> AnyResult<()> {
         println!("log lines     {}", skipped.load(Relaxed));
     }
     Ok(())
+}
+
+/// Sequence number `n` (the examples count messages from 1).
+fn sq(n: u32) -> mailbox::uid::SeqNumber {
+    mailbox::uid::SeqNumber::new(n).unwrap_or(mailbox::uid::SeqNumber::MIN)
 }

@@ -8,7 +8,7 @@
 //! shown to clients and never counted in RFC822.SIZE.
 
 use crate::flags::Flags;
-use crate::uid::Uid;
+use crate::uid::{Uid, Uidvalidity};
 
 /// The subject of UW's pseudo-message, which holds `X-IMAP:` and is never shown.
 pub const PSEUDO_SUBJECT: &[u8] = b"DON'T DELETE THIS MESSAGE -- FOLDER INTERNAL DATA";
@@ -72,8 +72,9 @@ fn trim(mut v: &[u8]) -> &[u8] {
 /// What the `X-IMAP` / `X-IMAPbase` field says about the mailbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImapBase {
-    pub uid_validity: u32,
-    pub last_uid: u32,
+    pub uid_validity: Uidvalidity,
+    /// The last UID assigned (none yet in a new mailbox: `0` in the field).
+    pub last_uid: Option<Uid>,
     pub keywords: Vec<String>,
 }
 
@@ -85,11 +86,11 @@ pub struct ImapBase {
 pub fn parse_imap_base(value: &[u8]) -> Option<ImapBase> {
     let text = String::from_utf8_lossy(value);
     let mut words = text.split_ascii_whitespace();
-    let uid_validity: u32 = words.next()?.parse().ok()?;
-    let last_uid: u32 = words.next()?.parse().ok()?;
-    if uid_validity == 0 || last_uid > Uid::MAX_ASSIGNED.get() {
-        return None;
-    }
+    let uid_validity = Uidvalidity::new(words.next()?.parse().ok()?)?;
+    let last_uid = match words.next()?.parse::<u32>().ok()? {
+        0 => None,
+        n => Some(Uid::assignable(n)?),
+    };
     let keywords = words
         .filter(|w| crate::flags::is_keyword_atom(w))
         .map(str::to_string)
@@ -108,7 +109,7 @@ pub struct MessageStatus {
     /// `O` in `Status:`: some session has already seen this message as \Recent.
     pub old: bool,
     pub keywords: Vec<String>,
-    pub uid: Option<u32>,
+    pub uid: Option<Uid>,
 }
 
 impl MessageStatus {
@@ -151,8 +152,7 @@ impl MessageStatus {
                 self.uid = std::str::from_utf8(value)
                     .ok()
                     .and_then(|v| v.parse().ok())
-                    .and_then(Uid::assignable)
-                    .map(Uid::get);
+                    .and_then(Uid::assignable);
             }
             Internal::XImap | Internal::XImapBase => {}
         }
@@ -174,7 +174,7 @@ pub fn render_status(
     flags: Flags,
     old: bool,
     keywords: &[&str],
-    uid: u32,
+    uid: Uid,
     fit: Option<usize>,
 ) -> Vec<u8> {
     let roomy = status_lines(flags, old, keywords, uid, true);
@@ -194,7 +194,7 @@ pub fn render_status(
     status_lines(flags, old, keywords, uid, true)
 }
 
-fn status_lines(flags: Flags, old: bool, keywords: &[&str], uid: u32, spaced: bool) -> Vec<u8> {
+fn status_lines(flags: Flags, old: bool, keywords: &[&str], uid: Uid, spaced: bool) -> Vec<u8> {
     let sp: &[u8] = if spaced { b" " } else { b"" };
     let mut out = Vec::with_capacity(96);
     out.extend_from_slice(b"Status:");
@@ -239,7 +239,11 @@ fn pad_keywords(mut block: Vec<u8>, n: usize) -> Vec<u8> {
 /// Renders the `X-IMAP:` value with UW's fixed-width numbers, so the last UID can be
 /// updated in place without moving the file.
 pub fn render_imap_base(base: &ImapBase) -> Vec<u8> {
-    let mut v = format!("{:010} {:010}", base.uid_validity, base.last_uid);
+    let mut v = format!(
+        "{:010} {:010}",
+        base.uid_validity.get(),
+        base.last_uid.map_or(0, Uid::get)
+    );
     for k in &base.keywords {
         v.push(' ');
         v.push_str(k);
@@ -306,7 +310,7 @@ mod tests {
         assert!(!s.flags.contains(Flags::DELETED));
         assert!(s.old);
         assert_eq!(s.keywords, ["$Forwarded", "Project"]);
-        assert_eq!(s.uid, Some(4));
+        assert_eq!(s.uid, Uid::new(4));
         assert_eq!(internal_field(b"Subject: Status: RO"), None);
         assert_eq!(internal_field(b"x-uid:7"), Some(Internal::XUid));
     }
@@ -314,16 +318,17 @@ mod tests {
     #[test]
     fn status_block_round_trips_and_fits() {
         let f = Flags::SEEN.union(Flags::DELETED);
-        let block = render_status(f, true, &["Project"], 12, None);
+        let twelve = Uid::new(12).unwrap();
+        let block = render_status(f, true, &["Project"], twelve, None);
         let mut s = MessageStatus::default();
         for line in block.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
             s.absorb(internal_field(line).unwrap(), line);
         }
         assert_eq!(
             (s.flags, s.old, s.keywords.clone(), s.uid),
-            (f, true, vec!["Project".to_string()], Some(12))
+            (f, true, vec!["Project".to_string()], Some(twelve))
         );
-        let fitted = render_status(Flags::EMPTY, true, &[], 12, Some(block.len()));
+        let fitted = render_status(Flags::EMPTY, true, &[], twelve, Some(block.len()));
         assert_eq!(fitted.len(), block.len());
     }
 
@@ -331,24 +336,27 @@ mod tests {
     fn uw_block_without_room_still_fits_when_marked_read() {
         // As UW leaves a block: no padding at all.
         let uw = b"Status: O\nX-Status: \nX-Keywords:\nX-UID: 14\n";
-        let block = render_status(Flags::SEEN.union(Flags::FLAGGED), true, &[], 14, Some(uw.len()));
+        let fourteen = Uid::new(14).unwrap();
+        let block =
+            render_status(Flags::SEEN.union(Flags::FLAGGED), true, &[], fourteen, Some(uw.len()));
         assert_eq!(block.len(), uw.len());
         assert_eq!(block, b"Status:RO\nX-Status:F\nX-Keywords: \nX-UID:14\n");
         let mut s = MessageStatus::default();
         for line in block.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
             s.absorb(internal_field(line).unwrap(), line);
         }
-        assert_eq!((s.flags, s.old, s.uid), (Flags::SEEN.union(Flags::FLAGGED), true, Some(14)));
+        assert_eq!((s.flags, s.old, s.uid), (Flags::SEEN.union(Flags::FLAGGED), true, Some(fourteen)));
         // Too much to fit: the natural form, longer than asked.
-        let long = render_status(Flags::SEEN, true, &["Project", "$Forwarded"], 14, Some(uw.len()));
+        let long =
+            render_status(Flags::SEEN, true, &["Project", "$Forwarded"], fourteen, Some(uw.len()));
         assert!(long.len() > uw.len());
     }
 
     #[test]
     fn imap_base_is_fixed_width() {
         let b = ImapBase {
-            uid_validity: 1700000000,
-            last_uid: 65,
+            uid_validity: Uidvalidity::new(1700000000).unwrap(),
+            last_uid: Uid::new(65),
             keywords: vec!["$Forwarded".into()],
         };
         assert_eq!(render_imap_base(&b), b"1700000000 0000000065 $Forwarded");
@@ -360,12 +368,13 @@ mod tests {
         // Forged values that would exhaust or wrap the UID space, or a zero UIDVALIDITY.
         assert_eq!(parse_imap_base(b"1 4294967295"), None);
         assert_eq!(parse_imap_base(b"0 5"), None);
-        assert_eq!(parse_imap_base(b"1 4294967294").map(|b| b.last_uid), Some(u32::MAX - 1));
+        assert_eq!(parse_imap_base(b"1 4294967294").and_then(|b| b.last_uid), Some(Uid::MAX_ASSIGNED));
+        assert_eq!(parse_imap_base(b"1 0").map(|b| b.last_uid), Some(None));
         for (line, uid) in [
             (&b"X-UID: 4294967295"[..], None),
             (b"X-UID: 0", None),
             (b"X-UID: 4294967296", None),
-            (b"X-UID: 4294967294", Some(u32::MAX - 1)),
+            (b"X-UID: 4294967294", Some(Uid::MAX_ASSIGNED)),
         ] {
             let mut s = MessageStatus::default();
             s.absorb(Internal::XUid, line);

@@ -13,6 +13,7 @@ use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 
 use crate::regular;
+use crate::uid::{Uid, Uidvalidity};
 
 /// 64-bit FNV-1a: a stable file name for a mailbox path.
 pub fn path_key(path: &Path) -> String {
@@ -27,14 +28,14 @@ pub fn path_key(path: &Path) -> String {
 /// What the state file records.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SharedState {
-    /// The UIDVALIDITY the numbers below belong to.
-    pub uid_validity: u32,
+    /// The UIDVALIDITY the numbers below belong to (none agreed yet: absent).
+    pub uid_validity: Option<Uidvalidity>,
     /// The highest UID already reported as \Recent to some session.
-    pub recent_claimed: u32,
+    pub recent_claimed: Option<Uid>,
     /// The highest UID assigned. The file's `X-IMAP` says the same once it has one;
     /// until a rewrite puts it there (pullmail does not rewrite a whole mailbox just to
     /// record it), this is what keeps UIDs from being reused.
-    pub last_uid: u32,
+    pub last_uid: Option<Uid>,
     /// Bumped by each rewrite of the mailbox file by pullmail.
     pub generation: u64,
     /// The file as pullmail last left it after an APPEND, so that the next one can
@@ -56,7 +57,7 @@ pub struct AppendPoint {
     pub mtime_ns: i64,
     /// Where the last message starts: it must still open there.
     pub last_start: u64,
-    pub last_uid: u32,
+    pub last_uid: Uid,
     /// Where the pseudo-message's `X-IMAP` value is, if the file has one.
     pub imap_base: Option<(u64, u64)>,
 }
@@ -109,7 +110,10 @@ impl StateFile {
         let out = change(&mut state);
         let mut text = format!(
             "pullmail-state 1\nuidvalidity {}\nrecent {}\nlastuid {}\ngeneration {}\n",
-            state.uid_validity, state.recent_claimed, state.last_uid, state.generation
+            state.uid_validity.map_or(0, Uidvalidity::get),
+            state.recent_claimed.map_or(0, Uid::get),
+            state.last_uid.map_or(0, Uid::get),
+            state.generation
         );
         if let Some(p) = state.appendable {
             let (a, b) = p.imap_base.unwrap_or((0, 0));
@@ -190,16 +194,12 @@ fn parse(s: &str) -> SharedState {
     for line in s.lines() {
         let mut w = line.split_ascii_whitespace();
         match (w.next(), w.next()) {
-            (Some("uidvalidity"), Some(v)) => st.uid_validity = v.parse().unwrap_or(0),
-            (Some("recent"), Some(v)) => st.recent_claimed = v.parse().unwrap_or(0),
-            (Some("lastuid"), Some(v)) => {
-                // Never more than a message may have: the state is trusted, not wrapped.
-                st.last_uid = v
-                    .parse()
-                    .ok()
-                    .and_then(crate::uid::Uid::assignable)
-                    .map_or(0, crate::uid::Uid::get)
+            (Some("uidvalidity"), Some(v)) => {
+                st.uid_validity = v.parse().ok().and_then(Uidvalidity::new)
             }
+            (Some("recent"), Some(v)) => st.recent_claimed = v.parse().ok().and_then(Uid::new),
+            // Never more than a message may have: the state is trusted, not wrapped.
+            (Some("lastuid"), Some(v)) => st.last_uid = v.parse().ok().and_then(Uid::assignable),
             (Some("generation"), Some(v)) => st.generation = v.parse().unwrap_or(0),
             (Some("appendable"), Some(v)) => st.appendable = parse_append_point(v, w),
             _ => {}
@@ -227,10 +227,7 @@ fn parse_append_point<'a>(first: &str, mut rest: impl Iterator<Item = &'a str>) 
         mtime,
         mtime_ns,
         last_start: unsigned(last_start)?,
-        last_uid: u32::try_from(last_uid)
-            .ok()
-            .and_then(crate::uid::Uid::assignable)?
-            .get(),
+        last_uid: u32::try_from(last_uid).ok().and_then(Uid::assignable)?,
         imap_base: (b > a && a >= 0).then_some((a as u64, b as u64)),
     })
 }
@@ -268,17 +265,17 @@ mod tests {
         let sf = StateFile::new(&dir.path().join("state"), Path::new("/var/mail/alice"));
         assert_eq!(sf.read(), SharedState::default());
         sf.update(|s| {
-            s.uid_validity = 7;
-            s.recent_claimed = 3;
+            s.uid_validity = Uidvalidity::new(7);
+            s.recent_claimed = Uid::new(3);
             s.generation += 1;
         })
         .unwrap();
         assert_eq!(
             sf.read(),
             SharedState {
-                uid_validity: 7,
-                recent_claimed: 3,
-                last_uid: 0,
+                uid_validity: Uidvalidity::new(7),
+                recent_claimed: Uid::new(3),
+                last_uid: None,
                 generation: 1,
                 appendable: None,
             }
@@ -296,7 +293,7 @@ mod tests {
             mtime: 1_700_000_000,
             mtime_ns: 123,
             last_start: 12000,
-            last_uid: 77,
+            last_uid: Uid::new(77).unwrap(),
             imap_base: Some((10, 60)),
         };
         sf.update(|s| s.appendable = Some(p)).unwrap();

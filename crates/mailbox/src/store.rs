@@ -13,14 +13,15 @@ use crate::list::{self, ListEntry};
 use crate::mailbox::{AppendMessage, Context, Mailbox, Mode};
 use crate::names::{NamePolicy, ResolvedName};
 use crate::subscriptions::Subscriptions;
+use crate::uid::{SeqNumber, Uid, Uidvalidity};
 
 /// What STATUS reports (RFC 3501 §6.3.10).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MailboxStatus {
     pub messages: u32,
     pub recent: u32,
-    pub uid_next: u32,
-    pub uid_validity: u32,
+    pub uid_next: Uid,
+    pub uid_validity: Uidvalidity,
     pub unseen: u32,
 }
 
@@ -167,13 +168,14 @@ impl Store {
         }
         Mailbox::create(&to.path, self.ctx.default_format, &self.ctx)?;
         let mut dest = Mailbox::open(&to.path, Mode::Append, &self.ctx)?;
-        let seqs: Vec<u32> = (1..=inbox.count())
+        let seqs: Vec<SeqNumber> = inbox
+            .seq_numbers()
             .filter(|&s| inbox.info(s).is_some_and(|i| !i.expunged))
             .collect();
         let moved = inbox.copy_to(&seqs, &mut dest)?;
         dest.close()?;
         // Only what was copied leaves INBOX: mail delivered meanwhile stays.
-        let uids: Vec<u32> = moved.iter().map(|(src, _)| *src).collect();
+        let uids: Vec<Uid> = moved.iter().map(|(src, _)| *src).collect();
         for &uid in &uids {
             if let Some(seq) = inbox.seq_of_uid(uid) {
                 inbox.store(seq, crate::mailbox::StoreOp::Add, Flags::DELETED, &[])?;
@@ -219,7 +221,8 @@ impl Store {
     pub fn status(&self, name: &str) -> Result<MailboxStatus> {
         let mb = self.open(name, Mode::ReadOnly)?;
         let count = mb.count();
-        let unseen = (1..=count)
+        let unseen = mb
+            .seq_numbers()
             .filter(|&s| mb.info(s).is_some_and(|i| !i.flags.contains(Flags::SEEN)))
             .count() as u32;
         Ok(MailboxStatus {
@@ -234,7 +237,11 @@ impl Store {
     /// APPEND to a mailbox by name; all or nothing. Returns UIDVALIDITY and the UIDs
     /// (RFC 4315 APPENDUID). A missing mailbox is [`Error::NoSuchMailbox`], which
     /// IMAP answers with `[TRYCREATE]`.
-    pub fn append(&self, name: &str, messages: &[AppendMessage]) -> Result<(u32, Vec<u32>)> {
+    pub fn append(
+        &self,
+        name: &str,
+        messages: &[AppendMessage],
+    ) -> Result<(Uidvalidity, Vec<Uid>)> {
         let r = self.resolve(name)?;
         if !r.hierarchy_only && r.path.is_file() {
             if let Some(done) = Mailbox::append_quick(&r.path, &self.ctx, messages)? {

@@ -89,6 +89,8 @@ impl Uid {
 pub struct Uidvalidity(NonZeroU32);
 
 impl Uidvalidity {
+    pub const MIN: Uidvalidity = Uidvalidity(NonZeroU32::MIN);
+
     /// The UIDVALIDITY `n`; `None` for zero (which RFC 3501 does not allow).
     pub const fn new(n: u32) -> Option<Uidvalidity> {
         match NonZeroU32::new(n) {

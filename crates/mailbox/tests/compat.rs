@@ -86,7 +86,7 @@ fn set_mtime(p: &Path, ts: i64) {
 }
 
 fn keywords_of(mb: &Mailbox, seq: u32) -> Vec<String> {
-    let k = mb.info(seq).unwrap().keywords;
+    let k = mb.info(seqno(seq)).unwrap().keywords;
     mb.keywords()
         .names_of(k)
         .into_iter()
@@ -144,14 +144,14 @@ fn check_view(mb: &mut Mailbox, file: &[u8], format: Format, want: &[Expect], wh
     );
     assert_eq!(mb.count() as usize, want.len(), "{what}: message count");
     assert_eq!(
-        mb.uids(),
+        uid_list(mb),
         want.iter().map(|w| w.uid).collect::<Vec<_>>(),
         "{what}: UIDs"
     );
     for (i, (w, m)) in want.iter().zip(&msgs).enumerate() {
         let seq = i as u32 + 1;
         let what = format!("{what}, message {seq} (UID {})", w.uid);
-        let info = mb.info(seq).unwrap();
+        let info = mb.info(seqno(seq)).unwrap();
         assert_eq!(info.flags, w.flags, "{what}: flags");
         assert_eq!(
             sorted(keywords_of(mb, seq)),
@@ -159,9 +159,9 @@ fn check_view(mb: &mut Mailbox, file: &[u8], format: Format, want: &[Expect], wh
             "{what}: keywords"
         );
         check_date(info.internal_date, w.when, &what);
-        let whole = mb.message(seq).unwrap();
-        let header = mb.header(seq).unwrap();
-        let text = mb.text(seq).unwrap();
+        let whole = mb.message(seqno(seq)).unwrap();
+        let header = mb.header(seqno(seq)).unwrap();
+        let text = mb.text(seqno(seq)).unwrap();
         assert_eq!(
             String::from_utf8_lossy(&whole),
             String::from_utf8_lossy(&m.served()),
@@ -204,7 +204,7 @@ fn crlf_is_broken(s: &[u8]) -> bool {
 
 fn check_recent(mb: &Mailbox, want: &[Expect], what: &str) {
     let got: Vec<bool> = (1..=mb.count())
-        .map(|s| mb.info(s).unwrap().recent)
+        .map(|s| mb.info(seqno(s)).unwrap().recent)
         .collect();
     let w: Vec<bool> = want.iter().map(|w| w.recent).collect();
     assert_eq!(
@@ -273,7 +273,7 @@ fn cycle(name: &str, format: Format, uid_validity: Option<u32>, want: &[Expect])
         assert_eq!(mb.uid_validity(), uv, "{name}: UIDVALIDITY from the file");
     }
     let uv = mb.uid_validity();
-    assert!(uv > 0);
+    assert!(uv.get() > 0);
     // The session may have written its UIDVALIDITY at open (a file no IMAP server
     // had seen); the view must be the same either way.
     let at_open = fs::read(&p).unwrap();
@@ -281,7 +281,7 @@ fn cycle(name: &str, format: Format, uid_validity: Option<u32>, want: &[Expect])
     check_recent(&mb, want, name);
     assert!(mb.damage().is_empty(), "{name}: no damage in a good file");
     assert!(env.logged().is_empty(), "{name}: logged {:?}", env.logged());
-    let uid_next = mb.uid_next();
+    let uid_next = mb.uid_next().get();
     assert!(uid_next > want.last().map(|w| w.uid).unwrap_or(0));
 
     // The session's changes.
@@ -289,13 +289,13 @@ fn cycle(name: &str, format: Format, uid_validity: Option<u32>, want: &[Expect])
     for w in &mut after {
         w.recent = false;
     }
-    mb.store(1, StoreOp::Add, FLAGGED, &["Checked"]).unwrap();
+    mb.store(seqno(1), StoreOp::Add, FLAGGED, &["Checked"]).unwrap();
     after[0].flags = after[0].flags.union(FLAGGED);
     after[0].keywords.push("Checked");
     let mut touched = vec![false; want.len()];
     touched[0] = true;
     if want.len() >= 3 {
-        mb.store(2, StoreOp::Add, DELETED, &[]).unwrap();
+        mb.store(seqno(2), StoreOp::Add, DELETED, &[]).unwrap();
         after[1].flags = after[1].flags.union(DELETED);
         touched[1] = true;
     }
@@ -371,7 +371,7 @@ fn cycle(name: &str, format: Format, uid_validity: Option<u32>, want: &[Expect])
     // Reopen: the same view, minus \Recent.
     let mut again = env.open(&p);
     assert_eq!(again.uid_validity(), uv, "{name}: UIDVALIDITY kept");
-    assert_eq!(again.uid_next(), uid_next, "{name}: UIDNEXT kept");
+    assert_eq!(again.uid_next().get(), uid_next, "{name}: UIDNEXT kept");
     check_view(
         &mut again,
         &written,
@@ -390,7 +390,7 @@ fn cycle(name: &str, format: Format, uid_validity: Option<u32>, want: &[Expect])
 
     // What we write (in either format) reads back the same.
     let mut src = env.open(&p);
-    let seqs: Vec<u32> = (1..=src.count()).collect();
+    let seqs: Vec<_> = src.seq_numbers().collect();
     for dest_format in [Format::Mbox, Format::Mmdf] {
         let dest_path = env.create(&format!("copy.{}", dest_format.name()), dest_format);
         let mut dest = env.open(&dest_path);
@@ -412,8 +412,8 @@ fn cycle(name: &str, format: Format, uid_validity: Option<u32>, want: &[Expect])
         for seq in 1..=src.count() {
             // Only `From ` quoting may differ: an mbox append quotes every body
             // line starting `From ` (as UW's does), MMDF none.
-            let a = unquote(&src.message(seq).unwrap());
-            let b = unquote(&dest.message(seq).unwrap());
+            let a = unquote(&src.message(seqno(seq)).unwrap());
+            let b = unquote(&dest.message(seqno(seq)).unwrap());
             assert_eq!(
                 String::from_utf8_lossy(&a),
                 String::from_utf8_lossy(&b),
@@ -460,10 +460,10 @@ fn uw_imapd_keeps_uid_state_and_keyword_order() {
     let env = Env::new();
     let p = install_fixture(&env, "uw-pseudo.mbox");
     let mb = env.open(&p);
-    assert_eq!(mb.uid_next(), 10, "X-IMAP says the last UID is 9");
+    assert_eq!(mb.uid_next().get(), 10, "X-IMAP says the last UID is 9");
     assert_eq!(mb.keywords().names(), ["$Forwarded", "Project", "$Junk"]);
     assert_eq!(mb.recent_count(), 1);
-    assert_eq!(mb.first_unseen(), Some(2));
+    assert_eq!(mb.first_unseen(), Some(seqno(2)));
 }
 
 #[test]
@@ -480,7 +480,7 @@ fn uw_imapd_mbox_with_x_imapbase_in_first_message() {
     let env = Env::new();
     let p = install_fixture(&env, "uw-imapbase.mbox");
     let mb = env.open(&p);
-    assert_eq!(mb.uid_next(), 13, "X-IMAPbase says the last UID is 12");
+    assert_eq!(mb.uid_next().get(), 13, "X-IMAPbase says the last UID is 12");
 }
 
 #[test]
@@ -504,8 +504,8 @@ fn postfix_delivers_after_our_rewrite() {
     let env = Env::new();
     let p = install_fixture(&env, "postfix.mbox");
     let mut mb = env.open(&p);
-    let uids = mb.uids();
-    mb.store(1, StoreOp::Add, SEEN, &[]).unwrap();
+    let uids = uid_list(&mb);
+    mb.store(seqno(1), StoreOp::Add, SEEN, &[]).unwrap();
     mb.close().unwrap();
     let delivery = b"From dave@example.in  Wed Nov 25 08:00:00 2026\n\
 Return-Path: <dave@example.in>\n\
@@ -518,15 +518,15 @@ Subject: one more\n\
     std::io::Write::write_all(&mut f, delivery).unwrap();
     drop(f);
     let mut mb = env.open(&p);
-    assert_eq!(mb.uids(), [uids.clone(), vec![4]].concat());
-    assert!(mb.info(1).unwrap().flags.contains(SEEN));
+    assert_eq!(uid_list(&mb), [uids.clone(), vec![4]].concat());
+    assert!(mb.info(seqno(1)).unwrap().flags.contains(SEEN));
     assert_eq!(
-        mb.message(4).unwrap(),
+        mb.message(seqno(4)).unwrap(),
         crlf(
             &delivery["From dave@example.in  Wed Nov 25 08:00:00 2026\n".len()..delivery.len() - 1]
         )
     );
-    assert!(mb.info(4).unwrap().recent);
+    assert!(mb.info(seqno(4)).unwrap().recent);
 }
 
 #[test]
@@ -558,9 +558,9 @@ fn procmail_crlf_message_is_served_as_stored() {
     let mut mb = env.open_read_only(&p);
     let want: &[u8] = b"From: Grace <grace@example.com>\r\nTo: dev@lists.example.org\r\n\
 Subject: [dev] written on a CRLF system\r\n\r\nLine one.\r\nLine two.\r\n";
-    assert_eq!(mb.message(2).unwrap(), want);
-    assert_eq!(mb.info(2).unwrap().rfc822_size, want.len() as u64);
-    assert_eq!(mb.text(2).unwrap(), b"Line one.\r\nLine two.\r\n");
+    assert_eq!(mb.message(seqno(2)).unwrap(), want);
+    assert_eq!(mb.info(seqno(2)).unwrap().rfc822_size, want.len() as u64);
+    assert_eq!(mb.text(seqno(2)).unwrap(), b"Line one.\r\nLine two.\r\n");
 }
 
 #[test]
@@ -597,12 +597,12 @@ fn mutt_content_length_is_shown_and_ignored() {
     let p = install_fixture(&env, "mutt.mbox");
     let mut mb = env.open_read_only(&p);
     assert_eq!(mb.count(), 3);
-    let h = String::from_utf8(mb.header(2).unwrap()).unwrap();
+    let h = String::from_utf8(mb.header(seqno(2)).unwrap()).unwrap();
     assert!(
         h.contains("\r\nContent-Length: 5\r\nLines: 1\r\n\r\n"),
         "{h}"
     );
-    let t = String::from_utf8(mb.text(2).unwrap()).unwrap();
+    let t = String::from_utf8(mb.text(seqno(2)).unwrap()).unwrap();
     assert_eq!(
         t,
         "This Content-Length is wrong; the message ends at the next From_ line.\r\n\
@@ -645,8 +645,8 @@ fn uw_mmdf_with_from_lines_and_extra_newline() {
     let env = Env::new();
     let p = install_fixture(&env, "uw.mmdf");
     let mut mb = env.open_read_only(&p);
-    assert!(mb.text(2).unwrap().ends_with(b"Second.\r\n\r\n"));
-    assert!(mb.text(1).unwrap().starts_with(b"From the top"));
+    assert!(mb.text(seqno(2)).unwrap().ends_with(b"Second.\r\n\r\n"));
+    assert!(mb.text(seqno(1)).unwrap().starts_with(b"From the top"));
 }
 
 #[test]
@@ -672,14 +672,14 @@ fn plain_mmdf_internal_date_survives_a_rewrite() {
     let p = install_fixture(&env, "plain.mmdf");
     let born = birth(&p);
     let mut mb = env.open(&p);
-    let d1 = mb.info(1).unwrap().internal_date;
+    let d1 = mb.info(seqno(1)).unwrap().internal_date;
     assert_eq!(d1.timestamp, born);
-    mb.store(1, StoreOp::Add, SEEN, &[]).unwrap();
+    mb.store(seqno(1), StoreOp::Add, SEEN, &[]).unwrap();
     mb.close().unwrap();
     set_mtime(&p, FIXTURE_MTIME + 86_400);
     let mb = env.open(&p);
-    assert_eq!(mb.info(1).unwrap().internal_date, d1, "touched message");
-    assert_eq!(mb.info(2).unwrap().internal_date, d1, "untouched message");
+    assert_eq!(mb.info(seqno(1)).unwrap().internal_date, d1, "touched message");
+    assert_eq!(mb.info(seqno(2)).unwrap().internal_date, d1, "untouched message");
     let written = fs::read(&p).unwrap();
     for m in split_mmdf(&written).iter().filter(|m| !m.is_pseudo()) {
         assert!(m.opening.starts_with(b"\x01\x01\x01\x01\nFrom "), "{m:?}");
@@ -719,13 +719,13 @@ fn from_lookalikes_do_not_split_messages() {
     let env = Env::new();
     let p = install_fixture(&env, "postfix.mbox");
     let mut mb = env.open_read_only(&p);
-    let t = String::from_utf8(mb.text(1).unwrap()).unwrap();
+    let t = String::from_utf8(mb.text(seqno(1)).unwrap()).unwrap();
     assert!(t.contains("\r\n>From what I hear"), "{t}");
     assert!(
         t.contains("\r\n>>From a quoted quote.\r\nFrom here on nothing"),
         "{t}"
     );
-    let h = String::from_utf8(mb.header(3).unwrap()).unwrap();
+    let h = String::from_utf8(mb.header(seqno(3)).unwrap()).unwrap();
     assert!(
         h.contains("Subject: Status: RO is not a status field here\r\n"),
         "{h}"
@@ -973,14 +973,14 @@ fn conformance_file(name: &str, pop3: &str, format: Format) {
     assert_eq!(mb.format(), format);
     assert!(mb.damage().is_empty(), "{:?}", env.logged());
     assert_eq!(mb.uid_validity(), CORPUS_UIDVALIDITY);
-    assert_eq!(mb.uid_next(), 66, "{name}: X-IMAP last UID 65");
+    assert_eq!(mb.uid_next().get(), 66, "{name}: X-IMAP last UID 65");
     assert_eq!(mb.keywords().names(), ["$Forwarded", "Project"]);
 
     let pop = pop3_answers(pop3);
     assert_eq!(mb.count() as usize, pop.count, "{name}: STAT count");
-    assert_eq!(mb.uids(), pop.uids, "{name}: UIDL");
+    assert_eq!(uid_list(&mb), pop.uids, "{name}: UIDL");
     let sizes: Vec<u64> = (1..=mb.count())
-        .map(|s| mb.info(s).unwrap().rfc822_size)
+        .map(|s| mb.info(seqno(s)).unwrap().rfc822_size)
         .collect();
     let want: Vec<u64> = pop.sizes.iter().map(|s| s - UW_POP3_STATUS_LINE).collect();
     assert_eq!(sizes, want, "{name}: LIST sizes less UW's Status line");
@@ -995,7 +995,7 @@ fn conformance_file(name: &str, pop3: &str, format: Format) {
     assert_eq!(flags.len(), mb.count() as usize);
     for (i, (uid, f, k)) in flags.iter().enumerate() {
         let seq = i as u32 + 1;
-        let info = mb.info(seq).unwrap();
+        let info = mb.info(seqno(seq)).unwrap();
         assert_eq!(info.uid, *uid, "{name}: seq {seq}");
         assert_eq!(info.flags, *f, "{name}: UID {uid} flags");
         assert!(!info.recent, "{name}: UID {uid}: Status O, not recent");
@@ -1004,7 +1004,7 @@ fn conformance_file(name: &str, pop3: &str, format: Format) {
             sorted(k.clone()),
             "{name}: UID {uid} keywords"
         );
-        let served = mb.message(seq).unwrap();
+        let served = mb.message(seqno(seq)).unwrap();
         let want = stored_then_served(&emls[*uid as usize - 1], format);
         assert_eq!(
             String::from_utf8_lossy(&served),
@@ -1027,7 +1027,7 @@ fn conformance_file(name: &str, pop3: &str, format: Format) {
         data.drain(status..status + UW_POP3_STATUS_LINE as usize);
         // POP3 dot-stuffing.
         let data = String::from_utf8_lossy(&data).replace("\r\n..", "\r\n.");
-        let served = mb.message(n).unwrap();
+        let served = mb.message(seqno(n)).unwrap();
         assert_eq!(String::from_utf8_lossy(&served), data, "{name}: RETR {n}");
     }
 
@@ -1042,8 +1042,8 @@ fn conformance_file(name: &str, pop3: &str, format: Format) {
     // A STORE and an EXPUNGE: the other messages keep every octet.
     let mut mb = env.open(&p);
     let before = snapshot(&mut mb);
-    mb.store(5, StoreOp::Add, DELETED, &[]).unwrap();
-    mb.store(10, StoreOp::Replace, SEEN, &["Reviewed"]).unwrap();
+    mb.store(seqno(5), StoreOp::Add, DELETED, &[]).unwrap();
+    mb.store(seqno(10), StoreOp::Replace, SEEN, &["Reviewed"]).unwrap();
     assert_eq!(mb.expunge(None).unwrap(), vec![5]);
     mb.close().unwrap();
     let written = fs::read(&p).unwrap();
@@ -1092,7 +1092,7 @@ fn uw_conformance_from_lines_in_body() {
         .iter()
         .position(|m| find(m, b"\nFrom ").is_some())
         .unwrap() as u32;
-    let seq = mb.seq_of_uid(uid).unwrap();
+    let seq = mb.seq_of_uid(common::uid(uid)).unwrap();
     let m = mb.message(seq).unwrap();
     assert!(find(&m, b"\r\n>From ").is_some());
     assert_eq!(

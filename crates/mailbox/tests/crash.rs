@@ -13,6 +13,11 @@ use mailbox::flags::Flags;
 use mailbox::format::Format;
 use mailbox::lock::{DotLock, DotLockOutcome, LockConfig};
 use mailbox::mailbox::{AppendMessage, Context, Mailbox, Mode, StoreOp};
+use mailbox::uid::SeqNumber;
+
+fn seqno(n: u32) -> SeqNumber {
+    SeqNumber::new(n).expect("sequence numbers start at 1")
+}
 
 const ORIGINALS: usize = 120;
 
@@ -84,13 +89,13 @@ fn crash_child() {
                     if seq > n {
                         continue;
                     }
-                    let h = String::from_utf8(mb.header(seq).unwrap()).unwrap();
+                    let h = String::from_utf8(mb.header(seqno(seq)).unwrap()).unwrap();
                     let deletable = h.contains("Subject: APPENDED-")
                         || h.lines()
                             .find_map(|l| l.strip_prefix("Subject: ID-"))
                             .is_some_and(|id| id.trim().parse::<usize>().unwrap() % 2 == 0);
                     if deletable {
-                        mb.store(seq, StoreOp::Add, Flags::DELETED, &[]).unwrap();
+                        mb.store(seqno(seq), StoreOp::Add, Flags::DELETED, &[]).unwrap();
                     }
                 }
                 mb.expunge(None).unwrap();
@@ -107,7 +112,7 @@ fn crash_child() {
                         } else {
                             StoreOp::Remove
                         };
-                        mb.store(seq, op, f, &[kw]).unwrap();
+                        mb.store(seqno(seq), op, f, &[kw]).unwrap();
                     }
                 }
                 mb.checkpoint().unwrap();
@@ -163,8 +168,8 @@ fn verify(path: &Path, ctx: &Context, format: Format, uids: &HashMap<usize, u32>
     );
     let mut seen = HashMap::new();
     for seq in 1..=mb.count() {
-        let text = mb.message(seq).unwrap();
-        let uid = mb.info(seq).unwrap().uid;
+        let text = mb.message(seqno(seq)).unwrap();
+        let uid = mb.info(seqno(seq)).unwrap().uid.get();
         let s = String::from_utf8_lossy(&text).to_string();
         let subject = s
             .lines()
@@ -217,7 +222,7 @@ fn fresh_mailbox(dir: &Path, format: Format, ctx: &Context) -> (PathBuf, HashMap
         .collect();
     let uids = mb.append(&msgs).unwrap();
     mb.close().unwrap();
-    (path, (0..ORIGINALS).zip(uids).collect())
+    (path, (0..ORIGINALS).zip(uids.iter().map(|u| u.get())).collect())
 }
 
 #[test]

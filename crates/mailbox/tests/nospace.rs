@@ -58,7 +58,7 @@ fn attempt_writes(path: &Path, ctx: &Context) {
     let r = mb.append(&[m]);
     assert!(matches!(r, Err(Error::NoSpace)), "append: {r:?}");
     assert_eq!(mb.count(), 10, "nothing appended in the session either");
-    mb.store(1, StoreOp::Add, Flags::DELETED, &[]).unwrap();
+    mb.store(mailbox::uid::SeqNumber::MIN, StoreOp::Add, Flags::DELETED, &[]).unwrap();
     let r = mb.expunge(None);
     assert!(matches!(r, Err(Error::NoSpace)), "expunge: {r:?}");
     assert_eq!(mb.count(), 10, "nothing expunged in the session either");
@@ -136,7 +136,7 @@ fn file_size_limit_leaves_mailbox_untouched() {
     no_journal_left(&ctx.state_dir);
     // And with room again, the same expunge works.
     let mut mb = Mailbox::open(&path, Mode::ReadWrite, &ctx).unwrap();
-    mb.store(1, StoreOp::Add, Flags::DELETED, &[]).unwrap();
+    mb.store(mailbox::uid::SeqNumber::MIN, StoreOp::Add, Flags::DELETED, &[]).unwrap();
     assert_eq!(mb.expunge(None).unwrap(), vec![1]);
 }
 

@@ -14,7 +14,7 @@ fn round_trip(format: Format) {
     let mut mb = env.open(&p);
     assert_eq!(mb.count(), 0);
     let uv = mb.uid_validity();
-    assert!(uv > 0);
+    assert!(uv.get() > 0);
     let bodies: Vec<Vec<u8>> = (0..5).map(msg).collect();
     let msgs: Vec<AppendMessage> = bodies
         .iter()
@@ -39,39 +39,39 @@ fn round_trip(format: Format) {
     assert_eq!(mb.count(), 5);
     for (i, n) in (0..5).enumerate() {
         let seq = i as u32 + 1;
-        assert_eq!(mb.message(seq).unwrap(), served(n, format));
-        let info = mb.info(seq).unwrap();
+        assert_eq!(mb.message(seqno(seq)).unwrap(), served(n, format));
+        let info = mb.info(seqno(seq)).unwrap();
         assert_eq!(info.rfc822_size, served(n, format).len() as u64);
         assert_eq!(
             info.internal_date,
             date(1_700_000_000 + i as i64 * 3600, -480)
         );
     }
-    mb.store(2, StoreOp::Add, Flags::DELETED, &["Urgent"])
+    mb.store(seqno(2), StoreOp::Add, Flags::DELETED, &["Urgent"])
         .unwrap();
-    mb.store(1, StoreOp::Remove, Flags::SEEN, &[]).unwrap();
+    mb.store(seqno(1), StoreOp::Remove, Flags::SEEN, &[]).unwrap();
     let before = snapshot(&mut mb);
     mb.close().unwrap();
 
     let mut again = env.open(&p);
     assert_eq!(again.uid_validity(), uv);
-    assert_eq!(again.uid_next(), 6);
+    assert_eq!(again.uid_next().get(), 6);
     assert_eq!(snapshot(&mut again), before);
     assert_eq!(again.format(), format);
     // Nothing is \Recent any more: the first session had them.
     assert_eq!(again.recent_count(), 0);
-    let k = again.info(4).unwrap().keywords;
+    let k = again.info(seqno(4)).unwrap().keywords;
     assert_eq!(again.keywords().names_of(k), ["$Forwarded", "Project"]);
 
     // Expunge keeps the UIDs of the others.
     let gone = again.expunge(None).unwrap();
     assert_eq!(gone, vec![2]);
-    assert_eq!(again.uids(), vec![1, 3, 4, 5]);
+    assert_eq!(uid_list(&again), vec![1, 3, 4, 5]);
     let after = snapshot(&mut again);
     again.close().unwrap();
     let mut third = env.open(&p);
     assert_eq!(snapshot(&mut third), after);
-    assert_eq!(third.uid_next(), 6);
+    assert_eq!(third.uid_next().get(), 6);
     // A new message after an expunge never reuses a UID.
     assert_eq!(append_plain(&mut third, 9), 6);
 }
@@ -123,7 +123,7 @@ fn appended_messages_are_recent_for_one_session_only() {
     assert!(ev_c.contains(&Event::Exists(2)));
     let recent2: Vec<bool> = [&a, &b, &c]
         .iter()
-        .map(|m| m.info(2).unwrap().recent)
+        .map(|m| m.info(seqno(2)).unwrap().recent)
         .collect();
     assert_eq!(recent2.iter().filter(|r| **r).count(), 1, "{recent2:?}");
 }
@@ -137,27 +137,27 @@ fn copy_between_formats_keeps_text_flags_keywords_and_dates() {
     for n in 0..3 {
         append_plain(&mut src, n);
     }
-    src.store(
-        2,
+    src.store(seqno(
+        2),
         StoreOp::Add,
         Flags::FLAGGED.union(Flags::SEEN),
         &["$Label1"],
     )
     .unwrap();
     let mut dst = Mailbox::open(&dst_path, Mode::Append, &env.ctx).unwrap();
-    let pairs = src.copy_to(&[1, 2, 3], &mut dst).unwrap();
-    assert_eq!(pairs, vec![(1, 1), (2, 2), (3, 3)]);
+    let pairs = src.copy_to(&[seqno(1), seqno(2), seqno(3)], &mut dst).unwrap();
+    assert_eq!(pairs, vec![(uid(1), uid(1)), (uid(2), uid(2)), (uid(3), uid(3))]);
     dst.close().unwrap();
     let mut dst = env.open(&dst_path);
     for seq in 1..=3 {
         // mbox quoted the From line on the way in; the quote is message text now.
-        assert_eq!(dst.message(seq).unwrap(), src.message(seq).unwrap());
+        assert_eq!(dst.message(seqno(seq)).unwrap(), src.message(seqno(seq)).unwrap());
         assert_eq!(
-            dst.info(seq).unwrap().internal_date,
-            src.info(seq).unwrap().internal_date
+            dst.info(seqno(seq)).unwrap().internal_date,
+            src.info(seqno(seq)).unwrap().internal_date
         );
     }
-    let info = dst.info(2).unwrap();
+    let info = dst.info(seqno(2)).unwrap();
     assert_eq!(info.flags, Flags::FLAGGED.union(Flags::SEEN));
     assert_eq!(dst.keywords().names_of(info.keywords), ["$Label1"]);
     assert!(std::fs::read(&dst_path)
@@ -174,7 +174,7 @@ fn flag_changes_are_written_at_checkpoint_not_per_store() {
     mb.checkpoint().unwrap();
     let before = std::fs::read(&p).unwrap();
     for f in [Flags::SEEN, Flags::FLAGGED, Flags::ANSWERED] {
-        mb.store(1, StoreOp::Add, f, &[]).unwrap();
+        mb.store(seqno(1), StoreOp::Add, f, &[]).unwrap();
     }
     assert_eq!(
         std::fs::read(&p).unwrap(),
@@ -200,13 +200,13 @@ fn copy_into_the_same_file_reads_first_and_keeps_everything() {
         // A second handle on the same file as the destination: its write lock would
         // shut out reads made while it is held.
         let mut dst = Mailbox::open(&p, Mode::Append, &env.ctx).unwrap();
-        let pairs = src.copy_to(&[1, 3], &mut dst).unwrap();
-        assert_eq!(pairs, vec![(1, 4), (3, 5)], "{format:?}");
+        let pairs = src.copy_to(&[seqno(1), seqno(3)], &mut dst).unwrap();
+        assert_eq!(pairs, vec![(uid(1), uid(4)), (uid(3), uid(5))], "{format:?}");
         dst.close().unwrap();
         src.sync().unwrap();
-        assert_eq!(src.uids(), vec![1, 2, 3, 4, 5]);
-        assert_eq!(src.message(4).unwrap(), src.message(1).unwrap());
-        assert_eq!(src.message(5).unwrap(), src.message(3).unwrap());
+        assert_eq!(uid_list(&src), vec![1, 2, 3, 4, 5]);
+        assert_eq!(src.message(seqno(4)).unwrap(), src.message(seqno(1)).unwrap());
+        assert_eq!(src.message(seqno(5)).unwrap(), src.message(seqno(3)).unwrap());
     }
 }
 
@@ -222,12 +222,12 @@ fn copy_of_a_message_expunged_meanwhile_writes_nothing() {
     src.checkpoint().unwrap();
     // Another session expunges message 3 after this one numbered it.
     let mut other = env.open(&src_path);
-    other.store(3, StoreOp::Add, Flags::DELETED, &[]).unwrap();
+    other.store(seqno(3), StoreOp::Add, Flags::DELETED, &[]).unwrap();
     other.expunge(None).unwrap();
     other.close().unwrap();
     let before = std::fs::read(&dst_path).unwrap();
     let mut dst = Mailbox::open(&dst_path, Mode::Append, &env.ctx).unwrap();
-    assert!(src.copy_to(&[1, 2, 3], &mut dst).is_err());
+    assert!(src.copy_to(&[seqno(1), seqno(2), seqno(3)], &mut dst).is_err());
     dst.close().unwrap();
     assert_eq!(std::fs::read(&dst_path).unwrap(), before);
     assert_eq!(env.open(&dst_path).count(), 0);

@@ -82,7 +82,7 @@ fn a_fifo_under_a_mailbox_name_is_refused_on_every_path() {
     let r = bounded("COPY", move || {
         let mut src = t.open("real", Mode::ReadWrite).unwrap();
         match t.open("f", Mode::Append) {
-            Ok(mut dest) => Some(src.copy_to(&[1], &mut dest).is_ok()),
+            Ok(mut dest) => Some(src.copy_to(&[mailbox::uid::SeqNumber::MIN], &mut dest).is_ok()),
             Err(Error::NotAMailbox(_)) => None,
             Err(e) => panic!("{e}"),
         }
@@ -189,7 +189,7 @@ fn three_messages(env: &Env) -> std::path::PathBuf {
     p
 }
 
-fn append_one(mb: &mut Mailbox) -> mailbox::error::Result<Vec<u32>> {
+fn append_one(mb: &mut Mailbox) -> mailbox::error::Result<Vec<mailbox::uid::Uid>> {
     let bytes = msg(9);
     let m = AppendMessage {
         bytes: &bytes,

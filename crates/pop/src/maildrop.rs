@@ -24,6 +24,7 @@ use mailbox::lock::LockConfig;
 use mailbox::mailbox::{Context, Event, Logger, Mailbox, Mode, StoreOp};
 use mailbox::names::NamePolicy;
 use mailbox::store::Store;
+use mailbox::uid::{SeqNumber, Uid, Uidvalidity};
 
 use crate::error::Error;
 use crate::lock::SessionLock;
@@ -80,7 +81,7 @@ pub fn no_log() -> Logger {
 /// One message of the snapshot and what this session did with it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Entry {
-    pub uid: u32,
+    pub uid: Uid,
     /// RFC822.SIZE as the mailbox library counts it: CRLF octets, bookkeeping
     /// headers left out; exactly what RETR sends before dot-stuffing.
     pub size: u64,
@@ -105,7 +106,8 @@ pub struct Maildrop {
     name: String,
     mailbox: Option<Mailbox>,
     _lock: SessionLock,
-    uid_validity: u32,
+    /// Absent for a maildrop with no file (nothing to number).
+    uid_validity: Option<Uidvalidity>,
     entries: Vec<Entry>,
     initial_last: u32,
     last: u32,
@@ -136,7 +138,7 @@ impl Maildrop {
         };
         let mut drop = Maildrop {
             name: resolved.name,
-            uid_validity: mailbox.as_ref().map_or(0, |m| m.uid_validity()),
+            uid_validity: mailbox.as_ref().map(Mailbox::uid_validity),
             mailbox,
             _lock: lock,
             entries: Vec::new(),
@@ -144,7 +146,7 @@ impl Maildrop {
             last: 0,
         };
         if let Some(mb) = &drop.mailbox {
-            for seq in 1..=mb.count() {
+            for seq in mb.seq_numbers() {
                 let Some(info) = mb.info(seq) else { continue };
                 if info.expunged || info.flags.contains(Flags::DELETED) {
                     continue;
@@ -180,7 +182,7 @@ impl Maildrop {
         self.entries.is_empty()
     }
 
-    pub fn uid_validity(&self) -> u32 {
+    pub fn uid_validity(&self) -> Option<Uidvalidity> {
         self.uid_validity
     }
 
@@ -224,7 +226,11 @@ impl Maildrop {
     /// last wrote the file.
     pub fn unique_id(&self, n: u32) -> Result<String, Error> {
         let e = self.entry(n)?;
-        Ok(format!("{:08x}{:08x}", self.uid_validity, e.uid))
+        Ok(format!(
+            "{:08x}{:08x}",
+            self.uid_validity.map_or(0, Uidvalidity::get),
+            e.uid.get()
+        ))
     }
 
     /// RFC 1725 LAST: the highest message number accessed.
@@ -264,7 +270,7 @@ impl Maildrop {
     fn read(
         &mut self,
         n: u32,
-        part: impl FnOnce(&mut Mailbox, u32) -> mailbox::error::Result<Vec<u8>>,
+        part: impl FnOnce(&mut Mailbox, SeqNumber) -> mailbox::error::Result<Vec<u8>>,
     ) -> Result<Vec<u8>, Error> {
         let uid = self.entry(n)?.uid;
         let uv = self.uid_validity;
@@ -273,7 +279,7 @@ impl Maildrop {
             Some(seq) => part(mb, seq),
             None => Err(mailbox::error::Error::Expunged),
         };
-        if mb.uid_validity() != uv {
+        if Some(mb.uid_validity()) != uv {
             return Err(Error::MailboxChanged);
         }
         match result {
@@ -330,14 +336,14 @@ impl Maildrop {
             return Ok(update);
         };
         let live = |e: &&Entry| !e.gone;
-        let deleted: Vec<u32> = self
+        let deleted: Vec<Uid> = self
             .entries
             .iter()
             .filter(live)
             .filter(|e| e.deleted)
             .map(|e| e.uid)
             .collect();
-        let seen: Vec<u32> = self
+        let seen: Vec<Uid> = self
             .entries
             .iter()
             .filter(live)
@@ -352,7 +358,8 @@ impl Maildrop {
         let events = mb
             .sync_without_expunge()
             .map_err(|e| fail(Error::Mailbox(e)))?;
-        if events.contains(&Event::UidValidityChanged) || mb.uid_validity() != self.uid_validity {
+        if events.contains(&Event::UidValidityChanged) || Some(mb.uid_validity()) != self.uid_validity
+        {
             return Err(fail(Error::MailboxChanged));
         }
         for (uids, flag) in [(&seen, Flags::SEEN), (&deleted, Flags::DELETED)] {

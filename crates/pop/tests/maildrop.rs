@@ -114,7 +114,7 @@ fn a_message_expunged_by_an_imap_session_meanwhile_is_gone_not_wrong() {
     let mut drop = Maildrop::open(&store, "INBOX").unwrap();
 
     let mut imap = store.open("INBOX", Mode::ReadWrite).unwrap();
-    imap.store(2, StoreOp::Add, Flags::DELETED, &[]).unwrap();
+    imap.store(mailbox::uid::SeqNumber::new(2).unwrap(), StoreOp::Add, Flags::DELETED, &[]).unwrap();
     imap.expunge(None).unwrap();
     imap.close().unwrap();
 

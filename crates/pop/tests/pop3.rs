@@ -930,7 +930,7 @@ fn the_world_changing_mid_session() {
         let mut imap = store
             .open("INBOX", mailbox::mailbox::Mode::ReadWrite)
             .unwrap();
-        let seq = imap.seq_of_uid(2).unwrap();
+        let seq = imap.seq_of_uid(mailbox::uid::Uid::new(2).unwrap()).unwrap();
         imap.store(
             seq,
             mailbox::mailbox::StoreOp::Add,

@@ -2,6 +2,7 @@
 //! kept; a missing destination is `NO [TRYCREATE]`.
 
 use mailbox::mailbox::Mode;
+use mailbox::uid::{Uid, Uidvalidity};
 
 use super::selected_mailbox;
 use crate::host::Host;
@@ -46,8 +47,8 @@ pub(crate) fn run<H: Host>(s: &mut Session<H>, uid: bool, set: &SequenceSet, nam
 /// (messages are copied in mailbox order and get increasing UIDs), so each
 /// compacts on its own and the n-th UID of one still pairs with the n-th of the
 /// other.
-pub(crate) fn copyuid(uid_validity: u32, pairs: &[(u32, u32)]) -> String {
-    let (src, dst): (Vec<u32>, Vec<u32>) = pairs.iter().copied().unzip();
+pub(crate) fn copyuid(uid_validity: Uidvalidity, pairs: &[(Uid, Uid)]) -> String {
+    let (src, dst): (Vec<Uid>, Vec<Uid>) = pairs.iter().copied().unzip();
     format!(
         "COPYUID {uid_validity} {} {}",
         SequenceSet::compact(&src),
@@ -60,7 +61,11 @@ mod tests {
     #[test]
     fn copyuid_sets_run_in_parallel() {
         assert_eq!(
-            super::copyuid(9, &[(3, 10), (4, 11), (5, 12), (7, 13), (9, 15)]),
+            super::copyuid(
+                mailbox::uid::Uidvalidity::new(9).unwrap(),
+                &[(3, 10), (4, 11), (5, 12), (7, 13), (9, 15)]
+                    .map(|(a, b)| (mailbox::uid::Uid::new(a).unwrap(), mailbox::uid::Uid::new(b).unwrap()))
+            ),
             "COPYUID 9 3:5,7,9 10:13,15"
         );
     }

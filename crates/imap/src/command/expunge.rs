@@ -16,7 +16,7 @@ pub(crate) fn run<H: Host>(s: &mut Session<H>, uid_set: Option<&SequenceSet>) ->
         return Reply::no_code("READ-ONLY", "EXPUNGE not allowed: the mailbox is read-only");
     }
     // The UIDs named now, before reporting others' changes renumbers anything.
-    let uids: Option<Vec<u32>> = match uid_set {
+    let uids: Option<Vec<mailbox::uid::Uid>> = match uid_set {
         None => None,
         Some(set) => match sel.resolve(set, true) {
             Some(seqs) => Some(

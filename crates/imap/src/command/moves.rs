@@ -70,7 +70,7 @@ pub(crate) fn run<H: Host>(s: &mut Session<H>, uid: bool, set: &SequenceSet, nam
         return Reply::no("MOVE failed: the mailbox changed under the session; messages were copied");
     }
     // 3. Expunge exactly the moved messages.
-    let uids: Vec<u32> = pairs.iter().map(|p| p.0).collect();
+    let uids: Vec<mailbox::uid::Uid> = pairs.iter().map(|p| p.0).collect();
     let mut marked = Vec::new();
     for &u in &uids {
         let Some(seq) = sel.mailbox.seq_of_uid(u) else {

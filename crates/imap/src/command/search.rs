@@ -11,6 +11,7 @@
 
 use mailbox::flags::Flags;
 use mailbox::mailbox::{Mailbox, MessageInfo};
+use mailbox::uid::SeqNumber;
 use message::{parse_date, Date, DateTime, Message};
 
 use super::selected_mailbox;
@@ -131,7 +132,7 @@ fn compile(k: &SearchKey, env: &Env<'_>, mb: &Mailbox) -> Criterion {
 }
 
 struct Candidate<'m> {
-    seq: u32,
+    seq: SeqNumber,
     info: &'m MessageInfo,
     msg: Option<&'m Message<'m>>,
 }
@@ -175,8 +176,8 @@ fn matches(c: &Criterion, m: &Candidate<'_>) -> bool {
         C::Larger(n) => m.info.rfc822_size > *n,
         C::InternalBefore(t) => m.info.internal_date.timestamp < *t,
         C::Smaller(n) => m.info.rfc822_size < *n,
-        C::Uid(iv) => SequenceSet::contains_in(iv, m.info.uid),
-        C::Seq(iv) => SequenceSet::contains_in(iv, m.seq),
+        C::Uid(iv) => SequenceSet::contains_in(iv, m.info.uid.get()),
+        C::Seq(iv) => SequenceSet::contains_in(iv, m.seq.get()),
         C::Not(k) => !matches(k, m),
         C::Or(a, b) => matches(a, m) || matches(b, m),
         C::And(v) => v.iter().all(|k| matches(k, m)),
@@ -185,7 +186,7 @@ fn matches(c: &Criterion, m: &Candidate<'_>) -> bool {
 
 /// A message that matched.
 pub(crate) struct Hit {
-    pub seq: u32,
+    pub seq: SeqNumber,
     pub info: MessageInfo,
 }
 
@@ -233,7 +234,7 @@ pub(crate) fn matching(
     let now = now();
     let saved = SequenceSet::compact_intervals(&sel.saved);
     let mb = &mut sel.mailbox;
-    let largest_uid = mb.uids().last().copied().unwrap_or(0);
+    let largest_uid = mb.uid_iter().last().map_or(0, u32::from);
     let env = Env {
         text: &*text,
         largest_uid,
@@ -249,7 +250,7 @@ pub(crate) fn matching(
         // The session ends the batch after the command.
         mb.batch_reads();
     }
-    for seq in 1..=mb.count() {
+    for seq in (1..=mb.count()).filter_map(SeqNumber::new) {
         let Some(info) = mb.info(seq) else { continue };
         if info.expunged {
             vanished = true;
@@ -311,7 +312,7 @@ pub(crate) fn run<H: Host>(
     let hits = &found.hits;
     let numbers: Vec<u32> = hits
         .iter()
-        .map(|h| if uid { h.info.uid } else { h.seq })
+        .map(|h| if uid { h.info.uid.get() } else { h.seq.get() })
         .collect();
     let Some(ret) = ret else {
         let mut line = String::from("* SEARCH");
@@ -329,7 +330,7 @@ pub(crate) fn run<H: Host>(
     let has = |o: SearchReturn| asked.contains(&o);
     if save {
         // §2.4: with only MIN and/or MAX (no ALL, no COUNT) only those are kept.
-        let uids: Vec<u32> = hits.iter().map(|h| h.info.uid).collect();
+        let uids: Vec<mailbox::uid::Uid> = hits.iter().map(|h| h.info.uid).collect();
         sel.saved = if has(SearchReturn::All) || has(SearchReturn::Count) {
             uids
         } else {

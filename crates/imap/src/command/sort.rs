@@ -64,8 +64,8 @@ fn facts(sel: &mut Selected, hits: Vec<Hit>, header: bool) -> Vec<Facts> {
     for h in hits {
         let internal = h.info.internal_date.timestamp;
         let mut f = Facts {
-            seq: h.seq,
-            uid: h.info.uid,
+            seq: h.seq.get(),
+            uid: h.info.uid.get(),
             arrival: internal,
             date: internal,
             size: h.info.rfc822_size,

@@ -32,7 +32,8 @@ pub(crate) fn response<H: Host>(
     let selected_view = match (&s.selected, store.resolve(name)) {
         (Some(sel), Ok(r)) if sel.mailbox.path() == r.path => {
             let mb = &sel.mailbox;
-            let unseen = (1..=mb.count())
+            let unseen = mb
+                .seq_numbers()
                 .filter_map(|i| mb.info(i))
                 .filter(|i| !i.expunged && !i.flags.contains(Flags::SEEN))
                 .count() as u32;
@@ -55,8 +56,8 @@ pub(crate) fn response<H: Host>(
             let v = match i {
                 StatusItem::Messages => status.messages,
                 StatusItem::Recent => status.recent,
-                StatusItem::UidNext => status.uid_next,
-                StatusItem::UidValidity => status.uid_validity,
+                StatusItem::UidNext => status.uid_next.get(),
+                StatusItem::UidValidity => status.uid_validity.get(),
                 StatusItem::Unseen => status.unseen,
             };
             format!("{} {v}", i.name())

@@ -37,8 +37,8 @@ impl SequenceSet {
     }
 
     /// A list of numbers as sorted, merged intervals.
-    pub fn compact_intervals(numbers: &[u32]) -> Vec<(u32, u32)> {
-        let mut v = numbers.to_vec();
+    pub fn compact_intervals<N: Copy + Into<u32>>(numbers: &[N]) -> Vec<(u32, u32)> {
+        let mut v: Vec<u32> = numbers.iter().map(|&n| n.into()).collect();
         v.sort_unstable();
         v.dedup();
         let mut out: Vec<(u32, u32)> = Vec::new();
@@ -53,7 +53,7 @@ impl SequenceSet {
 
     /// The compact form of a list of numbers (`1:3,7`), sorted and merged; what
     /// ESEARCH ALL and COPYUID send.
-    pub fn compact(numbers: &[u32]) -> String {
+    pub fn compact<N: Copy + Into<u32>>(numbers: &[N]) -> String {
         let parts: Vec<String> = SequenceSet::compact_intervals(numbers)
             .into_iter()
             .map(|(a, b)| {
@@ -150,9 +150,9 @@ mod tests {
 
     #[test]
     fn compact_ranges() {
-        assert_eq!(SequenceSet::compact(&[5, 1, 2, 3, 9, 10, 7]), "1:3,5,7,9:10");
-        assert_eq!(SequenceSet::compact(&[]), "");
-        assert_eq!(SequenceSet::compact(&[4, 4]), "4");
+        assert_eq!(SequenceSet::compact(&[5u32, 1, 2, 3, 9, 10, 7]), "1:3,5,7,9:10");
+        assert_eq!(SequenceSet::compact::<u32>(&[]), "");
+        assert_eq!(SequenceSet::compact(&[4u32, 4]), "4");
     }
 
     #[test]

@@ -46,7 +46,7 @@ enum Texts<'t> {
 
 impl Mailbox {
     /// Appends messages, all or nothing (MULTIAPPEND), and returns their UIDs.
-    pub fn append(&mut self, messages: &[AppendMessage]) -> Result<Vec<u32>> {
+    pub fn append(&mut self, messages: &[AppendMessage]) -> Result<Vec<Uid>> {
         if self.read_only {
             return Err(Error::ReadOnly);
         }
@@ -54,7 +54,7 @@ impl Mailbox {
         self.append_with(&metas, texts)
     }
 
-    fn append_with(&mut self, messages: &[NewMessage], texts: Texts) -> Result<Vec<u32>> {
+    fn append_with(&mut self, messages: &[NewMessage], texts: Texts) -> Result<Vec<Uid>> {
         if self.read_only {
             return Err(Error::ReadOnly);
         }
@@ -78,7 +78,7 @@ impl Mailbox {
             }
             keyword_sets.push(names);
         }
-        if Uid::range_after(Uid::new(self.last_uid), messages.len()).is_none() {
+        if Uid::range_after(self.last_uid, messages.len()).is_none() {
             // No UIDs left for these under this UIDVALIDITY: a new one, every message
             // renumbered (and rewritten below), as RFC 3501 §2.3.1.1 wants.
             self.renumber_locked();
@@ -96,12 +96,12 @@ impl Mailbox {
         let (first_uid, last) = self.write_appended(messages, texts, &keyword_sets, len)?;
         // Pick the new messages up as any session would.
         let keep = self.messages.len();
-        let prev = self.messages.last().map(|m| m.uid).unwrap_or(0);
+        let prev = self.messages.last().map(|m| m.uid);
         let scanned = self.scan_from(len, prev)?;
         self.merge(scanned, keep, false)?;
         self.stamp = Stamp::of(&self.file.metadata()?);
         drop(lock);
-        Ok((first_uid..=last).collect())
+        Ok(Uid::span(first_uid, last).collect())
     }
 
     /// Numbers the session's messages afresh under a new UIDVALIDITY, for the write
@@ -112,23 +112,18 @@ impl Mailbox {
         (self.ctx.log)(&format!(
             "{}: UIDs of UIDVALIDITY {} are exhausted: renumbered under {uid_validity}",
             self.path.display(),
-            self.uid_validity
+            self.uid_validity.map_or(0, Uidvalidity::get)
         ));
         // Messages others expunged are gone from the file already; the session ends.
         self.messages.retain(|m| !m.has(GHOST));
-        let mut last = 0;
-        for (i, m) in self.messages.iter_mut().enumerate() {
-            last = i as u32 + 1;
-            m.uid = last;
-            m.set(UID_ON_DISK, false);
-        }
+        let last = sync::renumber(&mut self.messages);
         let keywords = self.disk_base.take().map(|b| b.keywords).unwrap_or_default();
         self.disk_base = Some(ImapBase {
             uid_validity,
             last_uid: last,
             keywords,
         });
-        self.uid_validity = uid_validity;
+        self.uid_validity = Some(uid_validity);
         self.last_uid = last;
         self.renumbered = true;
         self.pending.push(Event::UidValidityChanged);
@@ -142,7 +137,7 @@ impl Mailbox {
         path: &Path,
         ctx: &Context,
         messages: &[AppendMessage],
-    ) -> Result<Option<(u32, Vec<u32>)>> {
+    ) -> Result<Option<(Uidvalidity, Vec<Uid>)>> {
         let Some(point) = StateFile::new(&ctx.state_dir, path).read().appendable else {
             return Ok(None);
         };
@@ -177,7 +172,7 @@ impl Mailbox {
         mb.stamp = stamp;
         mb.generation = shared.generation;
         mb.uid_validity = shared.uid_validity;
-        let mut last_uid = point.last_uid;
+        let mut last_uid = Some(point.last_uid);
         if let Some((a, b)) = point.imap_base {
             mb.pseudo = Some(Pseudo {
                 start: 0,
@@ -190,20 +185,20 @@ impl Mailbox {
             for k in &base.keywords {
                 mb.keywords.intern(k);
             }
-            if shared.uid_validity != 0 && shared.uid_validity != base.uid_validity {
+            if shared.uid_validity.is_some_and(|v| v != base.uid_validity) {
                 return Ok(None);
             }
-            mb.uid_validity = base.uid_validity;
+            mb.uid_validity = Some(base.uid_validity);
             last_uid = last_uid.max(base.last_uid);
             mb.disk_base = Some(base);
         }
-        if mb.uid_validity == 0 {
+        let Some(uid_validity) = mb.uid_validity else {
             return Ok(None);
-        }
+        };
         if shared.uid_validity == mb.uid_validity {
             last_uid = last_uid.max(shared.last_uid);
         }
-        if Uid::range_after(Uid::new(last_uid), messages.len()).is_none() {
+        if Uid::range_after(last_uid, messages.len()).is_none() {
             // The UID space is used up: renumbering is the full way's.
             return Ok(None);
         }
@@ -222,7 +217,7 @@ impl Mailbox {
         }
         let (first, last) = mb.write_appended(&metas, texts, &keyword_sets, stamp.size)?;
         drop(lock);
-        Ok(Some((mb.uid_validity, (first..=last).collect())))
+        Ok(Some((uid_validity, Uid::span(first, last).collect())))
     }
 
     /// Writes prepared messages after `len` through the journal with the next UIDs,
@@ -235,10 +230,12 @@ impl Mailbox {
         mut texts: Texts,
         keyword_sets: &[Vec<String>],
         len: u64,
-    ) -> Result<(u32, u32)> {
-        let (first_uid, last) = Uid::range_after(Uid::new(self.last_uid), messages.len())
-            .map(|(a, b)| (a.get(), b.get()))
-            .ok_or(Error::UidsExhausted)?;
+    ) -> Result<(Uid, Uid)> {
+        let (first_uid, last) =
+            Uid::range_after(self.last_uid, messages.len()).ok_or(Error::UidsExhausted)?;
+        let Some(uid_validity) = self.uid_validity else {
+            return Err(Error::UidsExhausted);
+        };
         let mut rw = Rewrite::begin(&self.ctx.state_dir.clone(), &self.path, &self.file, len)?;
         let mut imap_base = None;
         if let Some(Pseudo {
@@ -247,8 +244,8 @@ impl Mailbox {
         }) = self.pseudo
         {
             let base = ImapBase {
-                uid_validity: self.uid_validity,
-                last_uid: last,
+                uid_validity,
+                last_uid: Some(last),
                 keywords: self.keywords.names().to_vec(),
             };
             let mut v = header::render_imap_base(&base);
@@ -274,7 +271,9 @@ impl Mailbox {
                     }
                 };
                 // Within first_uid..=last, which range_after checked.
-                let uid = first_uid + i as u32;
+                let Some(uid) = Uid::new(first_uid.get().saturating_add(i as u32)) else {
+                    return Err(Error::UidsExhausted);
+                };
                 let kws: Vec<&str> = keyword_sets[i].iter().map(String::as_str).collect();
                 let block = header::render_status(m.flags, false, &kws, uid, None);
                 let date = m.internal_date.unwrap_or_else(fromline::now);
@@ -294,15 +293,15 @@ impl Mailbox {
         rw.commit()?;
         self.touch_times(len)?;
         // Until the file's X-IMAP says so, the state file keeps the new last UID.
-        self.last_uid = self.last_uid.max(last);
-        let (uid_validity, last_uid) = (self.uid_validity, self.last_uid);
+        self.last_uid = self.last_uid.max(Some(last));
+        let last_uid = last;
         let now = Stamp::of(&self.file.metadata()?);
         self.state
             .update(|s| {
-                if s.uid_validity == uid_validity {
-                    s.last_uid = s.last_uid.max(last_uid);
+                if s.uid_validity == Some(uid_validity) {
+                    s.last_uid = s.last_uid.max(Some(last_uid));
                 }
-                s.appendable = (s.uid_validity == uid_validity || s.uid_validity == 0)
+                s.appendable = (s.uid_validity.is_none_or(|v| v == uid_validity))
                     .then_some(AppendPoint {
                         generation: s.generation,
                         ino: now.ino,
@@ -328,7 +327,7 @@ impl Mailbox {
     /// The texts are read one at a time while the destination is written, so memory
     /// holds one message at a time — except when the destination is this same file,
     /// whose write lock would shut out the reads: then they are read first.
-    pub fn copy_to(&mut self, seqs: &[u32], dest: &mut Mailbox) -> Result<Vec<(u32, u32)>> {
+    pub fn copy_to(&mut self, seqs: &[SeqNumber], dest: &mut Mailbox) -> Result<Vec<(Uid, Uid)>> {
         let mut infos = Vec::with_capacity(seqs.len());
         let mut metas = Vec::with_capacity(seqs.len());
         for &seq in seqs {

@@ -35,12 +35,12 @@ pub(super) struct Index {
 }
 
 /// The part of the shared state that the UID rule of a full scan depends on.
-pub(super) fn rule_input(shared: &SharedState, base: Option<&ImapBase>) -> u32 {
+pub(super) fn rule_input(shared: &SharedState, base: Option<&ImapBase>) -> Option<Uid> {
     match base {
-        Some(b) if shared.uid_validity == b.uid_validity => shared.last_uid,
-        Some(_) => 0,
-        None if shared.uid_validity != 0 => shared.last_uid,
-        None => 0,
+        Some(b) if shared.uid_validity == Some(b.uid_validity) => shared.last_uid,
+        Some(_) => None,
+        None if shared.uid_validity.is_some() => shared.last_uid,
+        None => None,
     }
 }
 
@@ -59,7 +59,7 @@ impl Mailbox {
     /// Saves what the session knows of the file right after a scan, when it is worth
     /// it and exact: no damage, nothing cut short, no expunged messages, no change of
     /// flags made by the session yet. Failures are logged; the index is optional.
-    pub(super) fn save_index(&self, rule: u32) {
+    pub(super) fn save_index(&self, rule: Option<Uid>) {
         if self.messages.len() < INDEX_MIN_MESSAGES
             || self.renumbered
             || !self.damage.is_empty()
@@ -76,13 +76,13 @@ impl Mailbox {
         for v in [s.dev, s.ino, s.size, s.mtime as u64, s.mtime_ns as u64, self.generation] {
             put_u64(&mut out, v);
         }
-        put_u32(&mut out, rule);
-        put_u32(&mut out, self.last_uid);
+        put_u32(&mut out, rule.map_or(0, Uid::get));
+        put_u32(&mut out, self.last_uid.map_or(0, Uid::get));
         match &self.disk_base {
             Some(b) => {
                 out.push(1);
-                put_u32(&mut out, b.uid_validity);
-                put_u32(&mut out, b.last_uid);
+                put_u32(&mut out, b.uid_validity.get());
+                put_u32(&mut out, b.last_uid.map_or(0, Uid::get));
                 put_names(&mut out, &b.keywords);
             }
             None => out.push(0),
@@ -117,7 +117,7 @@ impl Mailbox {
                 put_u64(&mut out, v);
             }
             put_u32(&mut out, m.span_len);
-            put_u32(&mut out, m.uid);
+            put_u32(&mut out, m.uid.get());
             out.extend_from_slice(&m.date.offset_minutes.to_le_bytes());
             out.push(m.disk_flags.bits());
             out.push(m.bits & (DISK_OLD | UID_ON_DISK));
@@ -154,13 +154,13 @@ impl Mailbox {
             mtime_ns: r.u64()? as i64,
         };
         let generation = r.u64()?;
-        let rule = r.u32()?;
-        let last_uid = r.u32()?;
+        let rule = Uid::new(r.u32()?);
+        let last_uid = Uid::new(r.u32()?);
         let base = match r.u8()? {
             0 => None,
             _ => Some(ImapBase {
-                uid_validity: r.u32()?,
-                last_uid: r.u32()?,
+                uid_validity: Uidvalidity::new(r.u32()?)?,
+                last_uid: Uid::new(r.u32()?),
                 keywords: r.names()?,
             }),
         };
@@ -207,7 +207,7 @@ impl Mailbox {
                 r.u64()?,
             ];
             let span_len = r.u32()?;
-            let uid = r.u32()?;
+            let uid = Uid::new(r.u32()?)?;
             let offset_minutes = i16::from_le_bytes(r.take(2)?.try_into().ok()?);
             let flags = Flags::from_bits(r.u8()?);
             let bits = r.u8()?;
@@ -283,7 +283,7 @@ impl Mailbox {
             }
             let from = self.resume_offset();
             let keep = self.messages.len();
-            let prev = self.messages.last().map_or(0, |m| m.uid);
+            let prev = self.messages.last().map(|m| m.uid);
             let out = self.scan_from(from, prev)?;
             let rule = out.rule;
             // \Recent is for the open to claim, for all messages at once: the merge

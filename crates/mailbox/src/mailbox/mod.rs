@@ -32,7 +32,7 @@ use crate::regular;
 use crate::render;
 use crate::scan::{self, Damage, Scanned};
 use crate::state::{SharedState, StateFile};
-use crate::uid::Uid;
+use crate::uid::{SeqNumber, Uid, Uidvalidity};
 
 mod append;
 mod index;
@@ -104,11 +104,11 @@ pub enum Mode {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     /// The message with this sequence number is gone (numbers after it move down).
-    Expunge(u32),
+    Expunge(SeqNumber),
     /// The mailbox now holds this many messages.
     Exists(u32),
     /// Another session changed this message's flags.
-    FlagsChanged { seq: u32, uid: u32 },
+    FlagsChanged { seq: SeqNumber, uid: Uid },
     /// UIDs could not be kept; the session must end (RFC 3501 §2.3.1.1).
     UidValidityChanged,
 }
@@ -135,7 +135,7 @@ pub struct AppendMessage<'a> {
 /// What the session knows of one message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageInfo {
-    pub uid: u32,
+    pub uid: Uid,
     pub flags: Flags,
     pub recent: bool,
     pub keywords: KeywordSet,
@@ -170,7 +170,7 @@ struct Meta {
     span_start: u64,
     span_len: u32,
     date: InternalDate,
-    uid: u32,
+    uid: Uid,
     flags: Flags,
     disk_flags: Flags,
     bits: u8,
@@ -246,9 +246,10 @@ pub struct Mailbox {
     state: StateFile,
     messages: Vec<Meta>,
     keywords: KeywordTable,
-    uid_validity: u32,
-    /// The highest UID assigned (UIDNEXT - 1).
-    last_uid: u32,
+    /// Known once the open has read the file or the state (absent only before).
+    uid_validity: Option<Uidvalidity>,
+    /// The highest UID assigned (UIDNEXT - 1), if any.
+    last_uid: Option<Uid>,
     /// What the file's `X-IMAP` says (absent: never written by an IMAP server).
     disk_base: Option<ImapBase>,
     pseudo: Option<Pseudo>,
@@ -289,9 +290,9 @@ struct ScanOutcome {
     pseudo: Option<Pseudo>,
     damage: Vec<Damage>,
     /// The last UID assigned before the scan's messages (`X-IMAP`, or the state file).
-    floor: u32,
+    floor: Option<Uid>,
     /// What the UID rule read of the shared state ([`index::rule_input`]).
-    rule: u32,
+    rule: Option<Uid>,
     /// The file's UIDs were exhausted and the scan numbered the messages afresh under
     /// a new UIDVALIDITY (`base` says which), which the file does not say yet.
     renumbered: bool,
@@ -323,8 +324,8 @@ impl Mailbox {
             file,
             messages: Vec::new(),
             keywords: KeywordTable::default(),
-            uid_validity: 0,
-            last_uid: 0,
+            uid_validity: None,
+            last_uid: None,
             disk_base: None,
             pseudo: None,
             damage: Vec::new(),
@@ -365,7 +366,7 @@ impl Mailbox {
             mb.stamp = Stamp::of(&mb.file.metadata()?);
             mb.from_index = mb.open_from_index(&shared)?;
             if !mb.from_index {
-                let out = mb.scan_from(0, 0)?;
+                let out = mb.scan_from(0, None)?;
                 let rule = out.rule;
                 mb.install_full(out);
                 mb.save_index(rule);
@@ -377,16 +378,19 @@ impl Mailbox {
             // UIDVALIDITY lives in the shared state file, created once under its lock, so
             // every session agrees, and goes into the file with the first rewrite that
             // reaches its first message. Opening never rewrites a whole mailbox.
-            mb.uid_validity = mb
+            let uid_validity = mb
                 .state
                 .update(|s| {
-                    if s.uid_validity == 0 {
-                        s.uid_validity = new_uid_validity(&mb.ctx);
+                    if s.uid_validity.is_none() {
+                        s.uid_validity = Some(new_uid_validity(&mb.ctx));
                         s.last_uid = s.last_uid.max(mb.last_uid);
                     }
                     s.uid_validity
                 })
-                .unwrap_or_else(|_| new_uid_validity(&mb.ctx));
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| new_uid_validity(&mb.ctx));
+            mb.uid_validity = Some(uid_validity);
         }
         mb.claim_recent(0);
         mb.pending.clear();
@@ -444,11 +448,13 @@ impl Mailbox {
     pub fn count(&self) -> u32 {
         self.messages.len() as u32
     }
-    pub fn uid_validity(&self) -> u32 {
-        self.uid_validity
+    pub fn uid_validity(&self) -> Uidvalidity {
+        // Every open sets it (from the file, the state file, or afresh).
+        self.uid_validity.unwrap_or(Uidvalidity::MIN)
     }
-    pub fn uid_next(&self) -> u32 {
-        Uid::next_after(Uid::new(self.last_uid)).get()
+    /// UIDNEXT (RFC 3501 §2.3.1.1): one more than the last UID assigned.
+    pub fn uid_next(&self) -> Uid {
+        Uid::next_after(self.last_uid)
     }
     pub fn keywords(&self) -> &KeywordTable {
         &self.keywords
@@ -457,20 +463,20 @@ impl Mailbox {
         self.messages.iter().filter(|m| m.has(RECENT)).count() as u32
     }
     /// Sequence number of the first message without \Seen (for `[UNSEEN n]`).
-    pub fn first_unseen(&self) -> Option<u32> {
+    pub fn first_unseen(&self) -> Option<SeqNumber> {
         self.messages
             .iter()
             .position(|m| !m.flags.contains(Flags::SEEN))
-            .map(|i| i as u32 + 1)
+            .and_then(SeqNumber::from_index)
     }
     /// Stretches of the file that are not messages (kept as they are).
     pub fn damage(&self) -> &[Damage] {
         &self.damage
     }
 
-    /// What the session knows of message `seq` (1-based).
-    pub fn info(&self, seq: u32) -> Option<MessageInfo> {
-        let m = self.messages.get((seq as usize).checked_sub(1)?)?;
+    /// What the session knows of message `seq`.
+    pub fn info(&self, seq: SeqNumber) -> Option<MessageInfo> {
+        let m = self.messages.get(seq.index())?;
         Some(MessageInfo {
             uid: m.uid,
             flags: m.flags,
@@ -483,33 +489,38 @@ impl Mailbox {
         })
     }
 
+    /// The sequence numbers of all messages, 1 to [`Mailbox::count`].
+    pub fn seq_numbers(&self) -> impl Iterator<Item = SeqNumber> + '_ {
+        (0..self.messages.len()).map_while(SeqNumber::from_index)
+    }
+
     /// The UIDs of all messages, in sequence order, without allocating.
-    pub fn uid_iter(&self) -> impl Iterator<Item = u32> + '_ {
+    pub fn uid_iter(&self) -> impl Iterator<Item = Uid> + '_ {
         self.messages.iter().map(|m| m.uid)
     }
 
     /// The UIDs of all messages, in sequence order.
-    pub fn uids(&self) -> Vec<u32> {
+    pub fn uids(&self) -> Vec<Uid> {
         self.messages.iter().map(|m| m.uid).collect()
     }
 
     /// The sequence number of a UID.
-    pub fn seq_of_uid(&self, uid: u32) -> Option<u32> {
+    pub fn seq_of_uid(&self, uid: Uid) -> Option<SeqNumber> {
         self.messages
             .binary_search_by_key(&uid, |m| m.uid)
             .ok()
-            .map(|i| i as u32 + 1)
+            .and_then(SeqNumber::from_index)
     }
 
     /// The message header as served: CRLF line ends, bookkeeping fields left out,
     /// ending with the blank line when the message has one.
-    pub fn header(&mut self, seq: u32) -> Result<Vec<u8>> {
+    pub fn header(&mut self, seq: SeqNumber) -> Result<Vec<u8>> {
         let (raw, _) = self.read_part(seq, Part::Header)?;
         Ok(render::served_header(&raw))
     }
 
     /// The message body (RFC 3501 TEXT) as CRLF text.
-    pub fn text(&mut self, seq: u32) -> Result<Vec<u8>> {
+    pub fn text(&mut self, seq: SeqNumber) -> Result<Vec<u8>> {
         let (raw, _) = self.read_part(seq, Part::Text)?;
         let mut out = Vec::with_capacity(raw.len() + raw.len() / 32);
         render::lf_to_crlf(&mut out, &raw, 0);
@@ -517,7 +528,7 @@ impl Mailbox {
     }
 
     /// The whole message (RFC 3501 BODY[]) as CRLF text.
-    pub fn message(&mut self, seq: u32) -> Result<Vec<u8>> {
+    pub fn message(&mut self, seq: SeqNumber) -> Result<Vec<u8>> {
         let (raw, split) = self.read_part(seq, Part::Whole)?;
         let mut out = render::served_header(&raw[..split]);
         render::lf_to_crlf(&mut out, &raw[split..], 0);
@@ -527,7 +538,7 @@ impl Mailbox {
     /// Reads stored octets of message `seq` under a shared lock, first catching up
     /// with any rewrite by someone else so that the offsets are right. Returns the
     /// octets and, for the whole message, where its body starts in them.
-    fn read_part(&mut self, seq: u32, part: Part) -> Result<(Vec<u8>, usize)> {
+    fn read_part(&mut self, seq: SeqNumber, part: Part) -> Result<(Vec<u8>, usize)> {
         let read = self.read_part_locked(seq, part);
         if !self.batching {
             self.lease = None;
@@ -535,11 +546,11 @@ impl Mailbox {
         read
     }
 
-    fn read_part_locked(&mut self, seq: u32, part: Part) -> Result<(Vec<u8>, usize)> {
+    fn read_part_locked(&mut self, seq: SeqNumber, part: Part) -> Result<(Vec<u8>, usize)> {
         self.lease_read_lock()?;
         let m = self
             .messages
-            .get((seq as usize).wrapping_sub(1))
+            .get(seq.index())
             .ok_or(Error::NoSuchMessage)?;
         if m.has(GHOST) {
             return Err(Error::Expunged);
@@ -598,7 +609,7 @@ impl Mailbox {
     /// anything changed.
     pub fn store(
         &mut self,
-        seq: u32,
+        seq: SeqNumber,
         op: StoreOp,
         flags: Flags,
         keywords: &[&str],
@@ -620,7 +631,7 @@ impl Mailbox {
         }
         let m = self
             .messages
-            .get_mut((seq as usize).wrapping_sub(1))
+            .get_mut(seq.index())
             .ok_or(Error::NoSuchMessage)?;
         if m.has(GHOST) {
             return Err(Error::Expunged);
@@ -670,8 +681,10 @@ fn pad_imap_value(pseudo_body: &mut Vec<u8>) {
 }
 
 /// A new UIDVALIDITY: the time, as UW chose it.
-fn new_uid_validity(ctx: &Context) -> u32 {
-    crate::state::allocate_uid_validity(&ctx.state_dir, fromline::now().timestamp as u32)
+/// (per user, never the same twice: [`crate::state::allocate_uid_validity`]).
+fn new_uid_validity(ctx: &Context) -> Uidvalidity {
+    let n = crate::state::allocate_uid_validity(&ctx.state_dir, fromline::now().timestamp as u32);
+    Uidvalidity::new(n).unwrap_or(Uidvalidity::MIN)
 }
 
 /// Which stored octets of a message to read.

@@ -109,11 +109,11 @@ impl Mailbox {
         let out = if appended_only {
             let from = self.resume_offset();
             let keep = self.messages.iter().take_while(|m| m.start < from).count();
-            let prev = self.messages[..keep].last().map(|m| m.uid).unwrap_or(0);
+            let prev = self.messages[..keep].last().map(|m| m.uid);
             let out = self.scan_from(from, prev)?;
             self.merge(out, keep, allow_expunge)
         } else {
-            let out = self.scan_from(0, 0)?;
+            let out = self.scan_from(0, None)?;
             self.merge(out, 0, allow_expunge)
         };
         self.stamp = current;
@@ -149,7 +149,7 @@ impl Mailbox {
 
     /// Scans from `from` (a message boundary) to the end; `prev` is the UID of the last
     /// message before `from`. Applies the UID rule and reads `X-IMAP` afresh.
-    pub(super) fn scan_from(&mut self, from: u64, prev: u32) -> Result<ScanOutcome> {
+    pub(super) fn scan_from(&mut self, from: u64, prev: Option<Uid>) -> Result<ScanOutcome> {
         let len = self.file.metadata()?.len();
         let mut metas = Vec::new();
         let mut pseudo = None;
@@ -168,16 +168,17 @@ impl Mailbox {
         // them; else, no longer dense after an expunge, they would be renumbered by
         // the next writer. Once one is, unnumbered messages follow that last UID,
         // as in running sessions; a spool never written keeps numbering from 1.
-        let vouched = if from == 0 && self.uid_validity == 0 && shared.uid_validity != 0 {
+        let vouched = if from == 0 && self.uid_validity.is_none() && shared.uid_validity.is_some() {
             shared.last_uid
         } else {
-            0
+            None
         };
         let mut vouched_used = false;
         let mut table = std::mem::take(&mut self.keywords);
         let mut prev_uid = prev;
-        let mut counter = 0u32;
-        let mut last_on_disk = 0u32;
+        // The last UID given out so far (none: the next is 1).
+        let mut counter: Option<Uid> = None;
+        let mut last_on_disk: Option<Uid> = None;
         let mut started = false;
         let mut exhausted = false;
         let damage = scan::scan(
@@ -213,34 +214,36 @@ impl Mailbox {
                         }
                         last_on_disk = b.last_uid;
                     }
-                    let uid_validity = b.map(|b| b.uid_validity).unwrap_or(self.uid_validity);
-                    if shared.uid_validity != 0 && shared.uid_validity == uid_validity {
+                    let uid_validity = b.map(|b| b.uid_validity).or(self.uid_validity);
+                    if shared.uid_validity.is_some() && shared.uid_validity == uid_validity {
                         last_on_disk = last_on_disk.max(shared.last_uid);
                     }
                     counter = last_on_disk.max(prev_uid);
                 }
                 let l = last_on_disk;
                 let trust = if base.is_none() { l.max(vouched) } else { l };
+                // A UID from the file counts when it ascends and the mailbox has
+                // assigned it (X-IMAP's or the state's last UID); else the next one.
                 let (uid, on_disk) = match s.status.uid {
-                    Some(u) if u > prev_uid && u <= l => (u, true),
-                    Some(u) if u > prev_uid && u <= trust => {
+                    Some(u) if Some(u) > prev_uid && Some(u) <= l => (u, true),
+                    Some(u) if Some(u) > prev_uid && Some(u) <= trust => {
                         vouched_used = true;
                         counter = counter.max(trust);
                         (u, true)
                     }
-                    other => match Uid::after(Uid::new(counter)) {
+                    other => match Uid::after(counter) {
                         Some(u) => {
-                            counter = u.get();
-                            (counter, other == Some(counter))
+                            counter = Some(u);
+                            (u, other == Some(u))
                         }
                         None => {
                             // No UID left under this UIDVALIDITY: renumbered below.
                             exhausted = true;
-                            (counter, false)
+                            (counter.unwrap_or(Uid::MAX_ASSIGNED), false)
                         }
                     },
                 };
-                prev_uid = uid;
+                prev_uid = Some(uid);
                 let mut kw: KeywordSet = 0;
                 for k in &s.status.keywords {
                     if let Some(i) = table.intern(k) {
@@ -287,9 +290,9 @@ impl Mailbox {
             base = disk_last;
             pseudo = self.pseudo;
         }
-        let mut floor = base.as_ref().map(|b| b.last_uid).unwrap_or(0).max(last_on_disk);
-        let uid_validity = base.as_ref().map(|b| b.uid_validity).unwrap_or(self.uid_validity);
-        if shared.uid_validity != 0 && shared.uid_validity == uid_validity {
+        let mut floor = base.as_ref().and_then(|b| b.last_uid).max(last_on_disk);
+        let uid_validity = base.as_ref().map(|b| b.uid_validity).or(self.uid_validity);
+        if shared.uid_validity.is_some() && shared.uid_validity == uid_validity {
             floor = floor.max(shared.last_uid);
         }
         if vouched_used {
@@ -309,18 +312,14 @@ impl Mailbox {
             if from != 0 {
                 // Renumbering is of the whole mailbox: scan it all (the same rule over
                 // the same file exhausts the same way).
-                return self.scan_from(0, 0);
+                return self.scan_from(0, None);
             }
             let spent = out
                 .base
                 .as_ref()
                 .map(|b| b.uid_validity)
-                .filter(|&v| v != 0)
-                .unwrap_or(if self.uid_validity != 0 {
-                    self.uid_validity
-                } else {
-                    shared.uid_validity
-                });
+                .or(self.uid_validity)
+                .or(shared.uid_validity);
             self.renumber_outcome(&mut out, spent);
         }
         Ok(out)
@@ -330,44 +329,42 @@ impl Mailbox {
     /// new UIDVALIDITY in the state file (the first session to get here picks it,
     /// every other one finds it there) and returns it. What the state kept of the old
     /// numbering (\Recent claims, the last UID, the append point) goes with it.
-    pub(super) fn agree_new_uid_validity(&self, spent: u32) -> u32 {
+    pub(super) fn agree_new_uid_validity(&self, spent: Option<Uidvalidity>) -> Uidvalidity {
         let fresh = || {
             let fresh = new_uid_validity(&self.ctx);
-            if fresh == spent {
-                spent.wrapping_add(1).max(1)
+            if Some(fresh) == spent {
+                Uidvalidity::new(fresh.get().wrapping_add(1)).unwrap_or(Uidvalidity::MIN)
             } else {
                 fresh
             }
         };
         self.state
             .update(|s| {
-                if s.uid_validity == 0 || s.uid_validity == spent {
+                if s.uid_validity.is_none() || s.uid_validity == spent {
                     *s = SharedState {
-                        uid_validity: fresh(),
+                        uid_validity: Some(fresh()),
                         generation: s.generation,
                         ..SharedState::default()
                     };
                 }
                 s.uid_validity
             })
-            .unwrap_or_else(|_| fresh())
+            .ok()
+            .flatten()
+            .unwrap_or_else(fresh)
     }
 
     /// Numbers a whole-file scan afresh, 1 to n in file order, under a new UIDVALIDITY:
     /// what every session derives from the same exhausted file. The file is made to
     /// say so by the next write, which rewrites it whole ([`Mailbox::renumbered`]).
-    pub(super) fn renumber_outcome(&mut self, out: &mut ScanOutcome, spent: u32) {
+    pub(super) fn renumber_outcome(&mut self, out: &mut ScanOutcome, spent: Option<Uidvalidity>) {
         let uid_validity = self.agree_new_uid_validity(spent);
         (self.ctx.log)(&format!(
-            "{}: UIDs of UIDVALIDITY {spent} are exhausted: renumbered under {uid_validity}",
-            self.path.display()
+            "{}: UIDs of UIDVALIDITY {} are exhausted: renumbered under {uid_validity}",
+            self.path.display(),
+            spent.map_or(0, Uidvalidity::get),
         ));
-        let mut last = 0;
-        for (i, m) in out.messages.iter_mut().enumerate() {
-            last = i as u32 + 1;
-            m.uid = last;
-            m.set(UID_ON_DISK, false);
-        }
+        let last = renumber(&mut out.messages);
         let keywords = out.base.take().map(|b| b.keywords).unwrap_or_default();
         // What the file will say once written; until then nothing in it is trusted.
         out.base = Some(ImapBase {
@@ -419,14 +416,13 @@ impl Mailbox {
         self.pseudo = out.pseudo;
         self.damage = out.damage;
         if let Some(b) = &out.base {
-            self.uid_validity = b.uid_validity;
+            self.uid_validity = Some(b.uid_validity);
         }
-        let disk_last = out.base.as_ref().map(|b| b.last_uid).unwrap_or(0);
+        let disk_last = out.base.as_ref().and_then(|b| b.last_uid);
         self.last_uid = self
             .messages
             .last()
             .map(|m| m.uid)
-            .unwrap_or(0)
             .max(disk_last)
             .max(out.floor);
         self.disk_base = out.base;
@@ -442,8 +438,8 @@ impl Mailbox {
         // A renumbering is of the whole file, whatever the caller scanned for.
         let keep = if out.renumbered { 0 } else { keep };
         if keep == 0 {
-            if let (Some(b), true) = (&out.base, self.uid_validity != 0) {
-                if b.uid_validity != self.uid_validity {
+            if let (Some(b), Some(uid_validity)) = (&out.base, self.uid_validity) {
+                if b.uid_validity != uid_validity {
                     self.pending.push(Event::UidValidityChanged);
                     self.install_full(out);
                     return Ok(());
@@ -470,7 +466,7 @@ impl Mailbox {
         let before = self.messages.len() + old.len();
         let mut fresh = out.messages.into_iter().peekable();
         let mut flag_changes: Vec<usize> = Vec::new();
-        let mut expunges: Vec<u32> = Vec::new();
+        let mut expunges: Vec<SeqNumber> = Vec::new();
         for o in old {
             // Fresh messages with UIDs below this old one are not ours to insert.
             while let Some(f) = fresh.peek() {
@@ -499,7 +495,7 @@ impl Mailbox {
                 }
                 _ => {
                     if allow_expunge {
-                        expunges.push(self.messages.len() as u32 + 1);
+                        expunges.extend(SeqNumber::from_index(self.messages.len()));
                     } else {
                         let mut g = o;
                         g.set(GHOST, true);
@@ -509,9 +505,9 @@ impl Mailbox {
             }
         }
         let had = self.messages.len();
-        let max_uid = self.messages.last().map(|m| m.uid).unwrap_or(0);
+        let max_uid = self.messages.last().map(|m| m.uid);
         for f in fresh {
-            if f.uid <= max_uid {
+            if Some(f.uid) <= max_uid {
                 continue;
             }
             self.messages.push(f);
@@ -523,21 +519,20 @@ impl Mailbox {
         if grown || self.messages.len() != before {
             self.pending.push(Event::Exists(self.messages.len() as u32));
         }
-        let disk_last = self.disk_base.as_ref().map(|b| b.last_uid).unwrap_or(0);
+        let disk_last = self.disk_base.as_ref().and_then(|b| b.last_uid);
         self.last_uid = self
             .last_uid
             .max(disk_last)
             .max(floor)
-            .max(self.messages.last().map(|m| m.uid).unwrap_or(0));
+            .max(self.messages.last().map(|m| m.uid));
         if grown {
             self.claim_recent(had);
         }
         for i in flag_changes {
-            let m = &self.messages[i];
-            self.pending.push(Event::FlagsChanged {
-                seq: i as u32 + 1,
-                uid: m.uid,
-            });
+            if let Some(seq) = SeqNumber::from_index(i) {
+                let uid = self.messages[i].uid;
+                self.pending.push(Event::FlagsChanged { seq, uid });
+            }
         }
         Ok(())
     }
@@ -551,7 +546,7 @@ impl Mailbox {
         let mut kept = Vec::with_capacity(self.messages.len());
         for m in std::mem::take(&mut self.messages) {
             if m.has(GHOST) {
-                self.pending.push(Event::Expunge(kept.len() as u32 + 1));
+                self.pending.extend(SeqNumber::from_index(kept.len()).map(Event::Expunge));
             } else {
                 kept.push(m);
             }
@@ -563,7 +558,7 @@ impl Mailbox {
     pub(super) fn reset_to_empty(&mut self, allow_expunge: bool) {
         if allow_expunge {
             for _ in 0..self.messages.len() {
-                self.pending.push(Event::Expunge(1));
+                self.pending.push(Event::Expunge(SeqNumber::MIN));
             }
             self.messages.clear();
         } else {
@@ -583,13 +578,13 @@ impl Mailbox {
             return;
         }
         let uv = self.uid_validity;
-        let top = self.messages.last().map(|m| m.uid).unwrap_or(0);
+        let top = self.messages.last().map(|m| m.uid);
         let claimed_before = if !self.claims_recent {
             let s = self.state.read();
             if s.uid_validity == uv {
                 s.recent_claimed
             } else {
-                0
+                None
             }
         } else {
             self.state
@@ -597,7 +592,7 @@ impl Mailbox {
                     let before = if s.uid_validity == uv {
                         s.recent_claimed
                     } else {
-                        0
+                        None
                     };
                     s.uid_validity = uv;
                     s.recent_claimed = before.max(top);
@@ -608,15 +603,27 @@ impl Mailbox {
                         "{}: cannot record \\Recent: {e}",
                         self.path.display()
                     ));
-                    0
+                    None
                 })
         };
         let claims = self.claims_recent;
         for i in candidates {
-            if self.messages[i].uid > claimed_before {
+            if Some(self.messages[i].uid) > claimed_before {
                 self.messages[i].set(RECENT, true);
                 self.messages[i].set(CLAIMED, claims);
             }
         }
     }
+}
+
+/// Numbers messages 1 to n in file order, none of them written yet; returns n's UID.
+pub(super) fn renumber(messages: &mut [Meta]) -> Option<Uid> {
+    let mut last = None;
+    for m in messages.iter_mut() {
+        let Some(uid) = Uid::after(last) else { break };
+        m.uid = uid;
+        m.set(UID_ON_DISK, false);
+        last = Some(uid);
+    }
+    last
 }

@@ -28,11 +28,11 @@ impl Mailbox {
     /// Removes the messages marked \Deleted (all of them, or only those whose UID is
     /// in `uids`, for UID EXPUNGE) and returns their sequence numbers in the order of
     /// RFC 3501 EXPUNGE responses (each relative to the ones before it).
-    pub fn expunge(&mut self, uids: Option<&[u32]>) -> Result<Vec<u32>> {
+    pub fn expunge(&mut self, uids: Option<&[Uid]>) -> Result<Vec<SeqNumber>> {
         if self.read_only {
             return Err(Error::ReadOnly);
         }
-        let selected: Option<std::collections::HashSet<u32>> =
+        let selected: Option<std::collections::HashSet<Uid>> =
             uids.map(|u| u.iter().copied().collect());
         let pick = move |m: &Meta| {
             m.flags.contains(Flags::DELETED) && selected.as_ref().is_none_or(|s| s.contains(&m.uid))
@@ -82,7 +82,7 @@ impl Mailbox {
         let (uid_validity, last_uid) = (self.uid_validity, self.last_uid);
         let recorded = self.state.update(|s| {
             s.generation += 1;
-            if uid_validity != 0 && s.uid_validity == uid_validity {
+            if uid_validity.is_some() && s.uid_validity == uid_validity {
                 s.last_uid = s.last_uid.max(last_uid);
             }
         });
@@ -96,7 +96,7 @@ impl Mailbox {
 
     /// The one write path: lock, catch up with others, plan patches and a tail, commit
     /// through the journal, re-read what moved. `expunge` picks messages to remove.
-    pub(super) fn write_back(&mut self, plan: WritePlan) -> Result<Vec<u32>> {
+    pub(super) fn write_back(&mut self, plan: WritePlan) -> Result<Vec<SeqNumber>> {
         let lock = self.write_lock()?;
         self.recover_locked()?;
         if self.changed()? || self.state.read().generation != self.generation {
@@ -111,11 +111,11 @@ impl Mailbox {
         result
     }
 
-    pub(super) fn write_back_locked(&mut self, plan: WritePlan) -> Result<Vec<u32>> {
+    pub(super) fn write_back_locked(&mut self, plan: WritePlan) -> Result<Vec<SeqNumber>> {
         let expunge = plan.expunge;
         let len = self.file.metadata()?.len();
         let desired = ImapBase {
-            uid_validity: self.uid_validity,
+            uid_validity: self.uid_validity(),
             last_uid: self.last_uid,
             keywords: self.keywords.names().to_vec(),
         };
@@ -269,13 +269,13 @@ impl Mailbox {
         let applied = rw.commit()?;
         // Messages removed: in RFC 3501 order.
         let mut expunged = Vec::new();
-        let mut kept = 0u32;
+        let mut kept = 0usize;
         let mut index = 0usize;
         self.messages.retain(|_| {
             let gone = doomed[index];
             index += 1;
             if gone {
-                expunged.push(kept + 1);
+                expunged.extend(SeqNumber::from_index(kept));
             } else {
                 kept += 1;
             }
@@ -319,10 +319,10 @@ impl Mailbox {
                 .iter()
                 .take_while(|m| m.start < t && !m.has(GHOST))
                 .count();
-            let prev = self.messages[..keep].last().map(|m| m.uid).unwrap_or(0);
+            let prev = self.messages[..keep].last().map(|m| m.uid);
             // A new pseudo-message is only recognised by a scan from the start.
             let (out, keep) = if fresh_pseudo {
-                (self.scan_from(0, 0)?, 0)
+                (self.scan_from(0, None)?, 0)
             } else {
                 (self.scan_from(t, prev)?, keep)
             };

@@ -71,21 +71,21 @@ pub fn append_plain(mb: &mut Mailbox, n: usize) -> u32 {
         keywords: vec![],
         internal_date: Some(date(1_700_000_000 + n as i64, 60)),
     };
-    mb.append(&[m]).unwrap()[0]
+    mb.append(&[m]).unwrap()[0].get()
 }
 
 /// What a client would see of every message: UID, flags, keywords, the whole text.
 pub fn snapshot(mb: &mut Mailbox) -> Vec<(u32, Flags, Vec<String>, Vec<u8>)> {
     (1..=mb.count())
         .map(|seq| {
-            let info = mb.info(seq).unwrap();
+            let info = mb.info(seqno(seq)).unwrap();
             let kws = mb
                 .keywords()
                 .names_of(info.keywords)
                 .into_iter()
                 .map(str::to_string)
                 .collect();
-            (info.uid, info.flags, kws, mb.message(seq).unwrap())
+            (info.uid.get(), info.flags, kws, mb.message(seqno(seq)).unwrap())
         })
         .collect()
 }
@@ -313,4 +313,19 @@ fn find_line(hay: &[u8], line: &[u8]) -> Option<usize> {
 /// Seconds since the epoch of a UTC wall-clock time.
 pub fn utc(y: i64, mo: i64, d: i64, h: i64, mi: i64, s: i64) -> i64 {
     mailbox::fromline::days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s
+}
+
+/// Sequence number `n` (tests name messages by plain numbers).
+pub fn seqno(n: u32) -> mailbox::uid::SeqNumber {
+    mailbox::uid::SeqNumber::new(n).expect("sequence numbers start at 1")
+}
+
+/// UID `n`.
+pub fn uid(n: u32) -> mailbox::uid::Uid {
+    mailbox::uid::Uid::new(n).expect("UIDs start at 1")
+}
+
+/// The UIDs of a mailbox as plain numbers, for comparing with lists of them.
+pub fn uid_list(mb: &Mailbox) -> Vec<u32> {
+    mb.uid_iter().map(u32::from).collect()
 }

@@ -123,6 +123,7 @@ impl Fixture {
         let ctx = Context::new(&home, "inspector");
         let mut mb = Mailbox::open(path, Mode::ReadOnly, &ctx).unwrap();
         (1..=mb.count())
+            .filter_map(mailbox::uid::SeqNumber::new)
             .map(|seq| {
                 let header = String::from_utf8(mb.header(seq).unwrap()).unwrap();
                 let subject = header
