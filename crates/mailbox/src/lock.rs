@@ -11,6 +11,14 @@
 //!   deadline ([`LockConfig::wait`]), and released in reverse order when dropped.
 //! - [`ReadLock`]: for reading. A shared `fcntl` lock only: it keeps writers out while
 //!   we scan, but takes no dot-lock, so a delivery waits at most for one read.
+//! - [`WriterTurn`]: pullmail's own queue of writers, taken before all of the above
+//!   ([`WriteLock::acquire_in_turn`]). The locks the MTAs know can only be polled
+//!   (a dot-lock has no waiting, and the helper is a process per attempt), so writers
+//!   that meet at them sleep and retry; among many sessions of one user that was most
+//!   of a write's time. The turn is an flock on a file of the user's own (nothing
+//!   else takes it, so taking it first cannot deadlock with an MTA) that a writer waits
+//!   for in the kernel and gets the moment the previous one is done; the dot-lock and
+//!   kernel locks behind it are then free unless an MTA or a reader holds them.
 //!
 //! The `fcntl` locks are Linux open-file-description locks (`F_OFD_SETLK`) on the
 //! whole file, including what is appended later. They conflict with the classic POSIX
@@ -73,12 +81,14 @@ pub const DEFAULT_DOTLOCK_HELPER: &str = "/usr/bin/dotlockfile";
 /// (`L_MAXTRYS` of lockfile_create(3)).
 const HELPER_BUSY: i32 = 4;
 
-/// The first and the longest pause between two attempts to take a busy lock.
-const FIRST_PAUSE: Duration = Duration::from_millis(10);
-const LONGEST_PAUSE: Duration = Duration::from_millis(250);
+/// The first and the longest pause between two attempts to take a busy lock. Short:
+/// behind the [`WriterTurn`] the holders are readers (at most one read batch, 20 ms)
+/// and MTAs (one delivery), and a try is one system call.
+const FIRST_PAUSE: Duration = Duration::from_millis(1);
+const LONGEST_PAUSE: Duration = Duration::from_millis(50);
 /// The helper is a process start per attempt, so it is retried less eagerly.
-const HELPER_FIRST_PAUSE: Duration = Duration::from_millis(100);
-const HELPER_LONGEST_PAUSE: Duration = Duration::from_secs(1);
+const HELPER_FIRST_PAUSE: Duration = Duration::from_millis(10);
+const HELPER_LONGEST_PAUSE: Duration = Duration::from_millis(500);
 /// Attempts repeated at once (a stale lock just removed, a temporary-name collision)
 /// before pausing anyway, so that a misbehaving file system cannot make us spin.
 const IMMEDIATE_RETRIES: u32 = 16;
@@ -136,13 +146,37 @@ pub struct WriteLock {
     _fcntl: FcntlLock,
     dotlock: Option<DotLock>,
     dotlock_unavailable: Option<String>,
+    _turn: Option<WriterTurn>,
 }
 
 impl WriteLock {
     /// Locks the mailbox `path`, open (for writing) as `file`, waiting up to `cfg.wait`
     /// in all for locks others hold.
     pub fn acquire(path: &Path, file: &File, cfg: &LockConfig) -> Result<WriteLock, LockError> {
+        WriteLock::acquire_with(path, file, cfg, None)
+    }
+
+    /// Like [`WriteLock::acquire`], after waiting for this writer's turn among
+    /// pullmail's writers of the mailbox ([`WriterTurn`], the file `turn`).
+    pub fn acquire_in_turn(
+        path: &Path,
+        file: &File,
+        cfg: &LockConfig,
+        turn: &Path,
+    ) -> Result<WriteLock, LockError> {
+        WriteLock::acquire_with(path, file, cfg, Some(turn))
+    }
+
+    fn acquire_with(
+        path: &Path,
+        file: &File,
+        cfg: &LockConfig,
+        turn: Option<&Path>,
+    ) -> Result<WriteLock, LockError> {
         let deadline = Instant::now() + cfg.wait;
+        let turn = turn
+            .map(|t| WriterTurn::acquire_until(t, deadline, path))
+            .transpose()?;
         let (dotlock, dotlock_unavailable) = if cfg.use_dotlock {
             match DotLock::acquire_until(path, cfg, deadline)? {
                 DotLockOutcome::Held(lock) => (Some(lock), None),
@@ -158,6 +192,7 @@ impl WriteLock {
             _fcntl: fcntl,
             dotlock,
             dotlock_unavailable,
+            _turn: turn,
         })
     }
 
@@ -195,6 +230,71 @@ impl ReadLock {
         Ok(ReadLock {
             _fcntl: FcntlLock::acquire_until(file, LockKind::Shared, deadline, None)?,
         })
+    }
+}
+
+/// A writer's place among pullmail's writers of one mailbox: an exclusive flock on a
+/// file of its own (`KEY.writer` in the user's state directory), held around the
+/// [`WriteLock`]. Waiting is done by the kernel, which hands the lock over as soon as
+/// its holder lets go (or dies): no polling, no sleeping past the moment. Since the
+/// file is pullmail's alone, the order "turn, then the MTAs' locks" cannot deadlock
+/// with anyone; a writer that takes no turn (another user's session on a shared
+/// folder, an older pullmail) still meets the others at the dot-lock and kernel locks.
+#[derive(Debug)]
+pub struct WriterTurn {
+    _file: File,
+}
+
+impl WriterTurn {
+    /// Takes the turn, waiting until `deadline`; `mailbox` names it in a timeout.
+    pub fn acquire_until(turn: &Path, deadline: Instant, mailbox: &Path) -> Result<WriterTurn, LockError> {
+        if let Some(dir) = turn.parent() {
+            crate::state::create_private_dir(dir)?;
+        }
+        let open = || {
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .mode(0o600)
+                .open(turn)
+        };
+        let file = open()?;
+        if flock(&file, Some(LockKind::Exclusive))? {
+            return Ok(WriterTurn { _file: file });
+        }
+        drop(file);
+        // Busy: a thread waits in the kernel (flock has no timeout) on a descriptor
+        // of its own and hands it over. If we stop waiting first, the thread's send
+        // fails when it does get the turn, and dropping the file passes it on.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let waiter = open()?;
+        std::thread::Builder::new()
+            .name("writer-turn".into())
+            .spawn(move || {
+                let got = loop {
+                    // SAFETY: flock(2) on a descriptor `waiter` owns for the call.
+                    let r = unsafe { libc::flock(waiter.as_raw_fd(), libc::LOCK_EX) };
+                    if r == 0 {
+                        break Ok(waiter);
+                    }
+                    let e = io::Error::last_os_error();
+                    if e.raw_os_error() != Some(libc::EINTR) {
+                        break Err(e);
+                    }
+                };
+                let _ = tx.send(got);
+            })?;
+        let timeout = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(timeout) {
+            Ok(Ok(file)) => Ok(WriterTurn { _file: file }),
+            Ok(Err(e)) => Err(e.into()),
+            Err(_) => Err(LockError::Timeout {
+                path: mailbox.to_path_buf(),
+                what: "writer's turn",
+            }),
+        }
     }
 }
 
@@ -1247,5 +1347,31 @@ mod tests {
             dotlock_path(Path::new("/var/mail/u")),
             Path::new("/var/mail/u.lock")
         );
+    }
+
+    #[test]
+    fn a_waiting_writer_gets_its_turn_the_moment_the_holder_lets_go() {
+        let dir = tempfile::tempdir().unwrap();
+        let turn = dir.path().join("state/box.writer");
+        let mailbox = Path::new("/var/mail/box");
+        let far = || Instant::now() + Duration::from_secs(10);
+        let first = WriterTurn::acquire_until(&turn, far(), mailbox).unwrap();
+        // While it is held, a second writer waits, up to its deadline.
+        let t = Instant::now();
+        let late = WriterTurn::acquire_until(&turn, t + Duration::from_millis(100), mailbox);
+        assert!(matches!(late, Err(LockError::Timeout { what: "writer's turn", .. })));
+        assert!(t.elapsed() >= Duration::from_millis(100));
+        // Let go after 150 ms: the waiter has it within a few ms, not after a pause.
+        let waiter = std::thread::spawn(move || {
+            let t = Instant::now();
+            let turn = WriterTurn::acquire_until(&turn, far(), mailbox).unwrap();
+            (t.elapsed(), turn)
+        });
+        std::thread::sleep(Duration::from_millis(150));
+        let released = Instant::now();
+        drop(first);
+        let (waited, _second) = waiter.join().unwrap();
+        assert!(waited >= Duration::from_millis(140), "{waited:?}");
+        assert!(released.elapsed() < Duration::from_millis(60), "{:?}", released.elapsed());
     }
 }

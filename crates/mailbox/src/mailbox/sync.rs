@@ -33,8 +33,20 @@ impl Mailbox {
     /// session does it too, through a descriptor of its own, when the user may write
     /// the file (it is a repair, not a change); otherwise it can only say so.
     pub(super) fn finish_interrupted_rewrite(&mut self) -> Result<()> {
-        if !journal::journal_path(&self.ctx.state_dir, &self.path).exists() {
+        let journal = journal::journal_path(&self.ctx.state_dir, &self.path);
+        if !journal.exists() {
             return Ok(());
+        }
+        // A writer keeps its journal from commit to apply under its exclusive lock:
+        // one seen without a lock is most likely a write going on right now, not an
+        // interrupted one. Once a shared lock is granted no writer is at work, so a
+        // journal still there is a crashed writer's. (Taking the write lock at once
+        // would queue every reader that glimpsed a journal behind the writers.)
+        {
+            let _lock = ReadLock::acquire(&self.file, &self.ctx.lock)?;
+            if !journal.exists() {
+                return Ok(());
+            }
         }
         if !self.read_only {
             let lock = self.write_lock()?;

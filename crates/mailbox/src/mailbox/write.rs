@@ -52,7 +52,11 @@ impl Mailbox {
         // Our own shared lock would end silently under the exclusive one (same open
         // file description); give it up first.
         self.lease = None;
-        let lock = WriteLock::acquire(&self.path, &self.file, &self.ctx.lock)?;
+        let turn = self
+            .ctx
+            .state_dir
+            .join(format!("{}.writer", crate::state::path_key(&self.path)));
+        let lock = WriteLock::acquire_in_turn(&self.path, &self.file, &self.ctx.lock, &turn)?;
         if let Some(why) = lock.dotlock_unavailable() {
             (self.ctx.log)(&format!(
                 "{}: no dot-lock ({why}); relying on kernel locks",
