@@ -267,7 +267,8 @@ fn pipelined_commands_are_answered_in_order() {
 
 #[test]
 fn over_long_lines_and_error_floods() {
-    let Some(env) = Env::new("over_long_lines_and_error_floods", "") else {
+    // The 100,000-byte line comes before login: past the default budget for that.
+    let Some(env) = Env::new("over_long_lines_and_error_floods", "login_input_limit = 1M") else {
         return;
     };
     env.write_inbox(&mbox(&messages()[..1]));
@@ -361,4 +362,56 @@ From a@b Mon Jan  1 00:00:03 2024\nSubject: m3\n\nb\n\n",
     let kept: Vec<&str> = again.lines().filter_map(|l| l.split(' ').nth(1)).collect();
     assert_eq!(kept, [uidls[0], uidls[2]], "UIDLs are stable: {again}");
     assert!(c.command("QUIT").starts_with("+OK"));
+}
+
+/// Issue 14: `login_timeout` is a deadline from the greeting, not an idle timer (a
+/// client sending a byte every 300 ms is cut all the same), and input before login
+/// has a total budget.
+#[test]
+fn before_login_a_deadline_and_a_budget() {
+    let Some(env) = Env::new("before_login_a_deadline_and_a_budget", "login_timeout = 2") else {
+        return;
+    };
+    env.write_inbox(&mbox(&messages()[..1]));
+    let server = env.start(IPOP3D, &[]);
+    let mut c = server.connect();
+    assert!(c.line().starts_with("+OK POP3"));
+    let start = Instant::now();
+    let mut answer = String::new();
+    for _ in 0..40 {
+        if std::io::Write::write_all(c.reader.get_mut(), b"x").is_err() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        let mut byte = [0u8; 1];
+        c.reader.get_ref().set_nonblocking(true).unwrap();
+        let got = std::io::Read::read(&mut c.reader, &mut byte);
+        c.reader.get_ref().set_nonblocking(false).unwrap();
+        if let Ok(n) = got {
+            if n > 0 {
+                answer = String::from_utf8_lossy(&byte).into_owned() + &c.line();
+            }
+            break;
+        }
+    }
+    let cut = start.elapsed();
+    assert_eq!(answer, "-ERR Autologout; idle for too long");
+    assert!(cut >= Duration::from_millis(1800) && cut < Duration::from_secs(6), "{cut:?}");
+
+    // 64 KiB of short commands before login: then the connection is closed.
+    let mut c = server.connect();
+    assert!(c.line().starts_with("+OK POP3"));
+    let mut writer = c.reader.get_ref().try_clone().unwrap();
+    let flooder = std::thread::spawn(move || {
+        let flood = "USER a\r\n".repeat(10_000);
+        let _ = std::io::Write::write_all(&mut writer, flood.as_bytes());
+    });
+    let rest = c.rest();
+    flooder.join().unwrap();
+    assert!(
+        rest.ends_with("-ERR Too much input before login\r\n")
+            || rest.contains("-ERR Too much input before login"),
+        "{}",
+        &rest[rest.len().saturating_sub(300)..]
+    );
 }

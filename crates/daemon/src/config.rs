@@ -47,13 +47,14 @@ keys! {
     "special_use_archive" = "Archive" : "Mailbox that IMAP LIST marks `\\Archive`; empty: none.";
     "login_referrals" = "" : "File of `USER HOST[:PORT]` lines (`*` for every other user): users whose mail is on another IMAP server get a login referral there (RFC 2221); empty: none.";
     "mailbox_referrals" = "" : "File of `MAILBOX HOST[:PORT]` lines: mailboxes (and their inferiors) kept on another IMAP server, answered with referrals and listed by RLIST (RFC 2193); empty: none.";
-    "login_timeout" = "180" : "Seconds a connection may stay idle before login (UW: 3 minutes).";
+    "login_timeout" = "180" : "Seconds from the greeting by which a connection must have logged in, however busy it keeps (UW: 3 minutes, idle).";
     "imap_idle_timeout" = "1800" : "Seconds an IMAP session may stay idle after login (RFC 3501 asks for at least 30 minutes); a client in IDLE (RFC 2177) is not logged out.";
     "imap_idle_keepalive" = "120" : "Seconds between `* OK Still here` lines to a client in IMAP IDLE.";
     "imap_literal_minus" = "no" : "Advertise IMAP LITERAL- (non-synchronizing literals up to 4096 bytes) instead of LITERAL+ (RFC 7888).";
     "pop_idle_timeout" = "600" : "Seconds a POP session may stay idle after login (RFC 1939 asks for at least 10 minutes).";
     "max_command_length" = "65536" : "Longest command line accepted, in bytes, literals not counted.";
     "max_literal_size" = "67108864" : "Largest literal (e.g. an APPEND message) accepted, in bytes; K, M, G suffixes allowed.";
+    "login_input_limit" = "65536" : "Bytes a connection may send before it has logged in, all commands together; past it the connection is closed. K, M suffixes allowed.";
     "pam_service_imap" = "imap" : "PAM service name used by imapd (UW's).";
     "pam_service_pop" = "pop" : "PAM service name used by ipop3d and ipop2d (UW's).";
     "allow_plaintext" = "no" : "Accept plaintext passwords (LOGIN, USER/PASS, AUTH PLAIN/LOGIN) on a connection that is neither TLS nor from a loopback address.";
@@ -91,6 +92,7 @@ pub struct Config {
     pub pop_idle_timeout: Duration,
     pub max_command_length: usize,
     pub max_literal_size: u64,
+    pub login_input_limit: u64,
     pub pam_service_imap: String,
     pub pam_service_pop: String,
     pub allow_plaintext: bool,
@@ -152,6 +154,7 @@ impl Default for Config {
             pop_idle_timeout: Duration::ZERO,
             max_command_length: 0,
             max_literal_size: 0,
+            login_input_limit: 0,
             pam_service_imap: String::new(),
             pam_service_pop: String::new(),
             allow_plaintext: false,
@@ -280,6 +283,12 @@ impl Config {
                 self.max_command_length = usize::try_from(n).map_err(|_| "too large")?;
             }
             "max_literal_size" => self.max_literal_size = size(value)?,
+            "login_input_limit" => {
+                self.login_input_limit = size(value)?;
+                if self.login_input_limit < 1024 {
+                    return Err("must be at least 1024 (a login takes a few hundred bytes)".into());
+                }
+            }
             "pam_service_imap" => self.pam_service_imap = pam_service(value)?,
             "pam_service_pop" => self.pam_service_pop = pam_service(value)?,
             "allow_plaintext" => self.allow_plaintext = boolean(value)?,

@@ -46,6 +46,8 @@ pub enum Error {
     AccountRefused,
     /// The configured number of failed logins was reached: close the connection.
     TooManyFailures,
+    /// More input before login than `login_input_limit` allows: close the connection.
+    TooMuchBeforeLogin,
     /// PAM, the passwd database or the secrets file is not usable right now.
     AuthUnavailable(String),
     /// A SASL mechanism we do not offer (or not on this connection).
@@ -97,6 +99,12 @@ impl Error {
             .is_some_and(|e| e.is::<crate::transport::LineTooLong>())
         {
             return Error::LineTooLong;
+        }
+        if err
+            .get_ref()
+            .is_some_and(|e| e.is::<crate::transport::TooMuchBeforeLogin>())
+        {
+            return Error::TooMuchBeforeLogin;
         }
         match err.kind() {
             io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => Error::IdleTimeout,
@@ -158,6 +166,7 @@ impl Error {
             ),
             Error::AccountRefused => a(No, Some("CONTACTADMIN"), "Account not available"),
             Error::TooManyFailures => a(Bye, None, "Too many login failures"),
+            Error::TooMuchBeforeLogin => a(Bye, Some("TOOBIG"), "Too much input before login"),
             Error::AuthUnavailable(_) => a(
                 No,
                 Some("UNAVAILABLE"),
@@ -196,6 +205,7 @@ impl Error {
             ),
             Error::AccountRefused => a(Some("SYS/PERM"), "Account not available", false),
             Error::TooManyFailures => a(None, "Too many login failures", true),
+            Error::TooMuchBeforeLogin => a(None, "Too much input before login", true),
             Error::AuthUnavailable(_) => a(
                 Some("SYS/TEMP"),
                 "Authentication temporarily unavailable",
@@ -230,6 +240,7 @@ impl fmt::Display for Error {
             Error::RootLoginRefused => f.write_str("root login refused"),
             Error::AccountRefused => f.write_str("account refused"),
             Error::TooManyFailures => f.write_str("too many login failures"),
+            Error::TooMuchBeforeLogin => f.write_str("too much input before login"),
             Error::AuthUnavailable(s) => write!(f, "authentication unavailable: {s}"),
             Error::UnsupportedMechanism => f.write_str("unsupported SASL mechanism"),
             Error::SaslCancelled => f.write_str("SASL exchange cancelled"),

@@ -53,13 +53,14 @@
 //! | `special_use_archive` | `Archive` | Mailbox marked `\Archive`; empty: none. |
 //! | `login_referrals` | empty | File of `USER HOST[:PORT]` lines (`*`: everyone else): IMAP login referrals (RFC 2221). |
 //! | `mailbox_referrals` | empty | File of `MAILBOX HOST[:PORT]` lines: remote mailboxes, IMAP referrals and RLIST (RFC 2193). |
-//! | `login_timeout` | `180` | Idle seconds allowed before login. |
+//! | `login_timeout` | `180` | Seconds from the greeting by which the login must be done. |
 //! | `imap_idle_timeout` | `1800` | Idle seconds allowed in an IMAP session (RFC 3501: at least 30 min); not applied during IDLE. |
 //! | `imap_idle_keepalive` | `120` | Seconds between `* OK Still here` lines during IMAP IDLE. |
 //! | `imap_literal_minus` | `no` | Advertise LITERAL- (non-synchronizing literals up to 4096 bytes) instead of LITERAL+. |
 //! | `pop_idle_timeout` | `600` | Idle seconds allowed in a POP session (RFC 1939: at least 10 min). |
 //! | `max_command_length` | `65536` | Longest command line, literals not counted. |
 //! | `max_literal_size` | `67108864` | Largest literal (APPEND message). |
+//! | `login_input_limit` | `65536` | Bytes a connection may send before login. |
 //! | `pam_service_imap` | `imap` | PAM service of imapd. |
 //! | `pam_service_pop` | `pop` | PAM service of ipop3d and ipop2d. |
 //! | `allow_plaintext` | `no` | Accept passwords on connections that are neither TLS nor loopback. |
@@ -166,6 +167,7 @@ impl Daemon {
         mut transport: Transport,
     ) -> Daemon {
         transport.set_idle_timeout(Some(config.login_timeout));
+        transport.set_login_limits(Some((config.login_timeout, config.login_input_limit)));
         let authenticator = Authenticator::new(&config, service, transport.peer());
         Daemon {
             service,
@@ -236,6 +238,7 @@ impl Daemon {
     /// The "try it" mode: the current user, environment set, session timeout on.
     pub fn preauth(&mut self) -> Result<User, Error> {
         let user = User::preauthenticated(&self.config, self.transport.peer())?;
+        self.transport.set_login_limits(None);
         self.transport
             .set_idle_timeout(Some(self.config.idle_timeout(self.service)));
         Ok(user)
@@ -245,6 +248,7 @@ impl Daemon {
     /// privileges for good, and switches to the session idle timeout.
     pub fn enter(&mut self, login: Login) -> Result<User, Error> {
         let user = login.start_session(&self.config)?;
+        self.transport.set_login_limits(None);
         self.transport
             .set_idle_timeout(Some(self.config.idle_timeout(self.service)));
         Ok(user)

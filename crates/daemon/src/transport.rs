@@ -47,6 +47,19 @@ impl fmt::Display for LineTooLong {
 
 impl std::error::Error for LineTooLong {}
 
+/// The marker inside the I/O error of a read past the budget of input before login
+/// ([`Transport::set_login_limits`]); it becomes [`Error::TooMuchBeforeLogin`].
+#[derive(Debug)]
+pub(crate) struct TooMuchBeforeLogin;
+
+impl fmt::Display for TooMuchBeforeLogin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("too much input before login")
+    }
+}
+
+impl std::error::Error for TooMuchBeforeLogin {}
+
 /// The raw descriptors with poll-based waiting; what rustls reads from and writes to.
 struct FdIo {
     input: OwnedFd,
@@ -54,6 +67,8 @@ struct FdIo {
     idle: Option<Duration>,
     /// During a TLS handshake: the whole handshake must end by then.
     deadline: Option<Instant>,
+    /// Before login: the login must be done by then, however the client trickles.
+    login_deadline: Option<Instant>,
 }
 
 impl FdIo {
@@ -66,10 +81,10 @@ impl FdIo {
         watch_signals: bool,
     ) -> io::Result<()> {
         let start = Instant::now();
-        let end = match (self.idle.map(|d| start + d), self.deadline) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let end = [self.idle.map(|d| start + d), self.deadline, self.login_deadline]
+            .into_iter()
+            .flatten()
+            .min();
         for _ in 0..MAX_RETRIES {
             if watch_signals {
                 if let Some(sig) = signals::pending() {
@@ -186,6 +201,8 @@ pub struct Transport {
     rlen: usize,
     wbuf: Vec<u8>,
     peer: Peer,
+    /// Before login: how many more octets may be read (`None`: no limit).
+    login_budget: Option<u64>,
 }
 
 impl Transport {
@@ -212,12 +229,14 @@ impl Transport {
                 output,
                 idle: None,
                 deadline: None,
+                login_deadline: None,
             }),
             rbuf: vec![0; READ_BUFFER].into_boxed_slice(),
             rpos: 0,
             rlen: 0,
             wbuf: Vec::with_capacity(WRITE_BUFFER),
             peer,
+            login_budget: None,
         }
     }
 
@@ -230,6 +249,17 @@ impl Transport {
     pub fn set_idle_timeout(&mut self, timeout: Option<Duration>) {
         if let Some(io) = self.io_mut() {
             io.idle = timeout;
+        }
+    }
+
+    /// Before login (`Some`): reads fail with [`Error::IdleTimeout`] once `timeout`
+    /// has passed since now, however often the client sends a byte, and with
+    /// [`Error::TooMuchBeforeLogin`] once more than `budget` octets have come in
+    /// (TLS records count as the plaintext they carry). `None` after login.
+    pub fn set_login_limits(&mut self, limits: Option<(Duration, u64)>) {
+        self.login_budget = limits.map(|(_, budget)| budget);
+        if let Some(io) = self.io_mut() {
+            io.login_deadline = limits.map(|(timeout, _)| Instant::now() + timeout);
         }
     }
 
@@ -466,7 +496,16 @@ impl BufRead for Transport {
             let mut buf = std::mem::take(&mut self.rbuf);
             let result = self.raw_read(&mut buf);
             self.rbuf = buf;
-            self.rlen = result?;
+            let n = result?;
+            if let Some(left) = self.login_budget {
+                if n as u64 > left {
+                    self.rlen = 0;
+                    self.rpos = 0;
+                    return Err(io::Error::other(TooMuchBeforeLogin));
+                }
+                self.login_budget = Some(left - n as u64);
+            }
+            self.rlen = n;
             self.rpos = 0;
         }
         Ok(&self.rbuf[self.rpos..self.rlen])

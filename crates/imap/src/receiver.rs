@@ -20,6 +20,13 @@
 //! 3501 §7.5: the client waits for `+`, gets the tagged answer instead, and sends
 //! nothing more of that command). So the session stays in step with the client
 //! whatever it sends.
+//!
+//! Before login ([`Receiver::before_login`]) only LOGIN and ID may carry literals
+//! (counted against `line`): the non-synchronizing literal of any other command (an
+//! APPEND of 64 MiB, say) is thrown away as it arrives and the command comes out as
+//! [`Rejection::NotAuthenticated`]; a synchronizing one is left to the session, which
+//! refuses it before the client sends it. Nothing a client sends before login is
+//! kept beyond one command line.
 
 /// Size limits of one command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +78,8 @@ pub enum Rejection {
     /// A literal passed its limit; `synchronizing` tells whether the client was
     /// still waiting for our `+` (then it sent none of it).
     LiteralTooBig { synchronizing: bool },
+    /// A non-synchronizing literal before login in a command that cannot run yet.
+    NotAuthenticated,
 }
 
 /// What the receiver found.
@@ -125,6 +134,8 @@ pub struct Receiver {
     reason: Option<Rejection>,
     /// Whether the next line is raw (AUTHENTICATE responses, IDLE's DONE).
     line_mode: bool,
+    /// Not logged in yet: literals only for LOGIN and ID.
+    before_login: bool,
 }
 
 impl Receiver {
@@ -139,7 +150,26 @@ impl Receiver {
             tail: Vec::new(),
             reason: None,
             line_mode: false,
+            before_login: false,
         }
+    }
+
+    /// A receiver for a connection that has not logged in (see the module docs).
+    pub fn before_login(limits: Limits) -> Receiver {
+        Receiver {
+            before_login: true,
+            ..Receiver::new(limits)
+        }
+    }
+
+    /// The login succeeded: every command may carry literals from now on.
+    pub fn logged_in(&mut self) {
+        self.before_login = false;
+    }
+
+    /// Whether literals are still limited to LOGIN and ID.
+    pub fn is_before_login(&self) -> bool {
+        self.before_login
     }
 
     pub fn limits(&self) -> Limits {
@@ -255,6 +285,15 @@ impl Receiver {
                     return (take, None);
                 }
                 (take, Some(Event::Command(command)))
+            }
+            Some((size, false))
+                if self.before_login && size > 0 && !takes_literals_before_login(&self.buf) =>
+            {
+                self.buf.truncate(TAG_PREFIX);
+                self.tail.clear();
+                self.reason = Some(Rejection::NotAuthenticated);
+                self.state = State::SkipLiteral { remaining: size };
+                (take, None)
             }
             Some((size, synchronizing)) => {
                 let minus_ok =
@@ -396,11 +435,23 @@ fn tag_of(buf: &[u8]) -> Option<Vec<u8>> {
 
 /// Whether the command is APPEND (`tag APPEND ...`), whose literals are messages.
 fn is_append(buf: &[u8]) -> bool {
+    command_is(buf, b"APPEND")
+}
+
+/// Whether the command may carry literals before login: LOGIN (user name and
+/// password) and ID (RFC 2971) can run in that state.
+fn takes_literals_before_login(buf: &[u8]) -> bool {
+    command_is(buf, b"LOGIN") || command_is(buf, b"ID")
+}
+
+fn command_is(buf: &[u8], name: &[u8]) -> bool {
     let mut words = buf.splitn(3, |&b| b == b' ');
     let _tag = words.next();
-    words
-        .next()
-        .is_some_and(|w| w.eq_ignore_ascii_case(b"APPEND"))
+    words.next().is_some_and(|w| {
+        let w = w.strip_suffix(b"\n").unwrap_or(w);
+        let w = w.strip_suffix(b"\r").unwrap_or(w);
+        w.eq_ignore_ascii_case(name)
+    })
 }
 
 #[cfg(test)]
@@ -435,6 +486,46 @@ mod tests {
 
     fn cmd(s: &[u8]) -> Event {
         Event::Command(s.to_vec())
+    }
+
+    #[test]
+    fn before_login_only_login_and_id_keep_literals() {
+        let mut r = Receiver::before_login(small());
+        // An APPEND literal far beyond every limit, fed in pieces: none of it kept.
+        let mut events = Vec::new();
+        let (n, e) = r.feed(b"t1 APPEND INBOX {100000+}\r\n");
+        assert_eq!((n, e), (27, None));
+        let chunk = [b'x'; 1000];
+        for _ in 0..100 {
+            let (n, e) = r.feed(&chunk);
+            assert_eq!((n, e), (1000, None));
+            assert!(r.partial().len() <= TAG_PREFIX);
+        }
+        let input = b"\r\nt2 LOGIN {3+}\r\nbob {4}\r\n";
+        let mut pos = 0;
+        while pos < input.len() {
+            let (n, e) = r.feed(&input[pos..]);
+            pos += n;
+            events.extend(e);
+        }
+        assert_eq!(
+            events,
+            vec![
+                Event::Rejected {
+                    tag: Some(b"t1".to_vec()),
+                    reason: Rejection::NotAuthenticated
+                },
+                Event::Continue
+            ]
+        );
+        // A synchronizing APPEND literal is the session's to refuse (Continue, then
+        // abandon); after login, APPEND literals are read as before.
+        let mut r = Receiver::before_login(small());
+        assert_eq!(r.feed(b"a APPEND x {5}\r\n").1, Some(Event::Continue));
+        r.abandon();
+        r.logged_in();
+        let (_, e) = r.feed(b"b APPEND x {2+}\r\nab\r\n");
+        assert_eq!(e, Some(cmd(b"b APPEND x {2+}\r\nab")));
     }
 
     #[test]

@@ -55,7 +55,7 @@ pub enum Ending {
 /// The session: the host, the framing, and what is open.
 pub struct Session<H: Host> {
     pub(crate) host: H,
-    receiver: Receiver,
+    pub(crate) receiver: Receiver,
     input: Vec<u8>,
     start: usize,
     end: usize,
@@ -78,7 +78,7 @@ impl<H: Host> Session<H> {
         let settings = host.settings();
         Session {
             host,
-            receiver: Receiver::new(limits),
+            receiver: Receiver::before_login(limits),
             input: vec![0; READ_CHUNK],
             start: 0,
             end: 0,
@@ -95,6 +95,7 @@ impl<H: Host> Session<H> {
     pub fn preauthenticated(host: H, limits: Limits, store: Store) -> Session<H> {
         let mut s = Session::new(host, limits);
         s.store = Some(store);
+        s.receiver.logged_in();
         s.preauth = true;
         s
     }
@@ -219,6 +220,11 @@ impl<H: Host> Session<H> {
             Rejection::LiteralTooBig {
                 synchronizing: false,
             } => (Status::Bad, "Literal too large"),
+            Rejection::NotAuthenticated => {
+                let text = "Literal refused: log in first";
+                status_line(&mut self.out, &tag, Status::Bad, None, text);
+                return;
+            }
         };
         status_line(&mut self.out, &tag, status, Some("TOOBIG"), text);
     }
@@ -282,7 +288,11 @@ impl<H: Host> Session<H> {
                 // Anything pipelined after STARTTLS came in the clear: never run it.
                 self.start = 0;
                 self.end = 0;
-                self.receiver = Receiver::new(self.receiver.limits());
+                self.receiver = if self.receiver.is_before_login() {
+                    Receiver::before_login(self.receiver.limits())
+                } else {
+                    Receiver::new(self.receiver.limits())
+                };
                 return None;
             }
         };

@@ -32,6 +32,7 @@ pub(crate) fn enter<H: Host>(s: &mut Session<H>, credentials: Credentials, what:
     match s.host.enter() {
         Ok(store) => {
             s.store = Some(store);
+            s.receiver.logged_in();
             let caps = s.capabilities();
             Reply::ok_code(format!("CAPABILITY {caps}"), format!("{what} completed")).into()
         }
