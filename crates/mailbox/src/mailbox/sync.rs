@@ -120,8 +120,7 @@ impl Mailbox {
             && self.tail_is_new_mail(self.stamp.size);
         let out = if appended_only {
             let from = self.resume_offset();
-            let keep = self.messages.iter().take_while(|m| m.start < from).count();
-            let prev = self.messages[..keep].last().map(|m| m.uid);
+            let (keep, prev) = self.kept_before(from);
             let out = self.scan_from(from, prev)?;
             self.merge(out, keep, allow_expunge)
         } else {
@@ -131,6 +130,22 @@ impl Mailbox {
         self.stamp = current;
         self.generation = generation;
         out
+    }
+
+    /// How much of the session's view stays as it is when the file is read again from
+    /// `at` on: every message before the first live one at or after `at`, and the UID
+    /// of the last of them. Messages expunged by others but not yet reported (ghosts)
+    /// are no longer in the file and keep the offsets of an older one, so only live
+    /// messages say where the file's messages are: a ghost must not cut the kept
+    /// part short (the live messages behind it, not in the tail, would look expunged,
+    /// and come back at the next full read with UIDs below newer ones).
+    pub(super) fn kept_before(&self, at: u64) -> (usize, Option<Uid>) {
+        let keep = self
+            .messages
+            .iter()
+            .position(|m| !m.has(GHOST) && m.start >= at)
+            .unwrap_or(self.messages.len());
+        (keep, self.messages[..keep].last().map(|m| m.uid))
     }
 
     /// Where a tail scan resumes: the end of the last message, or its start when it

@@ -318,12 +318,7 @@ impl Mailbox {
         self.generation = self.state.read().generation;
         // Re-read what moved, keeping session state by UID.
         if let Some(t) = applied.tail_start {
-            let keep = self
-                .messages
-                .iter()
-                .take_while(|m| m.start < t && !m.has(GHOST))
-                .count();
-            let prev = self.messages[..keep].last().map(|m| m.uid);
+            let (keep, prev) = self.kept_before(t);
             // A new pseudo-message is only recognised by a scan from the start.
             let (out, keep) = if fresh_pseudo {
                 (self.scan_from(0, None)?, 0)
