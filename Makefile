@@ -149,6 +149,7 @@ install:
 	$(SUBST) etc/inetd.conf > $(DESTDIR)$(docdir)/examples/inetd.conf
 	$(INSTALL) -m 644 README.md $(DESTDIR)$(docdir)/README.md
 	chmod 644 $(DESTDIR)$(docdir)/examples/inetd.conf
+	$(INSTALL) -m 644 etc/fail2ban-pullmail.conf $(DESTDIR)$(docdir)/examples/fail2ban-pullmail.conf
 
 # Configuration files go only if they are still as installed.
 define uninstall_config
@@ -168,7 +169,8 @@ uninstall:
 		if [ -e $$f ] && ! $(SUBST) etc/xinetd.d/$$x | cmp -s - $$f; then \
 			echo "keeping changed $$f"; else rm -f $$f; fi; done
 	for u in $(UNITS); do rm -f $(DESTDIR)$(systemdunitdir)/$$u; done
-	rm -f $(DESTDIR)$(docdir)/examples/inetd.conf $(DESTDIR)$(docdir)/README.md
+	rm -f $(DESTDIR)$(docdir)/examples/inetd.conf $(DESTDIR)$(docdir)/README.md \
+		$(DESTDIR)$(docdir)/examples/fail2ban-pullmail.conf
 	-rmdir $(DESTDIR)$(docdir)/examples $(DESTDIR)$(docdir) 2>/dev/null
 
 # pullmail_$(VERSION)_amd64.deb: dpkg-buildpackage on a copy of the tree with

@@ -166,9 +166,17 @@ fn every_session_log_line_of_the_daemon_is_documented() {
             user: "fred",
             mechanism: "PLAIN",
             peer,
+        },
+        Event::LoginFailureReason {
+            user: "fred",
+            peer,
             reason: "x",
         },
-        Event::TooManyFailures { user: "fred", peer },
+        Event::TooManyFailures {
+            user: "fred",
+            mechanism: "PLAIN",
+            peer,
+        },
         Event::Logout { user, peer },
         Event::Autologout { user, peer },
         Event::ConnectionLost { user, peer },

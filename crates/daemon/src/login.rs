@@ -125,6 +125,7 @@ impl Authenticator {
                 if self.failures >= self.limit {
                     syslog::event(&Event::TooManyFailures {
                         user: &user,
+                        mechanism: via,
                         peer: self.peer,
                     });
                     return Err(Error::TooManyFailures);
@@ -138,6 +139,10 @@ impl Authenticator {
         syslog::event(&Event::LoginFailed {
             user,
             mechanism: via,
+            peer: self.peer,
+        });
+        syslog::event(&Event::LoginFailureReason {
+            user,
             peer: self.peer,
             reason,
         });

@@ -204,7 +204,9 @@ impl Env {
                     )
                 })
                 .collect();
-            std::fs::write(services.join("imap"), stack).unwrap();
+            std::fs::write(services.join("imap"), &stack).unwrap();
+            // For the POP servers run beside imapd (tests/fail2ban.rs).
+            std::fs::write(services.join("pop"), &stack).unwrap();
             preload.push(wrapper.display().to_string());
             env.push(("PAM_WRAPPER".into(), "1".into()));
             env.push((
@@ -272,6 +274,11 @@ impl Env {
     /// Starts `systemd-socket-activate --inetd -a` on a free loopback port for
     /// imapd with `args` (the configuration and `-d` are added).
     pub fn start(&self, args: &[&str]) -> Server {
+        self.start_program(Path::new(IMAPD), args)
+    }
+
+    /// Like [`Env::start`], for another server binary (ipop3d, ipop2d).
+    pub fn start_program(&self, program_path: &Path, args: &[&str]) -> Server {
         let mut last = String::new();
         for _ in 0..5 {
             let port = free_port();
@@ -280,7 +287,7 @@ impl Env {
             for (k, v) in &self.env {
                 cmd.arg("-E").arg(format!("{k}={v}"));
             }
-            cmd.arg(IMAPD)
+            cmd.arg(program_path)
                 .arg("-c")
                 .arg(&self.config)
                 .arg("-d")
