@@ -140,16 +140,19 @@ pub fn allocate_uid_validity(state_dir: &Path, now: u32) -> u32 {
     let now = now.max(1);
     let allocate = || -> io::Result<u32> {
         create_private_dir(state_dir)?;
-        let f = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .open(state_dir.join("uidvalidity"))?;
+        let f = regular::open_with(
+            &state_dir.join("uidvalidity"),
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .mode(0o600),
+            libc::O_NOFOLLOW,
+        )?;
         let _guard = Flock::new(&f, libc::LOCK_EX);
         let mut s = String::new();
-        (&f).read_to_string(&mut s)?;
+        (&f).take(64).read_to_string(&mut s)?;
         let last: u32 = s.trim().parse().unwrap_or(0);
         // Past u32::MAX - 1 (year 2106), start again from the time.
         let next = if last < now || last == u32::MAX { now } else { last + 1 };
