@@ -444,3 +444,50 @@ fn sort_by_address_takes_the_first_address_a_group_by_its_name() {
         );
     }
 }
+
+#[test]
+fn thread_references_with_loops_missing_parents_and_duplicates() {
+    let env = Env::new();
+    let mut c = env.client();
+    let m = |date: &str, head: &str| crlf(&format!("Date: {date}\n{head}\n\nbody\n"));
+    fill_dated(
+        &mut c,
+        "t",
+        &[
+            // imaptest's "thread": 2's References put 3 under 1 and 2 under 3;
+            // 3 then names 2 as its parent, which would be a loop: 3 leaves 1
+            // all the same and heads a thread of its own (RFC 5256 §2.2 1.C).
+            m("Fri, 22 Feb 2008 17:06:23 +0000", "Message-ID: <a@b>"),
+            m("Fri, 22 Feb 2008 15:06:23 +0000", "Message-Id: <b@b>\nReferences: <a@b> <c@b>"),
+            m("Fri, 22 Feb 2008 16:06:25 +0000", "Message-Id: <c@b>\nReferences: <b@b>"),
+        ],
+    );
+    assert_eq!(answer(&c.cmd("a THREAD REFERENCES US-ASCII ALL"), "* THREAD"), "(3 2)(1)");
+    c.cmd("s STORE 1 +FLAGS.SILENT (\\Deleted)");
+    c.cmd("e EXPUNGE");
+    assert_eq!(answer(&c.cmd("a THREAD REFERENCES US-ASCII ALL"), "* THREAD"), "(2 1)");
+
+    fill_dated(
+        &mut c,
+        "u",
+        &[
+            m("1 Mar 2024 10:00 +0000", "Message-ID: <p@x>\nSubject: topic"),
+            // In-Reply-To alone (its first id), and a References that wins over it.
+            m("2 Mar 2024 10:00 +0000", "Message-ID: <q@x>\nIn-Reply-To: <p@x> <zz@x>\nSubject: Re: topic"),
+            m("3 Mar 2024 10:00 +0000", "Message-ID: <r@x>\nIn-Reply-To: <p@x>\nReferences: <q@x>\nSubject: Re: topic"),
+            // Two replies to a message that is not there: siblings under a dummy.
+            m("5 Mar 2024 10:00 +0000", "Message-ID: <s@x>\nReferences: <gone@x>\nSubject: lost"),
+            m("4 Mar 2024 10:00 +0000", "Message-ID: <t@x>\nReferences: <gone@x>\nSubject: lost"),
+            // A duplicate Message-ID: a message of its own, not <p@x>'s stand-in.
+            m("6 Mar 2024 10:00 +0000", "Message-ID: <p@x>\nSubject: other"),
+            // References that repeat an id and end with the message's own.
+            m("7 Mar 2024 10:00 +0000", "Message-ID: <v@x>\nReferences: <r@x> <r@x> <v@x>\nSubject: self"),
+            // No Message-ID, no Date (INTERNALDATE: 8 Jan 2024, the oldest).
+            crlf("Subject: alone\n\nbody\n"),
+        ],
+    );
+    assert_eq!(
+        answer(&c.cmd("a THREAD REFERENCES US-ASCII ALL"), "* THREAD"),
+        "(8)(1 2 3)((5)(4))(6)(7)"
+    );
+}
