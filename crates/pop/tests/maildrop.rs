@@ -164,3 +164,46 @@ fn seen_goes_only_to_retrieved_messages_and_rset_takes_it_back() {
     let drop = Maildrop::open(&store, "INBOX").unwrap();
     assert_eq!(drop.last(), 2);
 }
+
+#[test]
+fn mmdf_messages_appended_without_separator_keep_their_size() {
+    // MMDF stores an APPENDed message as given (plus a final line end), so POP3
+    // STAT, LIST and RETR give the size the client appended, not 2 more.
+    let mut f = Fixture::new();
+    f.config.set("new_mailbox_format", "mmdf").unwrap();
+    std::fs::write(f.spool(USER), b"").unwrap();
+    let store = store(&f);
+    let forms: [&[u8]; 4] = [
+        b"Subject: header only\r\n",
+        b"Subject: no final line end",
+        b"Subject: s\r\n\r\nbody\r\n",
+        b"Subject: s\r\n\r\nbody",
+    ];
+    let msgs: Vec<mailbox::mailbox::AppendMessage> = forms
+        .iter()
+        .map(|b| mailbox::mailbox::AppendMessage {
+            bytes: b,
+            flags: Flags::EMPTY,
+            keywords: Vec::new(),
+            internal_date: None,
+        })
+        .collect();
+    store.append("INBOX", &msgs).unwrap();
+    assert!(std::fs::read(f.spool(USER)).unwrap().starts_with(b"\x01\x01\x01\x01\n"));
+    let mut drop = Maildrop::open(&store, "INBOX").unwrap();
+    let want: Vec<Vec<u8>> = forms
+        .iter()
+        .map(|b| {
+            let mut v = b.to_vec();
+            if !v.ends_with(b"\r\n") {
+                v.extend_from_slice(b"\r\n");
+            }
+            v
+        })
+        .collect();
+    assert_eq!(drop.stat(), (4, want.iter().map(|w| w.len() as u64).sum()));
+    for (i, w) in want.iter().enumerate() {
+        assert_eq!(drop.entry(i as u32 + 1).unwrap().size, w.len() as u64);
+        assert_eq!(&drop.retrieve(i as u32 + 1).unwrap(), w);
+    }
+}
