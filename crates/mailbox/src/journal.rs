@@ -10,21 +10,55 @@
 //! numbers, which keep their length) and an optional *tail*: everything from the
 //! first octet whose position changes to the end of the file. The steps:
 //!
-//! 1. Write the journal to `KEY.journal.tmp`: a header (file identity, the old
-//!    length, where the tail starts, a hash of the old octets the shrink will cut
-//!    off), the new tail and the patches. fsync it, rename it to `KEY.journal`,
-//!    fsync the directory. This is the commit point: before it the mailbox is
-//!    untouched; after it, recovery finishes the rewrite.
+//! 1. Write the new tail and the patches into the journal file `KEY.journal` after
+//!    its 4 KiB header block, which says "nothing pending" (zeros) meanwhile.
 //! 2. Reserve the space a growing file needs (fallocate, keeping the size), so that
 //!    ENOSPC happens before the commit and leaves the mailbox as it was.
-//! 3. Write the patches and the tail in place, fsync; cut the file to its new length
-//!    when it shrank, fsync; delete the journal.
+//! 3. Write the header (file identity, the old length, where the tail starts, a hash
+//!    of the old octets the shrink will cut off, and a hash of the journal's body)
+//!    and fdatasync the journal: the commit point. Before it the mailbox is untouched;
+//!    after it, recovery finishes the rewrite.
+//! 4. Write the patches and the tail in place, cut the file to its new length when
+//!    it shrank, fsync it; zero the header's first octets and fdatasync the journal.
 //!
-//! Recovery (at the next lock of the mailbox by any pullmail process) redoes step 3.
+//! Recovery (at the next lock of the mailbox by any pullmail process) redoes step 4.
 //! It also copes with mail appended after a crash by an agent that broke our stale
 //! dot-lock: those octets are found after the region the rewrite owns (the old end,
 //! or the new end once the cut happened — told apart by the hash of the octets the
 //! cut removes) and are moved behind the rewritten tail through a second journal.
+//!
+//! # Each sync, and why a power cut anywhere keeps the mail
+//! The journal file stays from one rewrite to the next (a mailbox's writers are
+//! serialised by its write lock), so a rewrite creates, renames and deletes nothing
+//! and needs no directory sync: its blocks are overwritten in place, and fdatasync
+//! of an overwrite writes no inode. Three syncs remain where there were five (journal,
+//! directory after the rename, mailbox, mailbox again after the cut, directory after
+//! the delete):
+//! - **The commit (fdatasync of the journal).** Kept: it is what makes the rewrite
+//!   redoable. When the body did not all pass through memory (large runs are copied
+//!   in the kernel, unhashed), the body is fdatasynced first and the header written
+//!   after, so a durable header always has a durable body behind it; otherwise the
+//!   header carries the body's hash and one fdatasync covers both: a power cut that
+//!   keeps the new header but loses some of the body leaves a header whose hash does
+//!   not match, which recovery takes for what it is — a commit that never completed,
+//!   with the mailbox untouched — and clears. A torn header fails its own checksum
+//!   the same way.
+//! - **The mailbox (fsync after writing and cutting).** Kept, one instead of two: the
+//!   old code synced the writes before the cut so that a cut could not outrun them;
+//!   but until the header is cleared the journal redoes writes and cut alike, and
+//!   recovery already tells a cut file (shorter than the old length) from an uncut
+//!   one by length and the hash of the octets the cut removes, so the order in which
+//!   the disk keeps them does not matter. The sync must precede the clearing: a
+//!   cleared journal with writes the disk lost would lose mail.
+//! - **The clear (fdatasync after zeroing the header).** Kept, replacing the unlink
+//!   and the directory sync: if it were lost, a later power cut could bring back an
+//!   applied journal after another program (mutt, say) had rewritten the file in
+//!   place, and redoing it would overwrite their octets. Made durable before the
+//!   locks go, no one else can have written the file after it.
+//! - **The directory.** Dropped: no name changes in the common path. (Recovery's own
+//!   second journal, below, is written to `KEY.journal.tmp` and renamed over the
+//!   first, with the directory synced, as the first must stay intact until the second
+//!   is durable.)
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read};
@@ -36,7 +70,9 @@ use crate::error::{Error, Result};
 use crate::regular;
 use crate::state::{create_private_dir, path_key};
 
-const MAGIC: &[u8; 8] = b"PMJRNL01";
+/// Journals committed by rename (before headers were written in place); still read.
+const MAGIC_V1: &[u8; 8] = b"PMJRNL01";
+const MAGIC: &[u8; 8] = b"PMJRNL02";
 const HEADER_LEN: u64 = 4096;
 const COPY_CHUNK: usize = 1 << 20;
 
@@ -45,32 +81,57 @@ pub fn journal_path(state_dir: &Path, mailbox: &Path) -> PathBuf {
     state_dir.join(format!("{}.journal", path_key(mailbox)))
 }
 
-/// A fast 64-bit hash for telling old octets from new ones during recovery; not
-/// cryptographic, only needs to make a coincidental match negligible.
+/// A fast 64-bit hash for telling old octets from new ones during recovery, and a
+/// journal's body from a torn one; not cryptographic, only needs to make a
+/// coincidental match negligible. Streaming: the value does not depend on how the
+/// octets were cut into `update` calls.
 #[derive(Clone)]
-struct Hash64(u64, u64);
+struct Hash64 {
+    h: u64,
+    len: u64,
+    carry: [u8; 8],
+    carried: usize,
+}
 
 impl Hash64 {
     fn new() -> Self {
-        Hash64(0x9e3779b97f4a7c15, 0)
+        Hash64 {
+            h: 0x9e3779b97f4a7c15,
+            len: 0,
+            carry: [0; 8],
+            carried: 0,
+        }
     }
-    fn update(&mut self, bytes: &[u8]) {
+    fn word(&mut self, w: u64) {
+        self.h = (self.h ^ w).wrapping_mul(0xff51afd7ed558ccd).rotate_left(29);
+    }
+    fn update(&mut self, mut bytes: &[u8]) {
+        self.len += bytes.len() as u64;
+        if self.carried > 0 {
+            let take = (8 - self.carried).min(bytes.len());
+            self.carry[self.carried..self.carried + take].copy_from_slice(&bytes[..take]);
+            self.carried += take;
+            bytes = &bytes[take..];
+            if self.carried < 8 {
+                return;
+            }
+            self.word(u64::from_le_bytes(self.carry));
+            self.carried = 0;
+        }
         let mut chunks = bytes.chunks_exact(8);
         for c in &mut chunks {
-            let w = u64::from_le_bytes(c.try_into().unwrap_or([0; 8]));
-            self.0 = (self.0 ^ w)
-                .wrapping_mul(0xff51afd7ed558ccd)
-                .rotate_left(29);
+            self.word(u64::from_le_bytes(c.try_into().unwrap_or([0; 8])));
         }
-        for &b in chunks.remainder() {
-            self.0 = (self.0 ^ b as u64)
-                .wrapping_mul(0xc4ceb9fe1a85ec53)
-                .rotate_left(17);
-        }
-        self.1 += bytes.len() as u64;
+        let rest = chunks.remainder();
+        self.carry[..rest.len()].copy_from_slice(rest);
+        self.carried = rest.len();
     }
     fn finish(&self) -> u64 {
-        (self.0 ^ self.1).wrapping_mul(0x9e3779b97f4a7c15)
+        let mut h = self.h;
+        for &b in &self.carry[..self.carried] {
+            h = (h ^ b as u64).wrapping_mul(0xc4ceb9fe1a85ec53).rotate_left(17);
+        }
+        (h ^ self.len).wrapping_mul(0x9e3779b97f4a7c15)
     }
 }
 
@@ -88,6 +149,9 @@ struct Header {
     patch_bytes: u64,
     /// Hash of the old octets in `[new_end, old_len)` (zero when the file grows).
     stale_hash: u64,
+    /// Hash of the body (tail and patches) when it was synced together with the
+    /// header; zero when the body was synced first (or in a `PMJRNL01` journal).
+    body_hash: u64,
 }
 
 impl Header {
@@ -115,6 +179,7 @@ impl Header {
             self.patch_count as u64,
             self.patch_bytes,
             self.stale_hash,
+            self.body_hash,
         ] {
             h.extend_from_slice(&v.to_le_bytes());
         }
@@ -128,22 +193,28 @@ impl Header {
     }
 
     fn decode(h: &[u8]) -> Option<Header> {
-        if h.len() < HEADER_LEN as usize || &h[..8] != MAGIC {
+        if h.len() < HEADER_LEN as usize {
             return None;
         }
+        let fields = match &h[..8] {
+            m if m == MAGIC => 9,
+            m if m == MAGIC_V1 => 8,
+            _ => return None,
+        };
         let num =
             |i: usize| u64::from_le_bytes(h[8 + i * 8..16 + i * 8].try_into().unwrap_or([0; 8]));
-        let plen = u32::from_le_bytes(h[72..76].try_into().ok()?) as usize;
+        let at = 8 + fields * 8;
+        let plen = u32::from_le_bytes(h[at..at + 4].try_into().ok()?) as usize;
         if plen > 3000 {
             return None;
         }
-        let end = 76 + plen;
+        let end = at + 4 + plen;
         let mut sum = Hash64::new();
         sum.update(&h[..end]);
         if u64::from_le_bytes(h[end..end + 8].try_into().ok()?) != sum.finish() {
             return None;
         }
-        let path = PathBuf::from(std::ffi::OsStr::from_bytes_compat(&h[76..end]));
+        let path = PathBuf::from(std::ffi::OsStr::from_bytes_compat(&h[at + 4..end]));
         Some(Header {
             path,
             dev: num(0),
@@ -154,6 +225,7 @@ impl Header {
             patch_count: num(5) as u32,
             patch_bytes: num(6),
             stale_hash: num(7),
+            body_hash: if fields == 9 { num(8) } else { 0 },
         })
     }
 }
@@ -184,6 +256,12 @@ pub struct Rewrite<'a> {
     patch_count: u32,
     tail_start: Option<u64>,
     tail_len: u64,
+    /// Written to `tmp` and committed by renaming it over the journal (recovery's
+    /// second journal, which must not touch the first before it is durable), instead
+    /// of in place.
+    fresh: bool,
+    /// The hash of the body as it was written, while all of it went through memory.
+    body: Option<Hash64>,
 }
 
 /// What a finished rewrite changed.
@@ -203,19 +281,34 @@ impl<'a> Rewrite<'a> {
         file: &'a File,
         old_len: u64,
     ) -> Result<Rewrite<'a>> {
+        Rewrite::start(state_dir, mailbox, file, old_len, false)
+    }
+
+    fn start(
+        state_dir: &Path,
+        mailbox: &Path,
+        file: &'a File,
+        old_len: u64,
+        fresh: bool,
+    ) -> Result<Rewrite<'a>> {
         create_private_dir(state_dir)?;
         let journal = journal_path(state_dir, mailbox);
         let tmp = journal.with_extension("journal.tmp");
         let out = regular::open_with(
-            &tmp,
+            if fresh { &tmp } else { &journal },
             OpenOptions::new()
                 .write(true)
                 .read(true)
                 .create(true)
-                .truncate(true)
+                .truncate(fresh)
                 .mode(0o600),
             libc::O_NOFOLLOW,
         )?;
+        if !fresh && header_active(&out)? {
+            // Recovery runs under the same lock before every write; a journal still
+            // pending here was not ours to overwrite.
+            return Err(Error::Io(io::Error::other("a journal is pending for this mailbox")));
+        }
         Ok(Rewrite {
             file,
             mailbox: mailbox.to_path_buf(),
@@ -229,6 +322,8 @@ impl<'a> Rewrite<'a> {
             patch_count: 0,
             tail_start: None,
             tail_len: 0,
+            fresh,
+            body: Some(Hash64::new()),
         })
     }
 
@@ -267,6 +362,9 @@ impl<'a> Rewrite<'a> {
     pub fn write(&mut self, bytes: &[u8]) -> Result<()> {
         debug_assert!(self.tail_start.is_some());
         self.pending.extend_from_slice(bytes);
+        if let Some(h) = &mut self.body {
+            h.update(bytes);
+        }
         self.tail_len += bytes.len() as u64;
         if self.pending.len() >= COPY_CHUNK {
             self.flush_pending()?;
@@ -279,6 +377,8 @@ impl<'a> Rewrite<'a> {
     pub fn copy_from_file(&mut self, offset: u64, len: u64) -> Result<()> {
         if len >= 64 * 1024 {
             self.flush_pending()?;
+            // Not seen by us: the body is synced before the header instead.
+            self.body = None;
             copy_range(self.file, offset, &self.out, HEADER_LEN + self.tail_len, len, &mut self.scratch)?;
             self.tail_len += len;
             return Ok(());
@@ -292,20 +392,22 @@ impl<'a> Rewrite<'a> {
     }
 
     /// Gives the rewrite up before its commit: the mailbox was not touched, and the
-    /// journal being written goes.
+    /// journal's header still says nothing is pending.
     pub fn abandon(self) {
-        let _ = fs::remove_file(&self.tmp);
+        if self.fresh {
+            let _ = fs::remove_file(&self.tmp);
+        }
     }
 
     /// Commits the journal and applies it. On any failure before the commit the
     /// mailbox is unchanged; after it, the journal stays for recovery.
     pub fn commit(mut self) -> Result<Applied> {
         let result = self.commit_inner();
-        if result.is_err() {
+        if result.is_err() && self.fresh {
             let _ = fs::remove_file(&self.tmp);
         }
         let header = result?;
-        apply(self.file, &self.journal, &header, true)?;
+        apply(self.file, &self.out, &header, true)?;
         Ok(Applied {
             new_len: header.new_end(),
             tail_start: self.tail_start,
@@ -328,6 +430,14 @@ impl<'a> Rewrite<'a> {
         self.out
             .write_all_at(&self.patches, HEADER_LEN + self.tail_len)
             .map_err(Error::from_write)?;
+        let body_hash = match &mut self.body {
+            Some(h) if !self.fresh => {
+                h.update(&self.patches);
+                // Never zero: zero means "synced before the header".
+                h.finish() | 1
+            }
+            _ => 0,
+        };
         let header = Header {
             path: self.mailbox.clone(),
             dev: meta.dev(),
@@ -342,18 +452,33 @@ impl<'a> Rewrite<'a> {
             } else {
                 0
             },
+            body_hash,
         };
-        self.out
-            .write_all_at(&header.encode()?, 0)
-            .map_err(Error::from_write)?;
-        self.out.sync_all().map_err(Error::from_write)?;
+        if self.fresh {
+            self.out
+                .write_all_at(&header.encode()?, 0)
+                .map_err(Error::from_write)?;
+            self.out.sync_all().map_err(Error::from_write)?;
+            if new_end > self.old_len {
+                reserve(self.file, self.old_len, new_end - self.old_len)?;
+            }
+            fs::rename(&self.tmp, &self.journal)?;
+            sync_dir(&self.journal)?;
+            return Ok(header);
+        }
+        if body_hash == 0 {
+            // The body must be durable before a header can point at it.
+            self.out.sync_data().map_err(Error::from_write)?;
+        }
         // Reserve the room a growing file needs before committing: ENOSPC must strike
         // while the mailbox is still untouched.
         if new_end > self.old_len {
             reserve(self.file, self.old_len, new_end - self.old_len)?;
         }
-        fs::rename(&self.tmp, &self.journal)?;
-        sync_dir(&self.journal)?;
+        self.out
+            .write_all_at(&header.encode()?, 0)
+            .map_err(Error::from_write)?;
+        self.out.sync_data().map_err(Error::from_write)?;
         Ok(header)
     }
 }
@@ -465,23 +590,56 @@ fn for_each_patch(j: &File, h: &Header, mut each: impl FnMut(u64, &[u8]) -> Resu
     }
 }
 
-/// Step 3: patches, tail, fsync, cut (unless octets that are not ours follow the new
-/// end), delete the journal. Idempotent.
-fn apply(file: &File, journal: &Path, h: &Header, cut: bool) -> Result<()> {
-    let j = regular::open_read(journal)?;
-    for_each_patch(&j, h, |off, bytes| file.write_all_at(bytes, off).map_err(Error::from_write))?;
+/// Step 4: patches, tail, cut (unless octets that are not ours follow the new end),
+/// fsync, clear the journal's header. Idempotent.
+fn apply(file: &File, j: &File, h: &Header, cut: bool) -> Result<()> {
+    for_each_patch(j, h, |off, bytes| file.write_all_at(bytes, off).map_err(Error::from_write))?;
     if h.tail_start != u64::MAX {
-        copy_range(&j, HEADER_LEN, file, h.tail_start, h.tail_len, &mut Vec::new())?;
+        copy_range(j, HEADER_LEN, file, h.tail_start, h.tail_len, &mut Vec::new())?;
     }
-    file.sync_all()?;
     let new_end = h.new_end();
     if cut && new_end < h.old_len {
         file.set_len(new_end)?;
-        file.sync_all()?;
     }
-    fs::remove_file(journal)?;
-    sync_dir(journal)?;
+    file.sync_all()?;
+    clear(j)
+}
+
+/// Marks the journal as applied (nothing pending), durably; a big one is cut back
+/// (not synced: what lies behind a cleared header is never read).
+fn clear(j: &File) -> Result<()> {
+    j.write_all_at(&[0u8; 8], 0).map_err(Error::from_write)?;
+    j.sync_data()?;
+    if j.metadata()?.len() > KEEP_JOURNAL {
+        let _ = j.set_len(HEADER_LEN);
+    }
     Ok(())
+}
+
+/// A journal file longer than this is cut back after use; shorter ones are reused as
+/// they are (overwriting allocated blocks is what makes the commit's sync cheap).
+/// Flag changes, expunges near the end and ordinary APPENDs fit; the space stays
+/// small, once per mailbox written, in the user's own directory.
+const KEEP_JOURNAL: u64 = 256 << 10;
+
+/// Whether the header of an open journal file says a rewrite may be pending (any
+/// octet of its magic set: a torn or foreign header counts, recovery sorts it out).
+fn header_active(j: &File) -> Result<bool> {
+    let mut magic = [0u8; 8];
+    match j.read_at(&mut magic, 0)? {
+        0 => Ok(false),
+        _ => Ok(magic != [0u8; 8]),
+    }
+}
+
+/// Whether `mailbox` has a journal that recovery must look at: one a writer is
+/// applying right now, or one a crash left. Readers ask without a lock (and look
+/// again under one); a writer's recovery settles it.
+pub fn pending(state_dir: &Path, mailbox: &Path) -> bool {
+    match regular::open_read(&journal_path(state_dir, mailbox)) {
+        Ok(j) => header_active(&j).unwrap_or(true),
+        Err(e) => e.kind() != io::ErrorKind::NotFound,
+    }
 }
 
 /// What recovery did.
@@ -502,17 +660,32 @@ pub enum Recovery {
 pub fn recover(state_dir: &Path, mailbox: &Path, file: &File) -> Result<Recovery> {
     let journal = journal_path(state_dir, mailbox);
     let _ = fs::remove_file(journal.with_extension("journal.tmp"));
-    let mut j = match regular::open_read(&journal) {
+    let j = regular::open_with(
+        &journal,
+        OpenOptions::new().read(true).write(true),
+        libc::O_NOFOLLOW,
+    );
+    let mut j = match j {
         Ok(j) => j,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Recovery::Clean),
         // Not a journal we wrote (a FIFO, say): out of the way, like a foreign one.
         Err(e) if regular::is_not_regular(&e) => return set_aside(&journal),
         Err(e) => return Err(e.into()),
     };
+    if !header_active(&j)? {
+        return Ok(Recovery::Clean);
+    }
     let mut hb = vec![0u8; HEADER_LEN as usize];
     let header = match j.read_exact(&mut hb).ok().and_then(|_| Header::decode(&hb)) {
-        Some(h) => h,
-        None => return set_aside(&journal),
+        Some(h) if h.body_hash == 0 || body_intact(&j, &h)? => h,
+        // A journal renamed into place was complete: damage is not ours to judge.
+        _ if hb.starts_with(MAGIC_V1) => return set_aside(&journal),
+        // A header written in place whose commit never completed (torn, or its body
+        // lost): the mailbox was not touched.
+        _ => {
+            clear(&j)?;
+            return Ok(Recovery::Clean);
+        }
     };
     let meta = file.metadata()?;
     if header.path != mailbox || meta.ino() != header.ino || meta.dev() != header.dev {
@@ -536,7 +709,7 @@ pub fn recover(state_dir: &Path, mailbox: &Path, file: &File) -> Result<Recovery
         header.old_len
     };
     if foreign_start >= len || foreign_start == new_end {
-        apply(file, &journal, &header, foreign_start >= len)?;
+        apply(file, &j, &header, foreign_start >= len)?;
         if foreign_start < len {
             return Ok(Recovery::FinishedWithForeignTail(len - foreign_start));
         }
@@ -550,7 +723,7 @@ pub fn recover(state_dir: &Path, mailbox: &Path, file: &File) -> Result<Recovery
     } else {
         header.tail_start
     };
-    let mut rw = Rewrite::begin(state_dir, mailbox, file, len)?;
+    let mut rw = Rewrite::start(state_dir, mailbox, file, len, true)?;
     for_each_patch(&j, &header, |off, bytes| {
         rw.patch(off, bytes.to_vec());
         Ok(())
@@ -603,6 +776,20 @@ fn grown_region_end(file: &File, j: &File, h: &Header, len: u64) -> Result<u64> 
     Ok(if len >= new_end { new_end } else { len })
 }
 
+/// Whether the body of an in-place journal is what its header's hash says.
+fn body_intact(j: &File, h: &Header) -> Result<bool> {
+    let mut sum = Hash64::new();
+    let end = HEADER_LEN + h.tail_len;
+    if j.metadata()?.len() < end + h.patch_bytes {
+        return Ok(false);
+    }
+    hash_file_range(j, HEADER_LEN, end, &mut sum)?;
+    let mut patches = vec![0u8; h.patch_bytes.min(1 << 30) as usize];
+    j.read_exact_at(&mut patches, end)?;
+    sum.update(&patches);
+    Ok(sum.finish() | 1 == h.body_hash)
+}
+
 fn set_aside(journal: &Path) -> Result<Recovery> {
     let aside = journal.with_extension(format!(
         "journal.orphan-{}",
@@ -640,7 +827,7 @@ mod tests {
         let a = rw.commit().unwrap();
         assert_eq!(a.new_len, 10);
         assert_eq!(fs::read(&mbox).unwrap(), b"aaAABBBBxy");
-        assert!(!journal_path(&state, &mbox).exists());
+        assert!(!pending(&state, &mbox));
         let mut rw = Rewrite::begin(&state, &mbox, &f, 10).unwrap();
         rw.start_tail(10);
         rw.write(b"0123456789").unwrap();
@@ -768,5 +955,104 @@ mod tests {
             Recovery::SetAside(_)
         ));
         assert_eq!(fs::read(&mbox).unwrap(), b"From new\n");
+    }
+
+    #[test]
+    fn a_commit_the_disk_kept_only_in_part_is_no_commit() {
+        let old = b"From a\nkeep\nFrom b\nexpunge me please\nFrom c\nlast\n";
+        let new_tail = b"From c\nlast\n";
+        // The header reached the disk, a part of the body did not (or was torn).
+        for (what, damage) in [("body", HEADER_LEN + 3), ("patch area", HEADER_LEN + 12 + 12)] {
+            let (dir, mbox, f) = setup(old);
+            let state = dir.path().join("st");
+            let mut rw = Rewrite::begin(&state, &mbox, &f, old.len() as u64).unwrap();
+            rw.patch(0, b"FROM".to_vec());
+            rw.start_tail(12);
+            rw.write(new_tail).unwrap();
+            let h = rw.commit_inner().unwrap();
+            assert_ne!(h.body_hash, 0);
+            let j = OpenOptions::new().read(true).write(true).open(journal_path(&state, &mbox)).unwrap();
+            j.write_all_at(b"\0", damage).unwrap();
+            assert!(pending(&state, &mbox));
+            assert_eq!(recover(&state, &mbox, &f).unwrap(), Recovery::Clean, "{what}");
+            assert_eq!(fs::read(&mbox).unwrap(), old, "{what}: mailbox touched");
+            assert!(!pending(&state, &mbox), "{what}: still pending");
+        }
+        // A torn header (its own checksum fails) is no commit either.
+        let (dir, mbox, f) = setup(old);
+        let state = dir.path().join("st");
+        commit_only(&state, &mbox, &f, old.len() as u64, 12, new_tail);
+        let j = OpenOptions::new().read(true).write(true).open(journal_path(&state, &mbox)).unwrap();
+        j.write_all_at(&[0u8; 64], 8).unwrap();
+        assert_eq!(recover(&state, &mbox, &f).unwrap(), Recovery::Clean);
+        assert_eq!(fs::read(&mbox).unwrap(), old);
+    }
+
+    #[test]
+    fn a_journal_is_reused_and_a_large_unhashed_tail_recovers() {
+        // 200 KiB of the old file are copied in the kernel: the body is synced before
+        // the header, which then carries no body hash.
+        let mut old = b"From a\nx\n".to_vec();
+        old.extend(std::iter::repeat_n(b'y', 200 * 1024));
+        old.extend_from_slice(b"\nFrom b\nz\n");
+        let (dir, mbox, f) = setup(&old);
+        let state = dir.path().join("st");
+        let mut rw = Rewrite::begin(&state, &mbox, &f, old.len() as u64).unwrap();
+        rw.start_tail(0);
+        rw.write(b"From a\nStatus: RO\n").unwrap();
+        rw.copy_from_file(7, old.len() as u64 - 7).unwrap();
+        let h = rw.commit_inner().unwrap();
+        assert_eq!(h.body_hash, 0);
+        let mut want = b"From a\nStatus: RO\n".to_vec();
+        want.extend_from_slice(&old[7..]);
+        assert_eq!(recover(&state, &mbox, &f).unwrap(), Recovery::Finished);
+        assert_eq!(fs::read(&mbox).unwrap(), want);
+        // The same journal file serves the next rewrite, which then finds it clear.
+        let ino = fs::metadata(journal_path(&state, &mbox)).unwrap().ino();
+        let mut rw = Rewrite::begin(&state, &mbox, &f, want.len() as u64).unwrap();
+        rw.patch(0, b"FROM".to_vec());
+        rw.commit().unwrap();
+        assert_eq!(fs::metadata(journal_path(&state, &mbox)).unwrap().ino(), ino);
+        assert_eq!(&fs::read(&mbox).unwrap()[..4], b"FROM");
+        assert!(!pending(&state, &mbox));
+    }
+
+    #[test]
+    fn a_journal_committed_by_an_older_pullmail_is_still_finished() {
+        let old = b"From a\nkeep\nFrom b\nexpunge me please\nFrom c\nlast\n";
+        let new_tail = b"From c\nlast\n";
+        let (dir, mbox, f) = setup(old);
+        let state = dir.path().join("st");
+        let h = commit_only(&state, &mbox, &f, old.len() as u64, 12, new_tail);
+        // Rewrite the header as PMJRNL01 wrote it: eight fields, no body hash.
+        let p = h.path.as_os_str().as_encoded_bytes();
+        let mut v1 = MAGIC_V1.to_vec();
+        for v in [h.dev, h.ino, h.old_len, h.tail_start, h.tail_len, h.patch_count as u64, h.patch_bytes, h.stale_hash] {
+            v1.extend_from_slice(&v.to_le_bytes());
+        }
+        v1.extend_from_slice(&(p.len() as u32).to_le_bytes());
+        v1.extend_from_slice(p);
+        let mut sum = Hash64::new();
+        sum.update(&v1);
+        v1.extend_from_slice(&sum.finish().to_le_bytes());
+        v1.resize(HEADER_LEN as usize, 0);
+        let j = OpenOptions::new().write(true).open(journal_path(&state, &mbox)).unwrap();
+        j.write_all_at(&v1, 0).unwrap();
+        assert_eq!(recover(&state, &mbox, &f).unwrap(), Recovery::Finished);
+        assert_eq!(fs::read(&mbox).unwrap(), [&old[..12], &new_tail[..]].concat());
+    }
+
+    #[test]
+    fn the_hash_does_not_depend_on_how_the_octets_were_cut() {
+        let data: Vec<u8> = (0..1000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let mut whole = Hash64::new();
+        whole.update(&data);
+        for cut in [1usize, 3, 7, 8, 9, 64, 999] {
+            let mut h = Hash64::new();
+            for c in data.chunks(cut) {
+                h.update(c);
+            }
+            assert_eq!(h.finish(), whole.finish(), "{cut}");
+        }
     }
 }

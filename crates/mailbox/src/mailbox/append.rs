@@ -157,7 +157,7 @@ impl Mailbox {
         let lock = mb.write_lock()?;
         // Under the lock, everything again: the journal (a crashed rewrite is the full
         // way's to finish), the state, the file, and that the last message is there.
-        if journal::journal_path(&ctx.state_dir, path).exists() {
+        if journal::pending(&ctx.state_dir, path) {
             return Ok(None);
         }
         let shared = mb.state.read();

@@ -33,8 +33,8 @@ impl Mailbox {
     /// session does it too, through a descriptor of its own, when the user may write
     /// the file (it is a repair, not a change); otherwise it can only say so.
     pub(super) fn finish_interrupted_rewrite(&mut self) -> Result<()> {
-        let journal = journal::journal_path(&self.ctx.state_dir, &self.path);
-        if !journal.exists() {
+        let pending = || journal::pending(&self.ctx.state_dir, &self.path);
+        if !pending() {
             return Ok(());
         }
         // A writer keeps its journal from commit to apply under its exclusive lock:
@@ -44,7 +44,7 @@ impl Mailbox {
         // would queue every reader that glimpsed a journal behind the writers.)
         {
             let _lock = ReadLock::acquire(&self.file, &self.ctx.lock)?;
-            if !journal.exists() {
+            if !pending() {
                 return Ok(());
             }
         }
