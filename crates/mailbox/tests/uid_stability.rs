@@ -165,3 +165,69 @@ fn sessions_agree_on_uids_through_a_mixed_run() {
         }
     }
 }
+
+/// New mail from the MTA has no `X-UID`: every session derives its UID from the last
+/// UID the mailbox recorded. A write that records that number must not count the
+/// derived UIDs of mail it did not write (a STORE patched in place before it, or the
+/// first open of a spool): the next reader would derive them one higher. Sessions
+/// then saw a message's UID change ("delivered.5 had UID 27, now 28").
+#[test]
+fn derived_uids_of_unwritten_mail_do_not_move_when_others_write() {
+    for format in FORMATS {
+        let mut env = Env::new();
+        env.ctx.default_format = format;
+        let p = env.create("box", format);
+        let mut a = env.open(&p);
+        for n in 1..=3 {
+            append_plain(&mut a, n);
+        }
+        mta_deliver(&p, format, 4);
+        no_uidvalidity_change(&a.sync().unwrap());
+        assert_eq!(uid_list(&a), vec![1, 2, 3, 4], "{format:?}");
+        // Another session changes a flag before the new mail (an in-place patch).
+        let mut b = env.open(&p);
+        b.store(seqno(1), StoreOp::Add, Flags::SEEN, &[]).unwrap();
+        b.checkpoint().unwrap();
+        no_uidvalidity_change(&a.sync().unwrap());
+        assert_eq!(uid_list(&a), vec![1, 2, 3, 4], "{format:?}: the new mail's UID moved");
+        assert_eq!(uid_list(&env.open(&p)), vec![1, 2, 3, 4]);
+        // And after more mail and another patch, a new session and the old agree.
+        mta_deliver(&p, format, 5);
+        b.sync().unwrap();
+        b.store(seqno(2), StoreOp::Add, Flags::FLAGGED, &[]).unwrap();
+        b.checkpoint().unwrap();
+        no_uidvalidity_change(&a.sync().unwrap());
+        assert_eq!(uid_list(&a), vec![1, 2, 3, 4, 5], "{format:?}");
+        assert_eq!(uid_list(&env.open(&p)), vec![1, 2, 3, 4, 5]);
+        assert_eq!(append_plain(&mut b, 6), 6);
+    }
+}
+
+/// A spool no IMAP server has written (as Postfix leaves it): a first open agrees its
+/// UIDVALIDITY in the state file, and must not record the UIDs it derived, or a
+/// running session's next full read derives different ones.
+#[test]
+fn the_first_open_of_a_spool_records_no_derived_uids() {
+    for format in FORMATS {
+        let mut env = Env::new();
+        env.ctx.default_format = format;
+        let p = env.path("spool");
+        std::fs::write(&p, b"").unwrap();
+        for n in 1..=3 {
+            mta_deliver(&p, format, n);
+        }
+        let mut a = env.open(&p);
+        assert_eq!(uid_list(&a), vec![1, 2, 3], "{format:?}");
+        let b = env.open(&p);
+        assert_eq!(uid_list(&b), vec![1, 2, 3]);
+        // The same text put back as a new file (what an editor or `cp` leaves): the
+        // running session reads it all again and must number it as the first open did.
+        let copy = env.path("spool.new");
+        std::fs::copy(&p, &copy).unwrap();
+        std::fs::rename(&copy, &p).unwrap();
+        mta_deliver(&p, format, 4);
+        no_uidvalidity_change(&a.sync().unwrap());
+        assert_eq!(uid_list(&a), vec![1, 2, 3, 4], "{format:?}");
+        assert_eq!(uid_list(&env.open(&p)), vec![1, 2, 3, 4]);
+    }
+}

@@ -383,7 +383,7 @@ impl Mailbox {
                 .update(|s| {
                     if s.uid_validity.is_none() {
                         s.uid_validity = Some(new_uid_validity(&mb.ctx));
-                        s.last_uid = s.last_uid.max(mb.last_uid);
+                        s.last_uid = s.last_uid.max(mb.recorded_last_uid());
                     }
                     s.uid_validity
                 })
@@ -734,8 +734,20 @@ fn open_file(path: &Path, mode: Mode) -> Result<(File, bool)> {
 /// The format of an open file: from its first octets, or — when damage precedes the
 /// first message — from the first message boundary in its first 64 KiB.
 fn detect_format(file: &File, len: u64, default: Format) -> Option<Format> {
+    // No lock is held yet: another session's expunge may shrink the file after `len`
+    // was taken, so read what is there (a file's first octets say its format whatever
+    // a rewrite does to the rest) instead of failing the open as "not a mailbox".
     let mut head = vec![0u8; len.min(65536) as usize];
-    file.read_exact_at(&mut head, 0).ok()?;
+    let mut got = 0;
+    while got < head.len() {
+        match file.read_at(&mut head[got..], got as u64) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    head.truncate(got);
     match format::detect(&head) {
         Detected::Empty => Some(default),
         Detected::Format(f) => Some(f),
@@ -762,6 +774,29 @@ fn detect_format(file: &File, len: u64, default: Format) -> Option<Format> {
             } else {
                 None
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The length is taken before any lock; an expunge may shrink the file before
+    /// the first octets are read. Stress runs answered SELECT with "not a mailbox".
+    #[test]
+    fn format_detection_survives_a_file_that_shrank() {
+        let dir = tempfile::tempdir().unwrap();
+        for (text, format) in [
+            (&b"\x01\x01\x01\x01\nFrom a@b  Mon Jan  1 00:00:00 2024\nSubject: x\n\nb\n\x01\x01\x01\x01\n"[..], Format::Mmdf),
+            (b"From a@b  Mon Jan  1 00:00:00 2024\nSubject: x\n\nb\n\n", Format::Mbox),
+        ] {
+            let p = dir.path().join("box");
+            fs::write(&p, text).unwrap();
+            let f = File::open(&p).unwrap();
+            let stale = text.len() as u64 + 4096;
+            assert_eq!(detect_format(&f, stale, Format::Mbox), Some(format));
+            assert_eq!(detect_format(&f, 0, Format::Mmdf), Some(Format::Mmdf));
         }
     }
 }

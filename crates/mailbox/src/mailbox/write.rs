@@ -83,7 +83,7 @@ impl Mailbox {
     /// Records a rewrite in the shared state: the generation others compare, and the
     /// last UID (which the file's `X-IMAP` may not hold yet).
     pub(super) fn bump_generation(&mut self) {
-        let (uid_validity, last_uid) = (self.uid_validity, self.last_uid);
+        let (uid_validity, last_uid) = (self.uid_validity, self.recorded_last_uid());
         let recorded = self.state.update(|s| {
             s.generation += 1;
             if uid_validity.is_some() && s.uid_validity == uid_validity {
@@ -95,6 +95,18 @@ impl Mailbox {
                 "{}: cannot update state: {e}",
                 self.path.display()
             ));
+        }
+    }
+
+    /// The last UID that may be recorded for others (the state file, `X-IMAP`): UIDs
+    /// assigned and written, not those the UID rule derived for messages whose
+    /// `X-UID` is not written yet. Every session derives those from the recorded
+    /// number (the next after it, in file order); counting them would make the next
+    /// reader derive them one higher, and the message's UID would change.
+    pub(super) fn recorded_last_uid(&self) -> Option<Uid> {
+        match self.messages.iter().find(|m| !m.has(GHOST) && !m.has(UID_ON_DISK)) {
+            Some(m) => Uid::new(m.uid.get() - 1),
+            None => self.last_uid,
         }
     }
 
@@ -118,7 +130,7 @@ impl Mailbox {
     pub(super) fn write_back_locked(&mut self, plan: WritePlan) -> Result<Vec<SeqNumber>> {
         let expunge = plan.expunge;
         let len = self.file.metadata()?.len();
-        let desired = ImapBase {
+        let mut desired = ImapBase {
             uid_validity: self.uid_validity(),
             last_uid: self.last_uid,
             keywords: self.keywords.names().to_vec(),
@@ -206,6 +218,28 @@ impl Mailbox {
         }
         if let Some(t) = tail {
             patches.retain(|(off, _)| *off < t);
+        }
+        // The last UID the file records: what it will hold, not UIDs derived for mail
+        // whose X-UID this write leaves unwritten (they are derived from this number).
+        if let Some(m) = live
+            .iter()
+            .map(|&i| &self.messages[i])
+            .find(|m| !m.has(UID_ON_DISK) && tail.is_none_or(|t| m.start < t))
+        {
+            desired.last_uid = Uid::new(m.uid.get() - 1);
+            if let Some(Pseudo {
+                value: Some((a, _)),
+                ..
+            }) = self.pseudo
+            {
+                // Same width (fixed-width numbers): the planned patch keeps its length.
+                if let Some(patch) = patches.iter_mut().find(|(off, _)| *off == a) {
+                    let width = patch.1.len();
+                    let mut v = header::render_imap_base(&desired);
+                    v.resize(width, b' ');
+                    patch.1 = v;
+                }
+            }
         }
         // Which messages a patch rewrote (by their start), for the bookkeeping below.
         let patched_starts: Vec<u64> = patch_owner
@@ -303,11 +337,13 @@ impl Mailbox {
                 m.disk_flags = m.flags;
                 m.disk_keywords = m.keywords;
             }
-            if patched {
+            if patched || m.start >= tail_from {
+                // Written with its UID (the tail writes every message's block afresh
+                // when its UID was not on disk).
                 m.set(UID_ON_DISK, true);
-                if m.has(CLAIMED) {
-                    m.set(DISK_OLD, true);
-                }
+            }
+            if patched && m.has(CLAIMED) {
+                m.set(DISK_OLD, true);
             }
         }
         if self.pseudo.is_some() || fresh_pseudo {
