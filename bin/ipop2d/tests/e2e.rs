@@ -109,3 +109,35 @@ fn a_bad_pop2_login_ends_the_session() {
     c.line();
     assert_eq!(c.command("READ"), "- Bogus or out of sequence command");
 }
+
+/// Issue 14: ipop2d loaded a TLS certificate it never uses and logged "TLS disabled"
+/// on every connection. POP2 has no TLS: nothing is loaded, nothing logged, and
+/// `-t` does not turn a POP2 connection into a TLS one.
+#[test]
+fn ipop2d_loads_no_certificate_and_ignores_t() {
+    let test = "ipop2d_loads_no_certificate_and_ignores_t";
+    let Some(env) = Env::new(test, "") else {
+        return;
+    };
+    // A certificate that cannot load: imapd and ipop3d would log "TLS disabled".
+    let config = std::fs::read_to_string(&env.config).unwrap();
+    let config: String = config
+        .lines()
+        .map(|l| match l.split_once(" = ") {
+            Some(("tls_certificate" | "tls_key", _)) => format!("{} = /nonexistent/x.pem\n", &l[..l.find(' ').unwrap()]),
+            _ => format!("{l}\n"),
+        })
+        .collect();
+    std::fs::write(&env.config, config).unwrap();
+    env.write_inbox(&mbox(&messages()));
+    let server = env.start(IPOP2D, &["-t"]);
+    for _ in 0..2 {
+        let mut c = server.connect();
+        // The greeting in the clear, checked by helo.
+        assert!(helo(&mut c, &env).starts_with('#'));
+        assert!(c.command("QUIT").starts_with('+'));
+    }
+    let log = env.log_text();
+    assert!(log.contains("ipop2d: "), "{log}");
+    assert!(!log.contains("TLS"), "{log}");
+}

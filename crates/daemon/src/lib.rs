@@ -151,10 +151,12 @@ impl Daemon {
         let config = Config::load(options.config.as_deref())?;
         let transport = Transport::stdio().map_err(Error::Io)?;
         let mut daemon = Daemon::new(service, config, options, transport);
-        daemon.load_tls();
-        let peer = daemon.transport.peer();
-        if daemon.options.implicit_tls || peer.is_implicit_tls_port(service) {
-            daemon.start_tls()?;
+        if service.has_tls() {
+            daemon.load_tls();
+            let peer = daemon.transport.peer();
+            if daemon.options.implicit_tls || peer.is_implicit_tls_port(service) {
+                daemon.start_tls()?;
+            }
         }
         Ok(Startup::Run(Box::new(daemon)))
     }

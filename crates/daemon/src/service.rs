@@ -32,4 +32,10 @@ impl Service {
     pub fn has_starttls(self) -> bool {
         !matches!(self, Service::Pop2)
     }
+
+    /// Whether the protocol has TLS at all (POP2 has none: no certificate is loaded,
+    /// and `-t` means nothing).
+    pub fn has_tls(self) -> bool {
+        !matches!(self, Service::Pop2)
+    }
 }

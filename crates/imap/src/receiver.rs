@@ -309,6 +309,11 @@ impl Receiver {
                             <= self.limits.line as u64
                     };
                 if fits {
+                    if !self.before_login {
+                        // Room for the literal at once: growing by doubling would
+                        // hold up to twice its size (and copy it) on the way.
+                        self.buf.reserve_exact(usize::try_from(size).unwrap_or(0));
+                    }
                     self.literal_total += size;
                     self.line_start = self.buf.len();
                     self.state = if size == 0 {

@@ -158,7 +158,7 @@ impl<H: Host> Session<H> {
                 },
                 Event::Rejected { tag, reason } => self.rejected(tag, reason),
                 Event::Line(_) => {}
-                Event::Command(bytes) => match self.command(&bytes) {
+                Event::Command(bytes) => match self.command(bytes) {
                     None => {}
                     Some(Ending::Logout) => {
                         let _ = self.flush();
@@ -230,12 +230,12 @@ impl<H: Host> Session<H> {
     }
 
     /// Parses and runs one command; `Some` when the session is over.
-    fn command(&mut self, bytes: &[u8]) -> Option<Ending> {
+    fn command(&mut self, bytes: Vec<u8>) -> Option<Ending> {
         let mut invalid_names = Vec::new();
-        let cmd = match parse_command(bytes) {
+        let cmd = match parse_command(&bytes) {
             Ok(c) => c,
-            Err(e) if matches!(e.kind, ErrorKind::MailboxEncoding(_)) && parse_invalid_names(bytes).is_some() => {
-                let (c, which) = parse_invalid_names(bytes)?;
+            Err(e) if matches!(e.kind, ErrorKind::MailboxEncoding(_)) && parse_invalid_names(&bytes).is_some() => {
+                let (c, which) = parse_invalid_names(&bytes)?;
                 invalid_names = which;
                 c
             }
@@ -246,6 +246,9 @@ impl<H: Host> Session<H> {
                 return None;
             }
         };
+        // The command holds what it needs: the octets as received (an APPEND's
+        // whole message) go before it runs, not after.
+        drop(bytes);
         let tag = cmd.tag.as_str().to_string();
         let uid = cmd.body.is_uid();
         // RFC 3501 §7.4.1: no EXPUNGE during FETCH, STORE, SEARCH (their UID forms may).

@@ -539,6 +539,30 @@ fn store_variants_and_keywords() {
     );
 }
 
+/// Issue 14: a STORE of 10,000 new keywords is refused (`NO [LIMIT]`) and defines
+/// none of them (it used to define 64); one that fits defines its own, and `-FLAGS`
+/// of unknown keywords defines nothing.
+#[test]
+fn a_refused_store_defines_no_keywords() {
+    let env = Env::new();
+    let mut c = three(&env);
+    c.cmd("k0 STORE 1 +FLAGS (Kept)");
+    let many: Vec<String> = (0..10_000).map(|i| format!("k{i}")).collect();
+    let r = c.cmd(&format!("k1 STORE 1 +FLAGS ({})", many.join(" ")));
+    assert!(r.contains("k1 NO [LIMIT] "), "{}", &r[r.len().saturating_sub(300)..]);
+    let r = c.cmd("k2 STORE 2 -FLAGS (Unknown1 Unknown2)");
+    assert!(r.ends_with("k2 OK STORE completed\r\n"), "{r}");
+    let r = c.cmd("k3 STORE 1 +FLAGS (Fits)");
+    assert!(
+        r.contains("* FLAGS (Kept Fits \\Answered \\Flagged \\Deleted \\Draft \\Seen)"),
+        "{r}"
+    );
+    assert!(!r.contains(" k0 ") && !r.contains("Unknown1"), "{r}");
+    let mut d = env.client();
+    let r = d.cmd("t1 EXAMINE box");
+    assert!(!r.contains(" k0 ") && r.contains("Kept Fits"), "{r}");
+}
+
 #[test]
 fn search_keys() {
     let env = Env::new();

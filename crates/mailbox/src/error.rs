@@ -17,6 +17,10 @@ pub enum Error {
     /// The file exists but is not in a format we know.
     #[error("not a mailbox in a known format: {}", .0.display())]
     NotAMailbox(PathBuf),
+    /// CREATE or RENAME of a name below a mailbox file: a file holds no mailboxes
+    /// (RFC 3501 §6.3.3 lets a server refuse such names).
+    #[error("cannot create {0}: a mailbox file above it cannot hold other mailboxes")]
+    NoInferiors(String),
     /// The mailbox was opened read-only.
     #[error("mailbox is read-only")]
     ReadOnly,
@@ -59,6 +63,7 @@ impl Error {
             Error::AlreadyExists(_) => Some("ALREADYEXISTS"),
             Error::BadName(_) => Some("CANNOT"),
             Error::NotAMailbox(_) => Some("CANNOT"),
+            Error::NoInferiors(_) => Some("CANNOT"),
             Error::ReadOnly => Some("READ-ONLY"),
             Error::Expunged => Some("EXPUNGEISSUED"),
             Error::UidValidityChanged => None,

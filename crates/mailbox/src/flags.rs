@@ -110,6 +110,26 @@ impl KeywordTable {
     }
 
     /// The names of the keywords in a set.
+    /// Finds or defines every keyword of `names`, all or nothing: `None`, with nothing
+    /// defined, when one is not an atom or they do not all fit (a refused STORE or
+    /// APPEND must not leave half of its keywords behind).
+    pub fn intern_all(&mut self, names: &[&str]) -> Option<KeywordSet> {
+        let mut new: Vec<&str> = Vec::new();
+        for &name in names {
+            if self.index(name).is_none() && !new.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+                if !is_keyword_atom(name) || self.names.len() + new.len() >= MAX_KEYWORDS {
+                    return None;
+                }
+                new.push(name);
+            }
+        }
+        let mut set: KeywordSet = 0;
+        for name in names {
+            set |= 1 << self.intern(name)?;
+        }
+        Some(set)
+    }
+
     pub fn names_of(&self, set: KeywordSet) -> Vec<&str> {
         (0..self.names.len())
             .filter(|i| set & (1u64 << i) != 0)
@@ -160,6 +180,15 @@ mod tests {
         for i in 1..MAX_KEYWORDS {
             assert_eq!(t.intern(&format!("k{i}")), Some(i));
         }
+        let mut u = KeywordTable::default();
+        u.intern("a");
+        let many: Vec<String> = (0..10_000).map(|i| format!("m{i}")).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        assert_eq!(u.intern_all(&many), None);
+        assert_eq!(u.intern_all(&["b", "bad word"]), None);
+        assert_eq!(u.names(), ["a"], "a refusal defines nothing");
+        assert_eq!(u.intern_all(&many[..63]).map(u64::count_ones), Some(63));
+        assert_eq!(u.intern_all(&["A", "m0"]), Some(0b11));
         assert!(t.is_full());
         assert_eq!(t.intern("one-too-many"), None);
         assert_eq!(t.names_of(0b101), ["$Forwarded", "k2"]);

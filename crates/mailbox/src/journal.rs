@@ -361,10 +361,19 @@ impl<'a> Rewrite<'a> {
     /// Appends octets to the new tail.
     pub fn write(&mut self, bytes: &[u8]) -> Result<()> {
         debug_assert!(self.tail_start.is_some());
-        self.pending.extend_from_slice(bytes);
         if let Some(h) = &mut self.body {
             h.update(bytes);
         }
+        if bytes.len() >= COPY_CHUNK {
+            // A large piece (an appended message's body) goes to the journal as it is,
+            // not through a second copy of it in memory.
+            self.flush_pending()?;
+            let at = self.pending_at();
+            self.out.write_all_at(bytes, at).map_err(Error::from_write)?;
+            self.tail_len += bytes.len() as u64;
+            return Ok(());
+        }
+        self.pending.extend_from_slice(bytes);
         self.tail_len += bytes.len() as u64;
         if self.pending.len() >= COPY_CHUNK {
             self.flush_pending()?;

@@ -24,42 +24,56 @@ pub struct Prepared {
 /// for mbox, a header without a blank line gets one and lines starting `From `
 /// are written `>From `. MMDF stores the message as given (RFC 3501 APPEND), plus
 /// a final line end if it had none.
+///
+/// One pass, line by line, straight into the header and body it returns, each line
+/// judged by its first octets: a 50 MB message (or header line) costs 50 MB here.
 pub fn prepare(raw: &[u8], driver: &dyn Driver) -> Result<Prepared> {
     if raw.is_empty() {
         return Err(Error::BadMessage("empty message"));
     }
-    let mut text: Vec<u8> = Vec::with_capacity(raw.len() + 64);
-    for &b in raw {
-        match b {
-            b'\r' => {}
-            0 => text.push(0x80),
-            _ => text.push(b),
-        }
-    }
-    if !text.ends_with(b"\n") {
-        text.push(b'\n');
-    }
-    // A message that starts with its blank line has an empty header (the first
-    // "\n\n" may come later, in its body).
-    let (head, body, had_blank) = match memchr::memmem::find(&text, b"\n\n") {
-        _ if text.starts_with(b"\n") => (&text[..0], &text[1..], true),
-        Some(i) => (&text[..i + 1], &text[i + 2..], true),
-        None => (&text[..], &b""[..], false),
-    };
-    let mut header_out = Vec::with_capacity(head.len());
+    let clean = |b: u8| if b == 0 { 0x80 } else { b };
+    let mut header_out = Vec::new();
+    let mut body_out = Vec::new();
+    let mut in_header = true;
+    let mut had_blank = false;
     let mut skipping = false;
-    for line in head.split_inclusive(|&b| b == b'\n') {
-        let continuation = line.first().is_some_and(|&b| b == b' ' || b == b'\t');
-        if !continuation {
-            skipping = header::internal_field(line).is_some();
+    for raw_line in raw.split_inclusive(|&b| b == b'\n') {
+        // The line's first octets as stored: all that decides where it goes (field
+        // names are settled within 16 octets, see `header::internal_field`).
+        let mut head = [0u8; 16];
+        let mut n = 0;
+        for &b in raw_line.iter().filter(|&&b| b != b'\r').take(head.len()) {
+            head[n] = clean(b);
+            n += 1;
         }
-        if !skipping {
-            quote_line(&mut header_out, line, driver);
+        let head = &head[..n];
+        if head.is_empty() {
+            // Nothing but CRs after the last line end.
+            continue;
         }
-    }
-    let mut body_out = Vec::with_capacity(body.len() + 16);
-    for line in body.split_inclusive(|&b| b == b'\n') {
-        quote_line(&mut body_out, line, driver);
+        let out = if !in_header {
+            &mut body_out
+        } else if head == b"\n" {
+            // The first blank line ends the header (a message may start with it).
+            in_header = false;
+            had_blank = true;
+            continue;
+        } else {
+            if head[0] != b' ' && head[0] != b'\t' {
+                skipping = header::internal_field(head).is_some();
+            }
+            if skipping {
+                continue;
+            }
+            &mut header_out
+        };
+        if driver.quotes_from() && head.starts_with(b"From ") {
+            out.push(b'>');
+        }
+        out.extend(raw_line.iter().filter(|&&b| b != b'\r').map(|&b| clean(b)));
+        if !raw_line.ends_with(b"\n") {
+            out.push(b'\n');
+        }
     }
     if driver.closing().is_some() {
         // Ctrl-A runs frame MMDF messages; UW's MMDF driver drops the octet from
@@ -74,13 +88,6 @@ pub fn prepare(raw: &[u8], driver: &dyn Driver) -> Result<Prepared> {
     })
 }
 
-fn quote_line(out: &mut Vec<u8>, line: &[u8], driver: &dyn Driver) {
-    if driver.quotes_from() && line.starts_with(b"From ") {
-        out.push(b'>');
-    }
-    out.extend_from_slice(line);
-}
-
 /// Frames a prepared message for the file: opening, header, bookkeeping block, blank
 /// line, body, closing.
 pub fn frame(
@@ -90,14 +97,41 @@ pub fn frame(
     m: &Prepared,
     status_block: &[u8],
 ) {
-    driver.write_opening(out, from_line);
-    out.extend_from_slice(&m.header);
-    out.extend_from_slice(status_block);
+    let _ = frame_pieces(driver, from_line, m, status_block, |piece| {
+        out.extend_from_slice(piece);
+        Ok(())
+    });
+}
+
+/// [`frame`], handing the framed message to `emit` piece by piece (the header and
+/// body as they are, never copied into one buffer); returns its length.
+pub fn frame_pieces(
+    driver: &dyn Driver,
+    from_line: &[u8],
+    m: &Prepared,
+    status_block: &[u8],
+    mut emit: impl FnMut(&[u8]) -> Result<()>,
+) -> Result<u64> {
+    let mut total = 0u64;
+    let mut put = |piece: &[u8]| {
+        total += piece.len() as u64;
+        emit(piece)
+    };
+    let mut small = Vec::new();
+    driver.write_opening(&mut small, from_line);
+    put(&small)?;
+    put(&m.header)?;
+    small.clear();
+    small.extend_from_slice(status_block);
     if m.blank_line {
-        out.push(b'\n');
+        small.push(b'\n');
     }
-    out.extend_from_slice(&m.body);
-    driver.write_closing(out);
+    put(&small)?;
+    put(&m.body)?;
+    small.clear();
+    driver.write_closing(&mut small);
+    put(&small)?;
+    Ok(total)
 }
 
 /// Appends stored octets to `out` with every bare LF turned into CRLF (a CR already

@@ -74,6 +74,7 @@ impl Store {
         if r.path.exists() {
             return Err(Error::AlreadyExists(r.name));
         }
+        self.check_no_file_above(&r)?;
         if let Some(parent) = r.path.parent() {
             create_dirs(parent)?;
         }
@@ -128,6 +129,7 @@ impl Store {
         if fs::symlink_metadata(&to.path).is_ok() {
             return Err(Error::AlreadyExists(to.name));
         }
+        self.check_no_file_above(&to)?;
         if let Some(parent) = to.path.parent() {
             create_dirs(parent)?;
         }
@@ -156,6 +158,21 @@ impl Store {
             for (old, new) in renamed_files(&from.path, &to.path) {
                 crate::state::forget(state_dir, &old);
                 crate::state::forget(state_dir, &new);
+            }
+        }
+        Ok(())
+    }
+
+    /// A name below a mailbox file (`box/sub` where `box` is a file) cannot be made:
+    /// [`Error::NoInferiors`], not the I/O error mkdir(2) would give.
+    fn check_no_file_above(&self, r: &ResolvedName) -> Result<()> {
+        let root = self.policy.root();
+        for dir in r.path.ancestors().skip(1) {
+            if dir == root || !dir.starts_with(&root) {
+                break;
+            }
+            if fs::symlink_metadata(dir).is_ok_and(|m| !m.is_dir()) {
+                return Err(Error::NoInferiors(r.name.clone()));
             }
         }
         Ok(())

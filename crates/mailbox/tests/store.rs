@@ -217,3 +217,25 @@ fn hostile_names_are_refused_by_every_operation() {
         b"From a@b Thu Jan  4 12:19:00 2024\n\nsecret\n"
     );
 }
+
+/// Issue 14: CREATE "box/sub" where `box` is a mailbox file was an I/O error
+/// (SERVERBUG); it is a refusal that says why, and IMAP answers `NO [CANNOT]`.
+#[test]
+fn no_mailbox_below_a_mailbox_file() {
+    let env = Env::new();
+    let s = store(&env);
+    s.create("box").unwrap();
+    put(&s, "box", 1);
+    for name in ["box/sub", "box/a/b"] {
+        let e = s.create(name).unwrap_err();
+        assert!(matches!(e, Error::NoInferiors(_)), "{name}: {e:?}");
+        assert_eq!(e.imap_code(), Some("CANNOT"));
+        assert!(e.to_string().contains("cannot hold other mailboxes"), "{e}");
+    }
+    s.create("other").unwrap();
+    let e = s.rename("other", "box/other").unwrap_err();
+    assert!(matches!(e, Error::NoInferiors(_)), "{e:?}");
+    // Nothing was made or moved, and the mailbox file is intact.
+    assert_eq!(s.status("box").unwrap().messages, 1);
+    assert_eq!(s.status("other").unwrap().messages, 0);
+}

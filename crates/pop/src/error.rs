@@ -177,7 +177,11 @@ fn mailbox_answer(e: &mailbox::error::Error) -> (Option<&'static str>, &'static 
         M::Expunged => "Message was removed by another session",
         M::NoSuchMessage => "No such message",
         M::UidValidityChanged => "Maildrop was reset by another program; nothing deleted",
-        M::AlreadyExists(_) | M::NotPermitted(_) | M::BadMessage(_) | M::UidsExhausted => {
+        M::AlreadyExists(_)
+        | M::NotPermitted(_)
+        | M::NoInferiors(_)
+        | M::BadMessage(_)
+        | M::UidsExhausted => {
             "Operation not permitted"
         }
         M::Io(_) => "I/O error",

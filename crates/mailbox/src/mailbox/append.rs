@@ -259,7 +259,6 @@ impl Mailbox {
         let mut last_offset = 0;
         let from_sender = format!("{}@{}", self.ctx.user, self.ctx.hostname);
         let written = (|| -> Result<()> {
-            let mut out = Vec::new();
             let mut offset = 0u64;
             for (i, m) in messages.iter().enumerate() {
                 let read;
@@ -278,11 +277,12 @@ impl Mailbox {
                 let block = header::render_status(m.flags, false, &kws, uid, None);
                 let date = m.internal_date.unwrap_or_else(fromline::now);
                 let from_line = fromline::format_line(&from_sender, date);
-                out.clear();
-                render::frame(&mut out, self.driver, &from_line, p, &block);
-                rw.write(&out)?;
+                // Piece by piece: a large message is not copied once more here.
+                let len = render::frame_pieces(self.driver, &from_line, p, &block, |piece| {
+                    rw.write(piece)
+                })?;
                 last_offset = offset;
-                offset += out.len() as u64;
+                offset += len;
             }
             Ok(())
         })();

@@ -617,18 +617,17 @@ impl Mailbox {
         if self.read_only {
             return Err(Error::ReadOnly);
         }
-        let mut set: KeywordSet = 0;
-        for k in keywords {
-            match self.keywords.intern(k) {
-                Some(i) => set |= 1 << i,
-                None if op == StoreOp::Remove => {}
-                None => {
-                    return Err(Error::BadMessage(
-                        "keyword not accepted (invalid, or 64 already defined)",
-                    ))
-                }
-            }
-        }
+        let set: KeywordSet = if op == StoreOp::Remove {
+            // Removing a keyword the mailbox does not have defines nothing.
+            keywords
+                .iter()
+                .filter_map(|k| self.keywords.index(k))
+                .fold(0, |set, i| set | 1 << i)
+        } else {
+            self.keywords.intern_all(keywords).ok_or(Error::BadMessage(
+                "keyword not accepted (invalid, or 64 already defined)",
+            ))?
+        };
         let m = self
             .messages
             .get_mut(seq.index())
