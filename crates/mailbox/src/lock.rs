@@ -19,6 +19,9 @@
 //!   else takes it, so taking it first cannot deadlock with an MTA) that a writer waits
 //!   for in the kernel and gets the moment the previous one is done; the dot-lock and
 //!   kernel locks behind it are then free unless an MTA or a reader holds them.
+//!   Where the dot-lock costs two runs of the setgid helper (`/var/mail`), a writer
+//!   that sees others waiting passes its dot-lock on with the turn instead of removing
+//!   it, for at most [`HANDOVER_CHAIN`] in a row (see [`WriterTurn`]).
 //!
 //! The `fcntl` locks are Linux open-file-description locks (`F_OFD_SETLK`) on the
 //! whole file, including what is appended later. They conflict with the classic POSIX
@@ -62,7 +65,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::ffi::OsStringExt;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -146,7 +149,42 @@ pub struct WriteLock {
     _fcntl: FcntlLock,
     dotlock: Option<DotLock>,
     dotlock_unavailable: Option<String>,
-    _turn: Option<WriterTurn>,
+    turn: Option<WriterTurn>,
+}
+
+/// How long one dot-lock may pass from writer to writer before it is removed anyway,
+/// so that an MTA polling for it finds it free between two writers now and then.
+pub const HANDOVER_CHAIN: Duration = Duration::from_millis(250);
+
+impl Drop for WriteLock {
+    fn drop(&mut self) {
+        // The fields then drop in their order: flock, fcntl, dot-lock (unless it was
+        // passed on), turn.
+        let (Some(turn), Some(dot)) = (&self.turn, &self.dotlock) else {
+            return;
+        };
+        let Some(since) = turn.chain_since.filter(|_| dot.via_helper()) else {
+            return;
+        };
+        let young = now_ms().saturating_sub(since) < HANDOVER_CHAIN.as_millis() as u64;
+        if !young || !turn.others_waiting() {
+            return;
+        }
+        let Ok(meta) = fs::symlink_metadata(&dot.lock_path) else {
+            return;
+        };
+        if turn.record(Some((meta.dev(), meta.ino(), since))).is_ok() {
+            if let Some(mut dot) = self.dotlock.take() {
+                dot.released = true;
+            }
+        }
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 impl WriteLock {
@@ -174,12 +212,20 @@ impl WriteLock {
         turn: Option<&Path>,
     ) -> Result<WriteLock, LockError> {
         let deadline = Instant::now() + cfg.wait;
-        let turn = turn
-            .map(|t| WriterTurn::acquire_until(t, deadline, path))
+        let mut turn = turn
+            .map(|t| WriterTurn::acquire_until(t, deadline, path, cfg.dotlock_helper.as_deref()))
             .transpose()?;
-        let (dotlock, dotlock_unavailable) = if cfg.use_dotlock {
+        let adopted = turn.as_mut().and_then(|t| t.adopt(path, cfg));
+        let (dotlock, dotlock_unavailable) = if let Some(lock) = adopted {
+            (Some(lock), None)
+        } else if cfg.use_dotlock {
             match DotLock::acquire_until(path, cfg, deadline)? {
-                DotLockOutcome::Held(lock) => (Some(lock), None),
+                DotLockOutcome::Held(lock) => {
+                    if let Some(t) = turn.as_mut() {
+                        t.chain_since = Some(now_ms());
+                    }
+                    (Some(lock), None)
+                }
                 DotLockOutcome::Unavailable(why) => (None, Some(why)),
             }
         } else {
@@ -192,7 +238,7 @@ impl WriteLock {
             _fcntl: fcntl,
             dotlock,
             dotlock_unavailable,
-            _turn: turn,
+            turn,
         })
     }
 
@@ -240,60 +286,194 @@ impl ReadLock {
 /// file is pullmail's alone, the order "turn, then the MTAs' locks" cannot deadlock
 /// with anyone; a writer that takes no turn (another user's session on a shared
 /// folder, an older pullmail) still meets the others at the dot-lock and kernel locks.
+///
+/// # Passing the dot-lock on
+/// A writer waiting for the turn holds a shared flock on `KEY.waiting` meanwhile. A
+/// writer done with a dot-lock made by the helper that finds that file locked (someone
+/// waits) writes `dotlock DEV INO SINCE` into the turn file and leaves the dot-lock in
+/// place; the next holder of the turn finds the record, checks that `NAME.lock` is
+/// still that file, writes its own pid into it (for the liveness checks of MTAs and
+/// liblockfile) and uses it as its own: one helper run less for each. A waiter that
+/// gives up has its waiting thread release a lock passed to it. After
+/// [`HANDOVER_CHAIN`] the lock is removed even with writers waiting. If the one who
+/// would have taken it is killed in between, the lock stays until the next pullmail
+/// writer of the mailbox takes it over, or its pid is gone, or it is five minutes old.
 #[derive(Debug)]
 pub struct WriterTurn {
-    _file: File,
+    file: File,
+    waiting: PathBuf,
+    /// When the dot-lock this writer holds was first taken (Unix ms), if it came from
+    /// the helper: fresh, or passed on to us.
+    chain_since: Option<u64>,
 }
 
 impl WriterTurn {
-    /// Takes the turn, waiting until `deadline`; `mailbox` names it in a timeout.
-    pub fn acquire_until(turn: &Path, deadline: Instant, mailbox: &Path) -> Result<WriterTurn, LockError> {
+    /// Takes the turn, waiting until `deadline`; `mailbox` names it in a timeout. A
+    /// dot-lock passed on to a waiter that gave up is released through `helper`.
+    pub fn acquire_until(
+        turn: &Path,
+        deadline: Instant,
+        mailbox: &Path,
+        helper: Option<&Path>,
+    ) -> Result<WriterTurn, LockError> {
         if let Some(dir) = turn.parent() {
             crate::state::create_private_dir(dir)?;
         }
-        let open = || {
-            OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .mode(0o600)
-                .open(turn)
+        let open = |path: &Path| {
+            crate::regular::open_with(
+                path,
+                OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .create(true)
+                    .truncate(false)
+                    .mode(0o600),
+                libc::O_NOFOLLOW,
+            )
         };
-        let file = open()?;
+        let waiting = turn.with_extension("waiting");
+        let made = |file| WriterTurn {
+            file,
+            waiting: waiting.clone(),
+            chain_since: None,
+        };
+        let file = open(turn)?;
         if flock(&file, Some(LockKind::Exclusive))? {
-            return Ok(WriterTurn { _file: file });
+            return Ok(made(file));
         }
         drop(file);
-        // Busy: a thread waits in the kernel (flock has no timeout) on a descriptor
-        // of its own and hands it over. If we stop waiting first, the thread's send
-        // fails when it does get the turn, and dropping the file passes it on.
+        // Busy: say so to the holder (a shared flock, blocking only while a holder
+        // looks), and let a thread wait in the kernel (flock has no timeout) on a
+        // descriptor of its own and hand it over. If we stop waiting first, the
+        // thread's send fails when it does get the turn; it releases a dot-lock passed
+        // on to us, and dropping the file passes the turn on.
+        let flag = open(&waiting)?;
+        blocking_flock(&flag, libc::LOCK_SH)?;
         let (tx, rx) = std::sync::mpsc::channel();
-        let waiter = open()?;
+        let waiter = open(turn)?;
+        let orphan = (mailbox.to_path_buf(), helper.map(Path::to_path_buf), waiting.clone());
         std::thread::Builder::new()
             .name("writer-turn".into())
             .spawn(move || {
-                let got = loop {
-                    // SAFETY: flock(2) on a descriptor `waiter` owns for the call.
-                    let r = unsafe { libc::flock(waiter.as_raw_fd(), libc::LOCK_EX) };
-                    if r == 0 {
-                        break Ok(waiter);
-                    }
-                    let e = io::Error::last_os_error();
-                    if e.raw_os_error() != Some(libc::EINTR) {
-                        break Err(e);
-                    }
-                };
-                let _ = tx.send(got);
+                let got = blocking_flock(&waiter, libc::LOCK_EX).map(|_| waiter);
+                if let Err(std::sync::mpsc::SendError(Ok(file))) = tx.send(got) {
+                    let (mailbox, helper, waiting) = orphan;
+                    let mut t = WriterTurn {
+                        file,
+                        waiting,
+                        chain_since: None,
+                    };
+                    t.release_passed_on(&mailbox, helper.as_deref());
+                }
             })?;
         let timeout = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(timeout) {
-            Ok(Ok(file)) => Ok(WriterTurn { _file: file }),
+        let got = rx.recv_timeout(timeout);
+        drop(flag);
+        match got {
+            Ok(Ok(file)) => Ok(made(file)),
             Ok(Err(e)) => Err(e.into()),
             Err(_) => Err(LockError::Timeout {
                 path: mailbox.to_path_buf(),
                 what: "writer's turn",
             }),
+        }
+    }
+
+    /// Whether other writers wait for the turn.
+    fn others_waiting(&self) -> bool {
+        let Ok(flag) = crate::regular::open_with(
+            &self.waiting,
+            OpenOptions::new().read(true).write(true),
+            libc::O_NOFOLLOW,
+        ) else {
+            return false;
+        };
+        // Held shared by a waiter: the exclusive try fails. Dropping `flag` unlocks.
+        matches!(flock(&flag, Some(LockKind::Exclusive)), Ok(false))
+    }
+
+    /// Writes (or, with `None`, clears) the record of a dot-lock passed on.
+    fn record(&self, passed: Option<(u64, u64, u64)>) -> io::Result<()> {
+        let text = passed.map_or(String::new(), |(dev, ino, since)| format!("dotlock {dev} {ino} {since}\n"));
+        self.file.set_len(0)?;
+        self.file.write_all_at(text.as_bytes(), 0)
+    }
+
+    /// The dot-lock passed on to us, if one was and it is still there: the record is
+    /// cleared either way.
+    fn passed_on(&self, mailbox: &Path) -> Option<(PathBuf, u64)> {
+        let mut text = [0u8; 128];
+        let n = self.file.read_at(&mut text, 0).ok()?;
+        if n == 0 {
+            return None;
+        }
+        let _ = self.record(None);
+        let text = std::str::from_utf8(&text[..n]).ok()?;
+        let mut w = text.split_ascii_whitespace();
+        if w.next() != Some("dotlock") {
+            return None;
+        }
+        let mut num = || w.next().and_then(|v| v.parse::<u64>().ok());
+        let (dev, ino, since) = (num()?, num()?, num()?);
+        let lock_path = dotlock_path(mailbox);
+        let meta = fs::symlink_metadata(&lock_path).ok()?;
+        (meta.is_file() && meta.dev() == dev && meta.ino() == ino).then_some((lock_path, since))
+    }
+
+    /// Takes over a dot-lock passed on to us, if `cfg` would have taken one through
+    /// the helper (else releases it).
+    fn adopt(&mut self, mailbox: &Path, cfg: &LockConfig) -> Option<DotLock> {
+        let (lock_path, since) = self.passed_on(mailbox)?;
+        let helper = cfg.dotlock_helper.clone();
+        let Some(helper) = helper.filter(|_| cfg.use_dotlock) else {
+            self.release_passed_on_at(&lock_path, cfg.dotlock_helper.as_deref());
+            return None;
+        };
+        let before = fs::symlink_metadata(&lock_path).ok()?;
+        // Our pid in it, so that liveness checks see a live holder; then make sure it
+        // is still the same file (nobody broke it as stale meanwhile).
+        let _ = OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(&lock_path)
+            .and_then(|mut f| writeln!(f, "{}", std::process::id()));
+        let after = fs::symlink_metadata(&lock_path).ok()?;
+        if (before.dev(), before.ino()) != (after.dev(), after.ino()) {
+            return None;
+        }
+        self.chain_since = Some(since);
+        Some(DotLock {
+            lock_path,
+            how: DotLockHow::Helper(helper),
+            released: false,
+        })
+    }
+
+    /// Releases a dot-lock passed on to a writer that no longer wants it.
+    fn release_passed_on(&mut self, mailbox: &Path, helper: Option<&Path>) {
+        if let Some((lock_path, _)) = self.passed_on(mailbox) {
+            self.release_passed_on_at(&lock_path, helper);
+        }
+    }
+
+    fn release_passed_on_at(&self, lock_path: &Path, helper: Option<&Path>) {
+        if let Some(helper) = helper {
+            let _ = run_helper(helper, "-u", lock_path);
+        }
+    }
+}
+
+/// flock(2) that waits, retried on EINTR.
+fn blocking_flock(file: &File, op: libc::c_int) -> io::Result<()> {
+    loop {
+        // SAFETY: flock(2) on a descriptor `file` owns for the call.
+        if unsafe { libc::flock(file.as_raw_fd(), op) } == 0 {
+            return Ok(());
+        }
+        let e = io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::EINTR) {
+            return Err(e);
         }
     }
 }
@@ -1355,16 +1535,16 @@ mod tests {
         let turn = dir.path().join("state/box.writer");
         let mailbox = Path::new("/var/mail/box");
         let far = || Instant::now() + Duration::from_secs(10);
-        let first = WriterTurn::acquire_until(&turn, far(), mailbox).unwrap();
+        let first = WriterTurn::acquire_until(&turn, far(), mailbox, None).unwrap();
         // While it is held, a second writer waits, up to its deadline.
         let t = Instant::now();
-        let late = WriterTurn::acquire_until(&turn, t + Duration::from_millis(100), mailbox);
+        let late = WriterTurn::acquire_until(&turn, t + Duration::from_millis(100), mailbox, None);
         assert!(matches!(late, Err(LockError::Timeout { what: "writer's turn", .. })));
         assert!(t.elapsed() >= Duration::from_millis(100));
         // Let go after 150 ms: the waiter has it within a few ms, not after a pause.
         let waiter = std::thread::spawn(move || {
             let t = Instant::now();
-            let turn = WriterTurn::acquire_until(&turn, far(), mailbox).unwrap();
+            let turn = WriterTurn::acquire_until(&turn, far(), mailbox, None).unwrap();
             (t.elapsed(), turn)
         });
         std::thread::sleep(Duration::from_millis(150));

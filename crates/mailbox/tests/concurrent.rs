@@ -296,3 +296,38 @@ fn exists_found_during_an_expunge_counts_what_is_left() {
     assert_eq!(ev, vec![Event::Exists(4)], "{ev:?}");
     assert_eq!(a.count(), 4);
 }
+
+/// A mailbox that another session keeps growing and shrinking (an APPEND, then the
+/// EXPUNGE of what it appended) opens every time: the open looks at the file's first
+/// octets under a shared lock, at the length they have then, so it never reads past
+/// an end a cut just moved and takes the file for "not a mailbox".
+#[test]
+fn opening_while_another_session_appends_and_expunges_never_fails() {
+    let env = Env::new();
+    let p = env.create("box", Format::Mbox);
+    let mut w = env.open(&p);
+    append_plain(&mut w, 0);
+    w.checkpoint().unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (ctx, path, halt) = (env.ctx.clone(), p.clone(), stop.clone());
+    let reader = std::thread::spawn(move || {
+        let mut opened = 0;
+        while !halt.load(std::sync::atomic::Ordering::Relaxed) {
+            match Mailbox::open(&path, Mode::ReadOnly, &ctx) {
+                Ok(mb) => assert!(mb.count() >= 1),
+                Err(e) => panic!("open #{opened} failed: {e}"),
+            }
+            opened += 1;
+        }
+        opened
+    });
+    for n in 1..=60 {
+        append_plain(&mut w, n);
+        let last = w.count();
+        w.store(seqno(last), StoreOp::Add, Flags::DELETED, &[]).unwrap();
+        assert_eq!(w.expunge(None).unwrap(), vec![seqno(last)]);
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let opened = reader.join().unwrap();
+    assert!(opened > 0);
+}

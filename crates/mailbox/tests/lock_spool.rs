@@ -251,6 +251,19 @@ fn unprivileged_user_without_the_helper_falls_back_to_kernel_locks() {
     assert!(!dotlock_path(&spool.mailbox).exists());
 }
 
+/// Writers of one mailbox that queue for their turn pass the helper's dot-lock from
+/// one to the next (one `dotlockfile -l` and one `-u` for both), but not beyond
+/// `HANDOVER_CHAIN`, and never leave it behind.
+#[test]
+fn queued_writers_pass_the_helpers_dotlock_on() {
+    let test = "queued_writers_pass_the_helpers_dotlock_on";
+    let Some(spool) = spool(test) else { return };
+    let mut child = start_child(&spool, "handover");
+    child.expect("HANDED OVER");
+    child.finish();
+    assert!(!dotlock_path(&spool.mailbox).exists());
+}
+
 /// The unprivileged half of the tests above; does nothing unless started by them.
 #[test]
 #[ignore = "the unprivileged child of the spool tests, run by them"]
@@ -314,6 +327,48 @@ fn spool_child() {
                 assert!(!lock_file.exists());
             }
             println!("FELL BACK");
+        }
+        "handover" => {
+            let tmp = tempfile::tempdir().unwrap();
+            let log = tmp.path().join("helper.log");
+            let helper = tmp.path().join("helper");
+            fs::write(
+                &helper,
+                format!("#!/bin/sh\necho \"$1\" >> {}\nexec {HELPER} \"$@\"\n", log.display()),
+            )
+            .unwrap();
+            fs::set_permissions(&helper, fs::Permissions::from_mode(0o755)).unwrap();
+            let cfg = LockConfig {
+                wait: Duration::from_secs(10),
+                dotlock_helper: Some(helper),
+                ..LockConfig::default()
+            };
+            let turn = tmp.path().join("box.writer");
+            let inode = || fs::metadata(&lock_file).map(|m| m.ino()).ok();
+            for (hold, want) in [(100, "-l\n-u\n"), (400, "-l\n-u\n-l\n-u\n")] {
+                let _ = fs::remove_file(&log);
+                let a = WriteLock::acquire_in_turn(&mailbox, &file, &cfg, &turn).unwrap();
+                assert!(a.dotlock_held(), "{:?}", a.dotlock_unavailable());
+                let first = inode();
+                let (m, c, t) = (mailbox.clone(), cfg.clone(), turn.clone());
+                let b = std::thread::spawn(move || {
+                    let file = OpenOptions::new().read(true).write(true).open(&m).unwrap();
+                    let lock = WriteLock::acquire_in_turn(&m, &file, &c, &t).unwrap();
+                    let held = (lock.dotlock_held(), fs::metadata(dotlock_path(&m)).map(|m| m.ino()).ok());
+                    drop(lock);
+                    held
+                });
+                std::thread::sleep(Duration::from_millis(hold));
+                drop(a);
+                let (held, second) = b.join().unwrap();
+                assert!(held);
+                assert!(!lock_file.exists(), "left behind after {hold} ms");
+                assert_eq!(fs::read_to_string(&log).unwrap(), want, "held {hold} ms");
+                if hold < 250 {
+                    assert_eq!(first, second, "the same lock file passed on");
+                }
+            }
+            println!("HANDED OVER");
         }
         other => panic!("unknown child mode {other}"),
     }

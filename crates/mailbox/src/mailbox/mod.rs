@@ -353,12 +353,26 @@ impl Mailbox {
         if !meta.is_file() {
             return Err(Error::NotAMailbox(path.to_path_buf()));
         }
-        let format = detect_format(&file, meta.len(), ctx.default_format)
-            .ok_or_else(|| Error::NotAMailbox(path.to_path_buf()))?;
+        // Another session may be rewriting the first octets right now: look under a
+        // shared lock. A crash in the middle of such a rewrite is finished first.
+        let detect = |file: &File| -> Result<Option<Format>> {
+            let _lock = ReadLock::acquire(file, &ctx.lock)?;
+            Ok(detect_format(file, file.metadata()?.len(), ctx.default_format))
+        };
+        let detected = detect(&file)?;
+        let pending = detected.is_none() && journal::pending(&ctx.state_dir, path);
+        if detected.is_none() && !pending {
+            return Err(Error::NotAMailbox(path.to_path_buf()));
+        }
+        let format = detected.unwrap_or(ctx.default_format);
         let mut mb = Mailbox::unread(path, file, format, ctx, Stamp::of(&meta));
         mb.read_only = read_only;
         mb.claims_recent = mode == Mode::ReadWrite && !read_only;
         mb.finish_interrupted_rewrite()?;
+        if pending {
+            let format = detect(&mb.file)?.ok_or_else(|| Error::NotAMailbox(path.to_path_buf()))?;
+            mb.driver = driver::driver(format);
+        }
         {
             let _lock = ReadLock::acquire(&mb.file, &mb.ctx.lock)?;
             let shared = mb.state.read();
