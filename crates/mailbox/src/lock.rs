@@ -1032,7 +1032,10 @@ mod tests {
                 .find(|p| p.is_file())
         });
         if found.is_none() {
-            println!("skipping {test}: `{name}` is not installed (see tests/debian-packages.txt)");
+            testkit::skip(
+                test,
+                &format!("`{name}` is not installed (see tests/debian-packages.txt)"),
+            );
         }
         found
     }

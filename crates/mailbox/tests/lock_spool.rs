@@ -36,31 +36,37 @@ struct Spool {
 fn spool(test: &str) -> Option<Spool> {
     // SAFETY: geteuid has no preconditions and cannot fail.
     if unsafe { libc::geteuid() } != 0 {
-        println!("skipping {test}: needs root to build a root:mail 2775 spool and become nobody");
+        testkit::skip(test, "needs root to build a root:mail 2775 spool and become nobody");
         return None;
     }
     match fs::metadata(HELPER) {
         Ok(meta) if meta.mode() & 0o2000 != 0 => {}
         _ => {
-            println!("skipping {test}: {HELPER} (liblockfile-bin) is not installed setgid");
+            testkit::skip(
+                test,
+                &format!("{HELPER} (liblockfile-bin) is not installed setgid"),
+            );
             return None;
         }
     }
     if Command::new("setpriv").arg("--version").output().is_err() {
-        println!("skipping {test}: setpriv (util-linux) is not installed");
+        testkit::skip(test, "setpriv (util-linux) is not installed");
         return None;
     }
     let (Some(nobody_uid), Some(nogroup_gid), Some(mail_gid)) =
         (user_id("nobody"), group_id("nogroup"), group_id("mail"))
     else {
-        println!("skipping {test}: user nobody, group nogroup or group mail missing");
+        testkit::skip(test, "user nobody, group nogroup or group mail missing");
         return None;
     };
     let top = tempfile::tempdir().unwrap();
     fs::set_permissions(top.path(), fs::Permissions::from_mode(0o755)).unwrap();
     let exe = top.path().join("lock_spool_child");
-    fs::copy(std::env::current_exe().unwrap(), &exe).unwrap();
-    fs::set_permissions(&exe, fs::Permissions::from_mode(0o755)).unwrap();
+    {
+        let _no_fork = FORK.lock().unwrap_or_else(|e| e.into_inner());
+        fs::copy(std::env::current_exe().unwrap(), &exe).unwrap();
+        fs::set_permissions(&exe, fs::Permissions::from_mode(0o755)).unwrap();
+    }
     let dir = top.path().join("spool");
     fs::create_dir(&dir).unwrap();
     std::os::unix::fs::chown(&dir, Some(0), Some(mail_gid)).unwrap();
@@ -104,8 +110,16 @@ struct ChildRun {
     lines: Receiver<String>,
 }
 
+/// Held while a copy of the test binary is open for writing, and while a child is
+/// started: a child forked by another test's thread at that moment would inherit
+/// the open descriptor until its exec, and an exec of the copy meanwhile fails
+/// with ETXTBSY ("Text file busy") — which made these tests fail now and then
+/// under load, with a child that printed nothing.
+static FORK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Starts the child as nobody, in `mode`, on the spool's mailbox.
 fn start_child(spool: &Spool, mode: &str) -> ChildRun {
+    let _no_fork = FORK.lock().unwrap_or_else(|e| e.into_inner());
     let mut child = Command::new("setpriv")
         .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
         .arg(&spool.exe)
