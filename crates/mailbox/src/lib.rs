@@ -40,7 +40,11 @@
 //!   stay in the numbering as expunged until the next `sync`.
 //! - A message without an `X-UID` gets its UID by one deterministic rule that every
 //!   session applies to the same file (the next number after the last UID, in file
-//!   order), so sessions agree on new mail's UIDs before any has written them.
+//!   order), so sessions agree on new mail's UIDs before any has written them. The
+//!   last UID that a write records (`X-IMAP`, the state file) is therefore only what
+//!   the file holds, never the UIDs derived for mail whose `X-UID` that write leaves
+//!   unwritten: counting them would make every later reader derive them anew, one
+//!   higher.
 //! - \Recent goes to exactly one session: the highest UID already handed out as
 //!   \Recent is kept, under flock, in a small per-mailbox state file in the user's
 //!   state directory (`~/.pullmail`), and written to the file as `Status: O` whenever

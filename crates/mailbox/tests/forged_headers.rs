@@ -278,3 +278,32 @@ fn an_append_past_the_last_uid_renumbers_everything() {
         assert!(!text.contains("429496729"), "{text}");
     }
 }
+
+/// `X-IMAPbase` in the first message (UW without a pseudo-message, Dovecot) that
+/// leaves too few UIDs: renumbered under a new UIDVALIDITY, and the first write puts a
+/// pseudo-message in front and drops the old field.
+#[test]
+fn an_exhausting_x_imapbase_in_the_first_message_renumbers() {
+    for format in FORMATS {
+        let env = Env::new();
+        let p = env.path("inbox");
+        delivered(
+            &p,
+            format,
+            &[
+                ("Subject: m1\nX-IMAPbase: 5 4294967294\nX-UID: 4294967294\n", "b\n"),
+                ("Subject: m2\n", "b\n"),
+            ],
+        );
+        let mut a = env.open(&p);
+        let uv = a.uid_validity();
+        assert_ne!(uv, 5, "{format:?}");
+        assert_eq!((uid_list(&a), a.uid_next().get()), (vec![1, 2], 3));
+        a.store(seqno(2), StoreOp::Add, Flags::SEEN, &[]).unwrap();
+        a.close().unwrap();
+        let text = String::from_utf8(std::fs::read(&p).unwrap()).unwrap();
+        assert!(!text.contains("X-IMAPbase") && !text.contains("4294967294"), "{text}");
+        let b = env.open(&p);
+        assert_eq!((b.uid_validity(), uid_list(&b)), (uv, vec![1, 2]));
+    }
+}
