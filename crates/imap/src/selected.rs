@@ -16,6 +16,7 @@ use mailbox::mailbox::{Event, Mailbox};
 use mailbox::uid::{SeqNumber, Uid};
 
 use crate::respond::{self, untagged};
+use crate::types::Numbering;
 
 /// The mailbox of the Selected state.
 pub struct Selected {
@@ -85,17 +86,17 @@ impl Selected {
         }
     }
 
-    /// Finds and reports changes (see the module docs). `with_uid` adds UID to
-    /// FETCH responses (during UID commands). Sync failures are logged through
+    /// Finds and reports changes (see the module docs). During UID commands
+    /// (`numbering`) FETCH responses carry the UID. Sync failures are logged through
     /// `log` and reported as an untagged NO; the session goes on.
     pub fn report(
         &mut self,
         out: &mut Vec<u8>,
         allow_expunge: bool,
-        with_uid: bool,
+        numbering: Numbering,
         log: &dyn Fn(&str),
     ) -> Result<(), UidValidityChanged> {
-        self.report_changes(out, allow_expunge, with_uid, log, true)
+        self.report_changes(out, allow_expunge, numbering, log, true)
     }
 
     /// [`Selected::report`], with EXISTS and RECENT left for a later report when
@@ -105,7 +106,7 @@ impl Selected {
         &mut self,
         out: &mut Vec<u8>,
         allow_expunge: bool,
-        with_uid: bool,
+        numbering: Numbering,
         log: &dyn Fn(&str),
         counts: bool,
     ) -> Result<(), UidValidityChanged> {
@@ -148,7 +149,7 @@ impl Selected {
         changed_uids.dedup();
         for uid in changed_uids {
             if let Some(seq) = self.mailbox.seq_of_uid(uid) {
-                self.fetch_flags(out, seq, with_uid);
+                self.fetch_flags(out, seq, numbering);
             }
         }
         Ok(())
@@ -182,14 +183,14 @@ impl Selected {
     }
 
     /// `* seq FETCH (FLAGS (...) [UID n])`.
-    pub fn fetch_flags(&self, out: &mut Vec<u8>, seq: SeqNumber, with_uid: bool) {
+    pub fn fetch_flags(&self, out: &mut Vec<u8>, seq: SeqNumber, numbering: Numbering) {
         let Some(info) = self.mailbox.info(seq) else {
             return;
         };
         out.extend_from_slice(format!("* {seq} FETCH (FLAGS ").as_bytes());
         let names = self.mailbox.keywords().names_of(info.keywords);
         respond::flag_list(out, info.flags, &names, info.recent);
-        if with_uid {
+        if numbering.is_uid() {
             out.extend_from_slice(format!(" UID {}", info.uid).as_bytes());
         }
         out.extend_from_slice(b")\r\n");
@@ -198,7 +199,7 @@ impl Selected {
     /// Resolves a sequence set of a command to message sequence numbers, in order.
     /// `None` for a non-UID set naming a message that does not exist (BAD). UIDs
     /// that do not exist are skipped (RFC 3501 §6.4.8).
-    pub fn resolve(&self, set: &crate::types::SequenceSet, uid: bool) -> Option<Vec<SeqNumber>> {
+    pub fn resolve(&self, set: &crate::types::SequenceSet, numbering: Numbering) -> Option<Vec<SeqNumber>> {
         if set.is_saved() {
             // `$` names what is left of the saved messages, whatever the command.
             let mut seqs: Vec<SeqNumber> = self
@@ -210,7 +211,7 @@ impl Selected {
             return Some(seqs);
         }
         let count = self.mailbox.count();
-        if !uid {
+        if !numbering.is_uid() {
             let numbers = set.message_numbers(count)?;
             return Some(numbers.into_iter().filter_map(SeqNumber::new).collect());
         }

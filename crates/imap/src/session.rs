@@ -19,6 +19,7 @@ use crate::receiver::{Event, Limits, Receiver, Rejection};
 use crate::respond::{status_line, untagged, Reply, Status};
 use crate::selected::Selected;
 use crate::settings::Settings;
+use crate::types::Numbering;
 
 /// The product name and version in the greeting.
 pub const SERVER: &str = concat!("pullmail ", env!("CARGO_PKG_VERSION"));
@@ -250,13 +251,13 @@ impl<H: Host> Session<H> {
         // whole message) go before it runs, not after.
         drop(bytes);
         let tag = cmd.tag.as_str().to_string();
-        let uid = cmd.body.is_uid();
+        let numbering = cmd.body.numbering();
         // RFC 3501 §7.4.1: no EXPUNGE during FETCH, STORE, SEARCH (their UID forms may).
         let allow_expunge = !matches!(
             cmd.body,
-            crate::types::CommandBody::Fetch { uid: false, .. }
-                | crate::types::CommandBody::Store { uid: false, .. }
-                | crate::types::CommandBody::Search { uid: false, .. }
+            crate::types::CommandBody::Fetch { numbering: Numbering::Sequence, .. }
+                | crate::types::CommandBody::Store { numbering: Numbering::Sequence, .. }
+                | crate::types::CommandBody::Search { numbering: Numbering::Sequence, .. }
         );
         let outcome = if invalid_names.is_empty() {
             command::execute(self, cmd)
@@ -299,7 +300,7 @@ impl<H: Host> Session<H> {
                 return None;
             }
         };
-        if let Some(ending) = self.after_command(allow_expunge, uid) {
+        if let Some(ending) = self.after_command(allow_expunge, numbering) {
             self.tagged(&tag, &reply);
             return Some(ending);
         }
@@ -308,7 +309,7 @@ impl<H: Host> Session<H> {
     }
 
     /// Writes back flag changes and reports what changed in the selected mailbox.
-    pub(crate) fn after_command(&mut self, allow_expunge: bool, uid: bool) -> Option<Ending> {
+    pub(crate) fn after_command(&mut self, allow_expunge: bool, numbering: Numbering) -> Option<Ending> {
         let host = &self.host;
         let log = |m: &str| host.log(m);
         let sel = self.selected.as_mut()?;
@@ -318,7 +319,7 @@ impl<H: Host> Session<H> {
                 sel.mailbox.path().display()
             ));
         }
-        if sel.report(&mut self.out, allow_expunge, uid, &log).is_err() {
+        if sel.report(&mut self.out, allow_expunge, numbering, &log).is_err() {
             log(&format!(
                 "{}: UIDVALIDITY changed during the session",
                 sel.mailbox.path().display()

@@ -261,9 +261,13 @@ impl Gen {
 
     fn body(&mut self) -> CommandBody {
         use CommandBody::*;
-        let uid = self.chance(2);
+        let numbering = if self.chance(2) {
+            Numbering::Uid
+        } else {
+            Numbering::Sequence
+        };
         if self.chance(3) {
-            return self.extension_body(uid);
+            return self.extension_body(numbering);
         }
         match self.n(24) {
             0 => Capability,
@@ -339,7 +343,7 @@ impl Gen {
             18 => Close,
             19 => Expunge,
             20 => Search {
-                uid,
+                numbering,
                 ret: self.chance(2).then(|| {
                     let mut v: Vec<SearchReturn> = Vec::new();
                     for _ in 0..self.n(4) {
@@ -354,7 +358,7 @@ impl Gen {
                 criteria: self.search_keys(0),
             },
             21 => Fetch {
-                uid,
+                numbering,
                 set: self.set(),
                 items: match self.n(5) {
                     0 => FetchItems::All,
@@ -364,14 +368,14 @@ impl Gen {
                 },
             },
             22 => Store {
-                uid,
+                numbering,
                 set: self.set(),
                 mode: *self.pick(&[StoreMode::Replace, StoreMode::Add, StoreMode::Remove]),
                 silent: self.chance(2),
                 flags: self.flags(),
             },
             _ => Copy {
-                uid,
+                numbering,
                 set: self.set(),
                 mailbox: self.mailbox(),
             },
@@ -405,7 +409,7 @@ impl Gen {
     }
 
     /// The commands of the extensions (RFC 2177 IDLE ... RFC 6851 MOVE).
-    fn extension_body(&mut self, uid: bool) -> CommandBody {
+    fn extension_body(&mut self, numbering: Numbering) -> CommandBody {
         use CommandBody::*;
         match self.n(11) {
             0 => Idle,
@@ -428,12 +432,12 @@ impl Gen {
             },
             5 => UidExpunge { set: self.set() },
             6 => Move {
-                uid,
+                numbering,
                 set: self.set(),
                 mailbox: self.mailbox(),
             },
             7 => Sort {
-                uid,
+                numbering,
                 criteria: (0..1 + self.n(3))
                     .map(|_| SortCriterion {
                         reverse: self.chance(2),
@@ -444,7 +448,7 @@ impl Gen {
                 keys: self.search_keys(0),
             },
             8 => Thread {
-                uid,
+                numbering,
                 algorithm: *self.pick(&[ThreadAlgorithm::OrderedSubject, ThreadAlgorithm::References]),
                 charset: self.atom(),
                 keys: self.search_keys(0),
@@ -454,7 +458,7 @@ impl Gen {
                 pattern: self.utf8(),
             },
             _ => Fetch {
-                uid,
+                numbering,
                 set: SequenceSet::SAVED,
                 items: FetchItems::Fast,
             },

@@ -8,14 +8,14 @@ use super::selected_mailbox;
 use crate::host::Host;
 use crate::respond::Reply;
 use crate::session::Session;
-use crate::types::SequenceSet;
+use crate::types::{Numbering, SequenceSet};
 
-pub(crate) fn run<H: Host>(s: &mut Session<H>, uid: bool, set: &SequenceSet, name: &str) -> Reply {
+pub(crate) fn run<H: Host>(s: &mut Session<H>, numbering: Numbering, set: &SequenceSet, name: &str) -> Reply {
     let Some(store) = s.store.as_ref() else {
         return Reply::bad("Not authenticated");
     };
     let sel = selected_mailbox!(s);
-    let Some(seqs) = sel.resolve(set, uid) else {
+    let Some(seqs) = sel.resolve(set, numbering) else {
         return Reply::bad("Invalid message sequence number");
     };
     if seqs.is_empty() {

@@ -6,7 +6,7 @@ use super::selected_mailbox;
 use crate::host::Host;
 use crate::respond::Reply;
 use crate::session::Session;
-use crate::types::SequenceSet;
+use crate::types::{Numbering, SequenceSet};
 
 pub(crate) fn run<H: Host>(s: &mut Session<H>, uid_set: Option<&SequenceSet>) -> Reply {
     let host = &s.host;
@@ -18,7 +18,7 @@ pub(crate) fn run<H: Host>(s: &mut Session<H>, uid_set: Option<&SequenceSet>) ->
     // The UIDs named now, before reporting others' changes renumbers anything.
     let uids: Option<Vec<mailbox::uid::Uid>> = match uid_set {
         None => None,
-        Some(set) => match sel.resolve(set, true) {
+        Some(set) => match sel.resolve(set, Numbering::Uid) {
             Some(seqs) => Some(
                 seqs.iter()
                     .filter_map(|&q| sel.mailbox.info(q).map(|i| i.uid))
@@ -27,7 +27,13 @@ pub(crate) fn run<H: Host>(s: &mut Session<H>, uid_set: Option<&SequenceSet>) ->
             None => return Reply::bad("Invalid UID set"),
         },
     };
-    if sel.report(&mut s.out, true, uids.is_some(), &log).is_err() {
+    // UID EXPUNGE is a UID command: its FETCH responses carry UIDs.
+    let numbering = if uids.is_some() {
+        Numbering::Uid
+    } else {
+        Numbering::Sequence
+    };
+    if sel.report(&mut s.out, true, numbering, &log).is_err() {
         return Reply::no("EXPUNGE failed: the mailbox changed under the session");
     }
     match sel.mailbox.expunge(uids.as_deref()) {

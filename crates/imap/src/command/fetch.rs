@@ -17,20 +17,20 @@ use super::selected_mailbox;
 use crate::host::Host;
 use crate::respond::{self, Reply};
 use crate::session::Session;
-use crate::types::{FetchAttribute, FetchItems, SequenceSet};
+use crate::types::{FetchAttribute, FetchItems, Numbering, SequenceSet};
 
 pub(crate) fn run<H: Host>(
     s: &mut Session<H>,
-    uid: bool,
+    numbering: Numbering,
     set: &SequenceSet,
     items: &FetchItems,
 ) -> Reply {
     let sel = selected_mailbox!(s);
-    let Some(seqs) = sel.resolve(set, uid) else {
+    let Some(seqs) = sel.resolve(set, numbering) else {
         return Reply::bad("Invalid message sequence number");
     };
     let mut attrs = items.expand();
-    if uid && !attrs.contains(&FetchAttribute::Uid) {
+    if numbering.is_uid() && !attrs.contains(&FetchAttribute::Uid) {
         attrs.insert(0, FetchAttribute::Uid);
     }
     let sets_seen = !sel.read_only && attrs.iter().any(FetchAttribute::sets_seen);

@@ -72,7 +72,7 @@ pub(crate) fn run<H: Host>(s: &mut Session<H>) -> Outcome {
         if s.selected.is_some() && (noticed || now - last_check >= SAFETY_CHECK) {
             last_check = now;
             let before = s.out.len();
-            if let Some(ending) = s.after_command(true, false) {
+            if let Some(ending) = s.after_command(true, crate::types::Numbering::Sequence) {
                 return match ending {
                     crate::session::Ending::Error(e) => Outcome::End(e),
                     crate::session::Ending::Logout => {

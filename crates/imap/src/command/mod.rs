@@ -240,41 +240,41 @@ pub(crate) fn execute<H: Host>(s: &mut Session<H>, cmd: Command) -> Outcome {
         Expunge => expunge::run(s, None).into(),
         UidExpunge { set } => expunge::run(s, Some(&set)).into(),
         Search {
-            uid,
+            numbering,
             ret,
             charset,
             criteria,
         } => search::run(
             s,
             tag.as_str(),
-            uid,
+            numbering,
             ret.as_deref(),
             charset.as_deref(),
             &criteria,
         )
         .into(),
         Sort {
-            uid,
+            numbering,
             criteria,
             charset,
             keys,
-        } => sort::sort(s, uid, &criteria, &charset, &keys).into(),
+        } => sort::sort(s, numbering, &criteria, &charset, &keys).into(),
         Thread {
-            uid,
+            numbering,
             algorithm,
             charset,
             keys,
-        } => sort::thread(s, uid, algorithm, &charset, &keys).into(),
-        Fetch { uid, set, items } => fetch::run(s, uid, &set, &items).into(),
+        } => sort::thread(s, numbering, algorithm, &charset, &keys).into(),
+        Fetch { numbering, set, items } => fetch::run(s, numbering, &set, &items).into(),
         Store {
-            uid,
+            numbering,
             set,
             mode,
             silent,
             flags,
-        } => store::run(s, uid, &set, mode, silent, &flags).into(),
-        Copy { uid, set, mailbox } => copy::run(s, uid, &set, &mailbox).into(),
-        Move { uid, set, mailbox } => moves::run(s, uid, &set, &mailbox).into(),
+        } => store::run(s, numbering, &set, mode, silent, &flags).into(),
+        Copy { numbering, set, mailbox } => copy::run(s, numbering, &set, &mailbox).into(),
+        Move { numbering, set, mailbox } => moves::run(s, numbering, &set, &mailbox).into(),
     }
 }
 

@@ -18,16 +18,16 @@ use super::selected_mailbox;
 use crate::host::Host;
 use crate::respond::{untagged, Reply};
 use crate::session::Session;
-use crate::types::SequenceSet;
+use crate::types::{Numbering, SequenceSet};
 
-pub(crate) fn run<H: Host>(s: &mut Session<H>, uid: bool, set: &SequenceSet, name: &str) -> Reply {
+pub(crate) fn run<H: Host>(s: &mut Session<H>, numbering: Numbering, set: &SequenceSet, name: &str) -> Reply {
     let host = &s.host;
     let log = |m: &str| host.log(m);
     let Some(store) = s.store.as_ref() else {
         return Reply::bad("Not authenticated");
     };
     let sel = selected_mailbox!(s);
-    let Some(seqs) = sel.resolve(set, uid) else {
+    let Some(seqs) = sel.resolve(set, numbering) else {
         return Reply::bad("Invalid message sequence number");
     };
     if sel.read_only {
@@ -66,7 +66,7 @@ pub(crate) fn run<H: Host>(s: &mut Session<H>, uid: bool, set: &SequenceSet, nam
     // 2. What others changed first, so that our EXPUNGE numbers are the client's.
     // New messages (our copy, when the destination is this mailbox) are announced
     // after the expunges, by the report that ends every command.
-    if sel.report_changes(&mut s.out, true, uid, &log, false).is_err() {
+    if sel.report_changes(&mut s.out, true, numbering, &log, false).is_err() {
         return Reply::no("MOVE failed: the mailbox changed under the session; messages were copied");
     }
     // 3. Expunge exactly the moved messages.

@@ -19,7 +19,7 @@ use crate::host::Host;
 use crate::respond::Reply;
 use crate::selected::Selected;
 use crate::session::Session;
-use crate::types::{SearchKey, SearchReturn, SequenceSet};
+use crate::types::{Numbering, SearchKey, SearchReturn, SequenceSet};
 
 /// The charsets named in `[BADCHARSET ...]`: the ones every client may rely on.
 const ADVERTISED_CHARSETS: &str = "US-ASCII UTF-8";
@@ -292,7 +292,7 @@ fn now() -> i64 {
 pub(crate) fn run<H: Host>(
     s: &mut Session<H>,
     tag: &str,
-    uid: bool,
+    numbering: Numbering,
     ret: Option<&[SearchReturn]>,
     charset: Option<&str>,
     keys: &[SearchKey],
@@ -312,7 +312,7 @@ pub(crate) fn run<H: Host>(
     let hits = &found.hits;
     let numbers: Vec<u32> = hits
         .iter()
-        .map(|h| if uid { h.info.uid.get() } else { h.seq.get() })
+        .map(|h| if numbering.is_uid() { h.info.uid.get() } else { h.seq.get() })
         .collect();
     let Some(ret) = ret else {
         let mut line = String::from("* SEARCH");
@@ -355,7 +355,7 @@ pub(crate) fn run<H: Host>(
     let mut line = b"* ESEARCH (TAG ".to_vec();
     crate::respond::string(&mut line, tag.as_bytes());
     line.push(b')');
-    if uid {
+    if numbering.is_uid() {
         line.extend_from_slice(b" UID");
     }
     if let (true, Some(min)) = (has(SearchReturn::Min), numbers.iter().min()) {

@@ -20,7 +20,7 @@ use crate::host::Host;
 use crate::respond::Reply;
 use crate::selected::Selected;
 use crate::session::Session;
-use crate::types::{SearchKey, SortCriterion, SortKey, ThreadAlgorithm};
+use crate::types::{Numbering, SearchKey, SortCriterion, SortKey, ThreadAlgorithm};
 
 /// What one message is sorted or threaded by.
 #[derive(Default)]
@@ -119,7 +119,7 @@ fn compare(a: &Facts, b: &Facts, criteria: &[SortCriterion]) -> Ordering {
 
 pub(crate) fn sort<H: Host>(
     s: &mut Session<H>,
-    uid: bool,
+    numbering: Numbering,
     criteria: &[SortCriterion],
     charset: &str,
     keys: &[SearchKey],
@@ -137,12 +137,12 @@ pub(crate) fn sort<H: Host>(
     let mut line = String::from("* SORT");
     for f in &all {
         line.push(' ');
-        line.push_str(&(if uid { f.uid } else { f.seq }).to_string());
+        line.push_str(&(if numbering.is_uid() { f.uid } else { f.seq }).to_string());
     }
     line.push_str("\r\n");
     s.out.extend_from_slice(line.as_bytes());
     completed(
-        if uid {
+        if numbering.is_uid() {
             "UID SORT completed"
         } else {
             "SORT completed"
@@ -153,7 +153,7 @@ pub(crate) fn sort<H: Host>(
 
 pub(crate) fn thread<H: Host>(
     s: &mut Session<H>,
-    uid: bool,
+    numbering: Numbering,
     algorithm: ThreadAlgorithm,
     charset: &str,
     keys: &[SearchKey],
@@ -166,7 +166,7 @@ pub(crate) fn thread<H: Host>(
     let inputs: Vec<ThreadInput> = facts(sel, hits, true)
         .into_iter()
         .map(|f| ThreadInput {
-            id: if uid { f.uid } else { f.seq },
+            id: if numbering.is_uid() { f.uid } else { f.seq },
             date: f.date,
             message_id: f.message_id,
             references: f.references,
@@ -185,7 +185,7 @@ pub(crate) fn thread<H: Host>(
     line.push_str("\r\n");
     s.out.extend_from_slice(line.as_bytes());
     completed(
-        if uid {
+        if numbering.is_uid() {
             "UID THREAD completed"
         } else {
             "THREAD completed"

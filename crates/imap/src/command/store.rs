@@ -11,11 +11,11 @@ use super::selected_mailbox;
 use crate::host::Host;
 use crate::respond::Reply;
 use crate::session::Session;
-use crate::types::{Flag, SequenceSet, StoreMode};
+use crate::types::{Flag, Numbering, SequenceSet, StoreMode};
 
 pub(crate) fn run<H: Host>(
     s: &mut Session<H>,
-    uid: bool,
+    numbering: Numbering,
     set: &SequenceSet,
     mode: StoreMode,
     silent: bool,
@@ -26,7 +26,7 @@ pub(crate) fn run<H: Host>(
         Err(r) => return r,
     };
     let sel = selected_mailbox!(s);
-    let Some(seqs) = sel.resolve(set, uid) else {
+    let Some(seqs) = sel.resolve(set, numbering) else {
         return Reply::bad("Invalid message sequence number");
     };
     if sel.read_only {
@@ -54,7 +54,7 @@ pub(crate) fn run<H: Host>(
     sel.report_keywords(&mut s.out);
     if !silent {
         for seq in done {
-            sel.fetch_flags(&mut s.out, seq, uid);
+            sel.fetch_flags(&mut s.out, seq, numbering);
         }
     }
     Reply::ok("STORE completed")

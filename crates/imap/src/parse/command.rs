@@ -10,7 +10,7 @@ use super::search::search_keys;
 use super::sequence::sequence_set;
 use super::{ErrorKind, Fail, PResult, Parser};
 use crate::types::{
-    AppendMessage, CommandBody, ListReturn, ListSelect, SearchReturn, SortCriterion, SortKey,
+    AppendMessage, CommandBody, ListReturn, ListSelect, Numbering, SearchReturn, SortCriterion, SortKey,
     StatusItem, StoreMode, ThreadAlgorithm,
 };
 
@@ -100,24 +100,24 @@ pub(crate) fn body(p: &mut Parser<'_>) -> PResult<CommandBody> {
         "CHECK" => CommandBody::Check,
         "CLOSE" => CommandBody::Close,
         "EXPUNGE" => CommandBody::Expunge,
-        "SEARCH" => search(p, false)?,
-        "FETCH" => fetch(p, false)?,
-        "STORE" => store(p, false)?,
-        "COPY" => copy(p, false)?,
-        "MOVE" => move_(p, false)?,
-        "SORT" => sort(p, false)?,
-        "THREAD" => thread(p, false)?,
+        "SEARCH" => search(p, Numbering::Sequence)?,
+        "FETCH" => fetch(p, Numbering::Sequence)?,
+        "STORE" => store(p, Numbering::Sequence)?,
+        "COPY" => copy(p, Numbering::Sequence)?,
+        "MOVE" => move_(p, Numbering::Sequence)?,
+        "SORT" => sort(p, Numbering::Sequence)?,
+        "THREAD" => thread(p, Numbering::Sequence)?,
         "UID" => {
             p.sp()?;
             let at = p.pos;
             match upper_word(p)?.as_str() {
-                "SEARCH" => search(p, true)?,
-                "FETCH" => fetch(p, true)?,
-                "STORE" => store(p, true)?,
-                "COPY" => copy(p, true)?,
-                "MOVE" => move_(p, true)?,
-                "SORT" => sort(p, true)?,
-                "THREAD" => thread(p, true)?,
+                "SEARCH" => search(p, Numbering::Uid)?,
+                "FETCH" => fetch(p, Numbering::Uid)?,
+                "STORE" => store(p, Numbering::Uid)?,
+                "COPY" => copy(p, Numbering::Uid)?,
+                "MOVE" => move_(p, Numbering::Uid)?,
+                "SORT" => sort(p, Numbering::Uid)?,
+                "THREAD" => thread(p, Numbering::Uid)?,
                 "EXPUNGE" => {
                     p.sp()?;
                     CommandBody::UidExpunge {
@@ -411,7 +411,7 @@ fn list(p: &mut Parser<'_>) -> PResult<CommandBody> {
 
 /// SEARCH [SP "RETURN" SP "(" [search-return-opt *(SP search-return-opt)] ")"]
 /// [SP "CHARSET" SP astring] 1*(SP search-key) (RFC 3501, RFC 4731, RFC 5182)
-fn search(p: &mut Parser<'_>, uid: bool) -> PResult<CommandBody> {
+fn search(p: &mut Parser<'_>, numbering: Numbering) -> PResult<CommandBody> {
     p.sp()?;
     let mut ret = None;
     let at = p.pos;
@@ -458,7 +458,7 @@ fn search(p: &mut Parser<'_>, uid: bool) -> PResult<CommandBody> {
     }
     let criteria = search_keys(p)?;
     Ok(CommandBody::Search {
-        uid,
+        numbering,
         ret,
         charset,
         criteria,
@@ -467,7 +467,7 @@ fn search(p: &mut Parser<'_>, uid: bool) -> PResult<CommandBody> {
 
 /// SORT SP "(" sort-criterion *(SP sort-criterion) ")" SP charset 1*(SP search-key)
 /// (RFC 5256 §5).
-fn sort(p: &mut Parser<'_>, uid: bool) -> PResult<CommandBody> {
+fn sort(p: &mut Parser<'_>, numbering: Numbering) -> PResult<CommandBody> {
     p.sp()?;
     p.expect(b'(', "a list of sort criteria")?;
     let mut criteria = Vec::new();
@@ -497,7 +497,7 @@ fn sort(p: &mut Parser<'_>, uid: bool) -> PResult<CommandBody> {
     p.sp()?;
     let keys = search_keys(p)?;
     Ok(CommandBody::Sort {
-        uid,
+        numbering,
         criteria,
         charset,
         keys,
@@ -505,7 +505,7 @@ fn sort(p: &mut Parser<'_>, uid: bool) -> PResult<CommandBody> {
 }
 
 /// THREAD SP thread-alg SP charset 1*(SP search-key) (RFC 5256 §5).
-fn thread(p: &mut Parser<'_>, uid: bool) -> PResult<CommandBody> {
+fn thread(p: &mut Parser<'_>, numbering: Numbering) -> PResult<CommandBody> {
     p.sp()?;
     let at = p.pos;
     let algorithm = match upper_word(p)?.as_str() {
@@ -521,7 +521,7 @@ fn thread(p: &mut Parser<'_>, uid: bool) -> PResult<CommandBody> {
     p.sp()?;
     let keys = search_keys(p)?;
     Ok(CommandBody::Thread {
-        uid,
+        numbering,
         algorithm,
         charset,
         keys,
@@ -529,17 +529,17 @@ fn thread(p: &mut Parser<'_>, uid: bool) -> PResult<CommandBody> {
 }
 
 /// FETCH SP sequence-set SP ("ALL" / "FULL" / "FAST" / fetch-att / "(" ... ")")
-fn fetch(p: &mut Parser<'_>, uid: bool) -> PResult<CommandBody> {
+fn fetch(p: &mut Parser<'_>, numbering: Numbering) -> PResult<CommandBody> {
     p.sp()?;
     let set = sequence_set(p)?;
     p.sp()?;
     let items = fetch_items(p)?;
-    Ok(CommandBody::Fetch { uid, set, items })
+    Ok(CommandBody::Fetch { numbering, set, items })
 }
 
 /// STORE SP sequence-set SP store-att-flags
 /// store-att-flags = (["+" / "-"] "FLAGS" [".SILENT"]) SP (flag-list / (flag *(SP flag)))
-fn store(p: &mut Parser<'_>, uid: bool) -> PResult<CommandBody> {
+fn store(p: &mut Parser<'_>, numbering: Numbering) -> PResult<CommandBody> {
     p.sp()?;
     let set = sequence_set(p)?;
     p.sp()?;
@@ -566,7 +566,7 @@ fn store(p: &mut Parser<'_>, uid: bool) -> PResult<CommandBody> {
         flags_bare(p)?
     };
     Ok(CommandBody::Store {
-        uid,
+        numbering,
         set,
         mode,
         silent,
@@ -575,17 +575,17 @@ fn store(p: &mut Parser<'_>, uid: bool) -> PResult<CommandBody> {
 }
 
 /// MOVE SP sequence-set SP mailbox (RFC 6851)
-fn move_(p: &mut Parser<'_>, uid: bool) -> PResult<CommandBody> {
+fn move_(p: &mut Parser<'_>, numbering: Numbering) -> PResult<CommandBody> {
     p.sp()?;
     let set = sequence_set(p)?;
     let mailbox = one_mailbox(p)?;
-    Ok(CommandBody::Move { uid, set, mailbox })
+    Ok(CommandBody::Move { numbering, set, mailbox })
 }
 
 /// COPY SP sequence-set SP mailbox
-fn copy(p: &mut Parser<'_>, uid: bool) -> PResult<CommandBody> {
+fn copy(p: &mut Parser<'_>, numbering: Numbering) -> PResult<CommandBody> {
     p.sp()?;
     let set = sequence_set(p)?;
     let mailbox = one_mailbox(p)?;
-    Ok(CommandBody::Copy { uid, set, mailbox })
+    Ok(CommandBody::Copy { numbering, set, mailbox })
 }

@@ -14,7 +14,7 @@ pub use fetch::{FetchAttribute, FetchItems};
 pub use flag::{Flag, StoreMode};
 pub use list::{ListReturn, ListSelect};
 pub use search::SearchKey;
-pub use sequence::{SeqNumber, SeqRange, SequenceSet};
+pub use sequence::{Numbering, SeqNumber, SeqRange, SequenceSet};
 pub use sort::{SearchReturn, SortCriterion, SortKey, ThreadAlgorithm};
 
 pub use message::{Date, DateTime, Section, SectionKind};
@@ -174,7 +174,7 @@ pub enum CommandBody {
     /// RFC 3691.
     Unselect,
     Search {
-        uid: bool,
+        numbering: Numbering,
         /// `RETURN (...)` of RFC 4731 / RFC 5182; `None` for a plain SEARCH
         /// (answered with `* SEARCH`), `Some(empty)` for `RETURN ()` (ALL).
         ret: Option<Vec<SearchReturn>>,
@@ -184,38 +184,38 @@ pub enum CommandBody {
     },
     /// RFC 5256 SORT.
     Sort {
-        uid: bool,
+        numbering: Numbering,
         criteria: Vec<SortCriterion>,
         charset: String,
         keys: Vec<SearchKey>,
     },
     /// RFC 5256 THREAD.
     Thread {
-        uid: bool,
+        numbering: Numbering,
         algorithm: ThreadAlgorithm,
         charset: String,
         keys: Vec<SearchKey>,
     },
     Fetch {
-        uid: bool,
+        numbering: Numbering,
         set: SequenceSet,
         items: FetchItems,
     },
     Store {
-        uid: bool,
+        numbering: Numbering,
         set: SequenceSet,
         mode: StoreMode,
         silent: bool,
         flags: Vec<Flag>,
     },
     Copy {
-        uid: bool,
+        numbering: Numbering,
         set: SequenceSet,
         mailbox: String,
     },
     /// RFC 6851.
     Move {
-        uid: bool,
+        numbering: Numbering,
         set: SequenceSet,
         mailbox: String,
     },
@@ -263,16 +263,25 @@ impl CommandBody {
     }
 
     /// Whether this is one of the UID variants (RFC 3501 §6.4.8).
+    pub fn numbering(&self) -> Numbering {
+        if self.is_uid() {
+            Numbering::Uid
+        } else {
+            Numbering::Sequence
+        }
+    }
+
+    /// Whether this is one of the UID variants (RFC 3501 §6.4.8).
     pub fn is_uid(&self) -> bool {
         matches!(
             self,
-            CommandBody::Search { uid: true, .. }
-                | CommandBody::Fetch { uid: true, .. }
-                | CommandBody::Store { uid: true, .. }
-                | CommandBody::Copy { uid: true, .. }
-                | CommandBody::Move { uid: true, .. }
-                | CommandBody::Sort { uid: true, .. }
-                | CommandBody::Thread { uid: true, .. }
+            CommandBody::Search { numbering: Numbering::Uid, .. }
+                | CommandBody::Fetch { numbering: Numbering::Uid, .. }
+                | CommandBody::Store { numbering: Numbering::Uid, .. }
+                | CommandBody::Copy { numbering: Numbering::Uid, .. }
+                | CommandBody::Move { numbering: Numbering::Uid, .. }
+                | CommandBody::Sort { numbering: Numbering::Uid, .. }
+                | CommandBody::Thread { numbering: Numbering::Uid, .. }
                 | CommandBody::UidExpunge { .. }
         )
     }

@@ -1,6 +1,21 @@
 //! Sequence sets (RFC 3501 §9 `sequence-set`): message numbers or UIDs, with `*`
 //! for the largest in use and ranges in either order.
 
+/// What a command's message numbers are: sequence numbers, or UIDs in its `UID` form
+/// (RFC 3501 §6.4.8). One value through parsing, resolving and answering, so that a
+/// `true` passed for "with UID FETCH items" cannot stand for "these are UIDs".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Numbering {
+    Sequence,
+    Uid,
+}
+
+impl Numbering {
+    pub fn is_uid(self) -> bool {
+        self == Numbering::Uid
+    }
+}
+
 /// A number in a set: a value (never 0) or `*`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SeqNumber {
