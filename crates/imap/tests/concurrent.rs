@@ -249,3 +249,19 @@ fn ten_sessions_storing_at_once_lose_nothing() {
         assert!(r.starts_with(&format!("* SEARCH {}\r\n", i + 1)), "{r}");
     }
 }
+
+/// A FETCH that reads message text catches up with the file first, and may find a
+/// keyword another session just defined on the message it answers for: FLAGS must
+/// name the keyword before the FETCH uses it (RFC 3501 §7.2.6; imaptest's stress
+/// reported "Keyword used without being in FLAGS").
+#[test]
+fn a_keyword_found_during_fetch_is_announced_before_it_is_used() {
+    let env = Env::new();
+    let (mut a, mut b) = two_on_box(&env, 2);
+    a.cmd("a2 STORE 2 +FLAGS ($Fresh)");
+    let r = b.cmd("b2 FETCH 2 (FLAGS BODY[TEXT])");
+    let fetch = r.find("* 2 FETCH (FLAGS (\\Seen $Fresh)").unwrap_or_else(|| panic!("{r}"));
+    let flags = r.find("* FLAGS (").unwrap_or_else(|| panic!("no FLAGS in:\n{r}"));
+    assert!(flags < fetch && r[flags..fetch].contains("$Fresh"), "{r}");
+    assert_eq!(tagged_line(&r), "b2 OK FETCH completed", "{r}");
+}

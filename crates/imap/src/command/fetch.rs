@@ -113,6 +113,9 @@ pub(crate) fn run<H: Host>(
             out.extend_from_slice(format!("UID {}", info.uid).as_bytes());
         }
         out.extend_from_slice(b")\r\n");
+        // Reading the text caught up with the file, which may have brought keywords
+        // another session defined: FLAGS names them before this answer uses them.
+        sel.report_keywords(&mut s.out);
         s.out.extend_from_slice(&out);
         if s.out.len() >= crate::session::SPILL {
             // Writing may block on a slow client: no lock held meanwhile.
