@@ -43,7 +43,7 @@ MAN8_LINKS := ipop3d.8 ipop2d.8
 XINETD := imap imaps pop3 pop3s pop2
 UNITS := $(notdir $(wildcard etc/systemd/*.socket etc/systemd/*.service))
 
-.PHONY: all build servers test deps lint unit e2e package-test demo install uninstall skip-log-reset \
+.PHONY: all build servers test deps lint unit e2e package-test demo install uninstall skip-log-reset fuzz \
 	deb rpm bench bench-smoke clean check-conf
 
 all: build
@@ -102,6 +102,20 @@ test: skip-log-reset deps lint unit bench-smoke e2e
 # ports and prints a client command for each; Ctrl-C stops it.
 demo: servers
 	@sh tests/e2e/demo.sh $(RELEASE_DIR)
+
+# Fuzzing (cargo-fuzz, nightly; `cargo install cargo-fuzz`): every target of
+# fuzz/Cargo.toml for FUZZ_SECONDS each, from seeds fuzz/seeds.sh builds. A crash
+# stops the run; its input is in fuzz/artifacts/TARGET/.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := imap_command imap_receiver message address date encoded_words \
+	mailbox_file state_journal pop_commands sasl
+fuzz:
+	sh fuzz/seeds.sh
+	for t in $(FUZZ_TARGETS); do \
+		cargo +nightly fuzz run --fuzz-dir fuzz $$t fuzz/corpus/$$t -- \
+			-max_total_time=$(FUZZ_SECONDS) -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 \
+			|| exit 1; \
+	done
 
 # etc/pullmail.conf is generated from the daemon's table of keys; a test
 # (bin/pullmail-dist/tests) fails when they differ.

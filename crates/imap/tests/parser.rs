@@ -563,3 +563,18 @@ fn mutated_and_random_input_never_panics() {
         let _ = frame(&noise, &mut rng, small);
     }
 }
+
+/// Found by fuzzing (fuzz/fuzz_targets/imap_command.rs): an ID field of invalid
+/// UTF-8 passed the 30-octet limit as received but not as kept (each bad octet
+/// became U+FFFD, three octets), so the command as kept did not parse again.
+#[test]
+fn id_fields_of_invalid_utf8_round_trip_or_are_refused() {
+    let input = b"a ID (\"nameAUTHENTI\xf1\xff+\xff\xffCATE\" \"fqzname\" \"fuzz\" \"versionz\" \"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xffversion\" NIL)";
+    if let Ok(cmd) = parse_command(input) {
+        let wire = encode_command(&cmd);
+        assert_eq!(parse_command(&wire), Ok(cmd));
+    }
+    let ok = b"a ID (\"name\xff\" \"v\")";
+    let cmd = parse_command(ok).unwrap();
+    assert_eq!(parse_command(&encode_command(&cmd)), Ok(cmd));
+}

@@ -76,6 +76,29 @@ const MAGIC: &[u8; 8] = b"PMJRNL02";
 const HEADER_LEN: u64 = 4096;
 const COPY_CHUNK: usize = 1 << 20;
 
+/// A journal header as [`Rewrite`] writes it, for the file `mailbox` at `(dev, ino)`
+/// and `numbers` = old length, tail start, tail length, patch count, patch octets,
+/// stale hash, body hash: for the fuzz target that feeds [`recover`] journals whose
+/// header checks out and whose numbers and body are anything.
+#[doc(hidden)]
+pub fn encode_header_for_fuzzing(mailbox: &Path, dev: u64, ino: u64, numbers: [u64; 7]) -> Option<Vec<u8>> {
+    let [old_len, tail_start, tail_len, patch_count, patch_bytes, stale_hash, body_hash] = numbers;
+    Header {
+        path: mailbox.to_path_buf(),
+        dev,
+        ino,
+        old_len,
+        tail_start,
+        tail_len,
+        patch_count: patch_count as u32,
+        patch_bytes,
+        stale_hash,
+        body_hash,
+    }
+    .encode()
+    .ok()
+}
+
 /// Where the journal of a mailbox lives.
 pub fn journal_path(state_dir: &Path, mailbox: &Path) -> PathBuf {
     state_dir.join(format!("{}.journal", path_key(mailbox)))

@@ -273,22 +273,21 @@ fn id(p: &mut Parser<'_>) -> PResult<CommandBody> {
     }
     loop {
         let at = p.pos;
-        let field = string(p)?;
+        // The limits apply to the text kept (invalid UTF-8 becomes U+FFFD, three
+        // octets), so that what is kept parses again (found by fuzzing).
+        let field = String::from_utf8_lossy(&string(p)?).into_owned();
         if field.len() > ID_MAX_FIELD || pairs.len() >= ID_MAX_PAIRS {
             p.pos = at;
             return p.fail("at most 30 ID fields of at most 30 octets");
         }
         p.sp()?;
         let at = p.pos;
-        let value = nstring(p)?;
+        let value = nstring(p)?.map(|v| String::from_utf8_lossy(&v).into_owned());
         if value.as_ref().is_some_and(|v| v.len() > ID_MAX_VALUE) {
             p.pos = at;
             return p.fail("ID values of at most 1024 octets");
         }
-        pairs.push((
-            String::from_utf8_lossy(&field).into_owned(),
-            value.map(|v| String::from_utf8_lossy(&v).into_owned()),
-        ));
+        pairs.push((field, value));
         if p.eat(b')') {
             return Ok(CommandBody::Id {
                 parameters: Some(pairs),
