@@ -114,14 +114,31 @@ fn all_expunged_then_new_mail_continues_the_uids() {
 /// a mixed run (a small deterministic version of the stress test in imapd's tests).
 #[test]
 fn sessions_agree_on_uids_through_a_mixed_run() {
+    mixed_run(0);
+}
+
+/// The same from a spool of 1,000 messages no IMAP server has numbered: the opens
+/// use and save the mailbox index, and the first writes number the spool.
+#[test]
+fn sessions_agree_on_uids_through_a_mixed_run_with_the_index() {
+    mixed_run(1000);
+}
+
+fn mixed_run(initial: usize) {
     for format in FORMATS {
         let mut env = Env::new();
         // An empty spool is in the site's format, the one its MTA delivers in.
         env.ctx.default_format = format;
         let p = env.path("spool");
         std::fs::write(&p, b"").unwrap();
+        for n in 0..initial {
+            mta_deliver(&p, format, 100_000 + n);
+        }
         let mut sessions: Vec<Mailbox> = (0..3).map(|_| env.open(&p)).collect();
         let uv = sessions[0].uid_validity();
+        if initial > 0 {
+            assert!(env.open(&p).opened_from_index(), "{format:?}: the index is used");
+        }
         let mut next = 1;
         for round in 0..40usize {
             let who = round % 3;
