@@ -39,6 +39,8 @@ const EXTENSIONS: &[&str] = &[
     "ESEARCH",         // RFC 4731
     "WITHIN",          // RFC 5032
     "SORT",            // RFC 5256
+    "SORT=DISPLAY",    // RFC 5957
+    "ESORT",           // RFC 5267 §3
     "THREAD=ORDEREDSUBJECT",
     "THREAD=REFERENCES",
     "I18NLEVEL=1",     // RFC 5255

@@ -342,11 +342,13 @@ fn body(out: &mut Vec<u8>, b: &CommandBody) {
             list_pattern(out, pattern);
         }
         Sort {
+            ret,
             criteria,
             charset,
             keys,
             ..
         } => {
+            search_return(out, ret.as_deref());
             out.extend_from_slice(b" (");
             for (i, c) in criteria.iter().enumerate() {
                 if i > 0 {
@@ -481,10 +483,7 @@ fn body(out: &mut Vec<u8>, b: &CommandBody) {
             criteria,
             ..
         } => {
-            if let Some(ret) = ret {
-                let names: Vec<&str> = ret.iter().map(|r| r.name()).collect();
-                out.extend_from_slice(format!(" RETURN ({})", names.join(" ")).as_bytes());
-            }
+            search_return(out, ret.as_deref());
             if let Some(c) = charset {
                 out.extend_from_slice(b" CHARSET ");
                 astring(out, c.as_bytes());
@@ -543,5 +542,13 @@ fn body(out: &mut Vec<u8>, b: &CommandBody) {
             sequence_set(out, set);
             sp_mailbox(out, m);
         }
+    }
+}
+
+/// ` RETURN (...)` of SEARCH and SORT, when there is one.
+fn search_return(out: &mut Vec<u8>, ret: Option<&[SearchReturn]>) {
+    if let Some(ret) = ret {
+        let texts: Vec<String> = ret.iter().map(|r| r.text()).collect();
+        out.extend_from_slice(format!(" RETURN ({})", texts.join(" ")).as_bytes());
     }
 }

@@ -255,6 +255,31 @@ impl Gen {
         }
     }
 
+    /// RETURN options as the parser keeps them: no duplicate, and ALL or one
+    /// PARTIAL (ordered, non-zero bounds).
+    fn search_return(&mut self) -> Vec<SearchReturn> {
+        let mut v: Vec<SearchReturn> = Vec::new();
+        for _ in 0..self.n(4) {
+            let o = if self.chance(5) {
+                let a = 1 + self.n(100) as u32;
+                let b = a + self.n(100) as u32;
+                SearchReturn::Partial(PartialRange {
+                    first: a,
+                    last: b,
+                    from_end: self.chance(2),
+                })
+            } else {
+                *self.pick(&SearchReturn::EVERY)
+            };
+            let slot = |o: &SearchReturn| matches!(o, SearchReturn::All | SearchReturn::Partial(_));
+            let taken = slot(&o) && v.iter().any(slot);
+            if !v.contains(&o) && !taken {
+                v.push(o);
+            }
+        }
+        v
+    }
+
     fn search_keys(&mut self, depth: usize) -> Vec<SearchKey> {
         (0..1 + self.n(3)).map(|_| self.search_key(depth)).collect()
     }
@@ -344,16 +369,7 @@ impl Gen {
             19 => Expunge,
             20 => Search {
                 numbering,
-                ret: self.chance(2).then(|| {
-                    let mut v: Vec<SearchReturn> = Vec::new();
-                    for _ in 0..self.n(4) {
-                        let o = *self.pick(&SearchReturn::EVERY);
-                        if !v.contains(&o) {
-                            v.push(o);
-                        }
-                    }
-                    v
-                }),
+                ret: self.chance(2).then(|| self.search_return()),
                 charset: self.chance(3).then(|| self.atom()),
                 criteria: self.search_keys(0),
             },
@@ -438,6 +454,7 @@ impl Gen {
             },
             7 => Sort {
                 numbering,
+                ret: self.chance(2).then(|| self.search_return()),
                 criteria: (0..1 + self.n(3))
                     .map(|_| SortCriterion {
                         reverse: self.chance(2),

@@ -255,10 +255,20 @@ pub(crate) fn execute<H: Host>(s: &mut Session<H>, cmd: Command) -> Outcome {
         .into(),
         Sort {
             numbering,
+            ret,
             criteria,
             charset,
             keys,
-        } => sort::sort(s, numbering, &criteria, &charset, &keys).into(),
+        } => sort::sort(
+            s,
+            tag.as_str(),
+            numbering,
+            ret.as_deref(),
+            &criteria,
+            &charset,
+            &keys,
+        )
+        .into(),
         Thread {
             numbering,
             algorithm,

@@ -324,15 +324,68 @@ pub(crate) fn run<H: Host>(
         s.out.extend_from_slice(line.as_bytes());
         return found.completed("SEARCH completed");
     };
+    let uids: Vec<mailbox::uid::Uid> = hits.iter().map(|h| h.info.uid).collect();
+    if !extended(&mut s.out, &mut sel.saved, tag, numbering, ret, &numbers, &uids) {
+        // §2.1: SAVE alone sends no ESEARCH.
+        return found.completed("SEARCH completed, result saved");
+    }
+    found.completed("SEARCH completed")
+}
+
+/// A result's numbers in its own order, as a sequence set: ascending runs become
+/// ranges (`5,3:4,2,1`), so that a sorted result keeps its order (RFC 5267 §3.2).
+fn compact_in_order(numbers: &[u32]) -> String {
+    let mut out = String::new();
+    let mut i = 0;
+    while i < numbers.len() {
+        let mut j = i;
+        while j + 1 < numbers.len() && numbers[j].checked_add(1) == Some(numbers[j + 1]) {
+            j += 1;
+        }
+        if !out.is_empty() {
+            out.push(',');
+        }
+        out.push_str(&numbers[i].to_string());
+        if j > i {
+            out.push(':');
+            out.push_str(&numbers[j].to_string());
+        }
+        i = j + 1;
+    }
+    out
+}
+
+/// The answer to `RETURN (...)` of SEARCH or SORT: `* ESEARCH` (RFC 4731 §3.1)
+/// with MIN, MAX, ALL, COUNT and PARTIAL (RFC 5267 §4.4, RFC 9394) over `numbers`
+/// (message numbers or UIDs, in the result's order: ascending for SEARCH, sorted
+/// for SORT, where MIN and MAX are the first and last, RFC 5267 §3.2), and the
+/// result kept for `$` when SAVE is asked (`uids` in the same order). Returns
+/// whether an ESEARCH line was written (SAVE alone writes none).
+pub(crate) fn extended(
+    out: &mut Vec<u8>,
+    saved: &mut Vec<mailbox::uid::Uid>,
+    tag: &str,
+    numbering: Numbering,
+    ret: &[SearchReturn],
+    numbers: &[u32],
+    uids: &[mailbox::uid::Uid],
+) -> bool {
     // RETURN () means RETURN (ALL).
     let all = [SearchReturn::All];
     let asked: &[SearchReturn] = if ret.is_empty() { &all } else { ret };
     let has = |o: SearchReturn| asked.contains(&o);
-    if save {
-        // §2.4: with only MIN and/or MAX (no ALL, no COUNT) only those are kept.
-        let uids: Vec<mailbox::uid::Uid> = hits.iter().map(|h| h.info.uid).collect();
-        sel.saved = if has(SearchReturn::All) || has(SearchReturn::Count) {
-            uids
+    let partial = asked.iter().find_map(|o| match o {
+        SearchReturn::Partial(r) => Some(*r),
+        _ => None,
+    });
+    let window = partial.map(|r| r.window(numbers.len()));
+    if has(SearchReturn::Save) {
+        // RFC 5182 §2.4: with only MIN and/or MAX (no ALL, no COUNT) only those
+        // are kept; with PARTIAL, only the window returned.
+        *saved = if let Some(w) = window.clone() {
+            uids[w].to_vec()
+        } else if has(SearchReturn::All) || has(SearchReturn::Count) {
+            uids.to_vec()
         } else {
             let mut v = Vec::new();
             if has(SearchReturn::Min) {
@@ -342,15 +395,14 @@ pub(crate) fn run<H: Host>(
                 v.extend(uids.last());
             }
             if v.is_empty() {
-                uids
+                uids.to_vec()
             } else {
                 v
             }
         };
     }
     if asked.iter().all(|&o| o == SearchReturn::Save) {
-        // §2.1: SAVE alone sends no ESEARCH.
-        return found.completed("SEARCH completed, result saved");
+        return false;
     }
     let mut line = b"* ESEARCH (TAG ".to_vec();
     crate::respond::string(&mut line, tag.as_bytes());
@@ -358,19 +410,42 @@ pub(crate) fn run<H: Host>(
     if numbering.is_uid() {
         line.extend_from_slice(b" UID");
     }
-    if let (true, Some(min)) = (has(SearchReturn::Min), numbers.iter().min()) {
+    if let (true, Some(min)) = (has(SearchReturn::Min), numbers.first()) {
         line.extend_from_slice(format!(" MIN {min}").as_bytes());
     }
-    if let (true, Some(max)) = (has(SearchReturn::Max), numbers.iter().max()) {
+    if let (true, Some(max)) = (has(SearchReturn::Max), numbers.last()) {
         line.extend_from_slice(format!(" MAX {max}").as_bytes());
     }
     if has(SearchReturn::All) && !numbers.is_empty() {
-        line.extend_from_slice(format!(" ALL {}", SequenceSet::compact(&numbers)).as_bytes());
+        line.extend_from_slice(format!(" ALL {}", compact_in_order(numbers)).as_bytes());
+    }
+    if let (Some(r), Some(w)) = (partial, window) {
+        // RFC 5267 §4.4: NIL when the window holds no result.
+        let set = if w.is_empty() {
+            "NIL".to_string()
+        } else {
+            compact_in_order(&numbers[w])
+        };
+        line.extend_from_slice(format!(" PARTIAL ({r} {set})").as_bytes());
     }
     if has(SearchReturn::Count) {
         line.extend_from_slice(format!(" COUNT {}", numbers.len()).as_bytes());
     }
     line.extend_from_slice(b"\r\n");
-    s.out.extend_from_slice(&line);
-    found.completed("SEARCH completed")
+    out.extend_from_slice(&line);
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::compact_in_order;
+
+    #[test]
+    fn sets_keep_the_results_order() {
+        assert_eq!(compact_in_order(&[5, 3, 4, 2, 1]), "5,3:4,2,1");
+        assert_eq!(compact_in_order(&[1, 2, 3, 7, 9, 10]), "1:3,7,9:10");
+        assert_eq!(compact_in_order(&[4]), "4");
+        assert_eq!(compact_in_order(&[]), "");
+        assert_eq!(compact_in_order(&[u32::MAX, 1]), "4294967295,1");
+    }
 }

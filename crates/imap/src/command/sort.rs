@@ -7,20 +7,23 @@
 //! (a group's name for a group); SUBJECT the base subject (§2.1); SIZE the RFC822.SIZE.
 //! Strings compare by i;unicode-casemap (I18NLEVEL=1): decomposed and case-folded,
 //! as the message crate's canonical form. REVERSE reverses one key; messages equal
-//! on every key stay in mailbox order (§3).
+//! on every key stay in mailbox order (§3). DISPLAYFROM and DISPLAYTO are RFC 5957's
+//! keys; `SORT RETURN (...)` is RFC 5267's ESORT, answered as SEARCH RETURN is.
 
 use std::cmp::Ordering;
 
 use message::thread::{self, ThreadInput};
 use message::{parse_date, Message};
 
-use super::search::{completed, matching, Hit, Matches};
+use mailbox::uid::Uid;
+
+use super::search::{completed, extended, matching, Hit, Matches};
 use super::selected_mailbox;
 use crate::host::Host;
 use crate::respond::Reply;
 use crate::selected::Selected;
 use crate::session::Session;
-use crate::types::{Numbering, SearchKey, SortCriterion, SortKey, ThreadAlgorithm};
+use crate::types::{Numbering, SearchKey, SearchReturn, SortCriterion, SortKey, ThreadAlgorithm};
 
 /// What one message is sorted or threaded by.
 #[derive(Default)]
@@ -33,6 +36,8 @@ struct Facts {
     from: String,
     to: String,
     cc: String,
+    display_from: String,
+    display_to: String,
     subject: String,
     raw_subject: Vec<u8>,
     message_id: Option<String>,
@@ -52,6 +57,36 @@ fn first_mailbox(list: &[message::Address], raw: Option<&[u8]>) -> String {
         .and_then(|a| a.mailbox.as_deref())
         .map(|m| message::text::canonical(&String::from_utf8_lossy(m)))
         .unwrap_or_default()
+}
+
+/// The DISPLAYFROM / DISPLAYTO key of an address field (RFC 5957 §3): the
+/// display name of its first address, RFC 2047-decoded, or when it has none (or
+/// an empty one) its addr-spec; a group's start has only its name. Canonical as
+/// the other string keys; empty when the field has no address.
+fn first_display(list: &[message::Address]) -> String {
+    let Some(a) = list.first() else {
+        return String::new();
+    };
+    let decode = |b: &[u8]| {
+        message::encoded_word::decode_header_value(b, message::encoded_word::Raw8bit::Utf8)
+    };
+    let name = a.name.as_deref().map(decode).unwrap_or_default();
+    let shown = if !name.trim().is_empty() {
+        name
+    } else {
+        let mut spec = a.mailbox.as_deref().map(decode).unwrap_or_default();
+        let host = a.host.as_deref().filter(|h| {
+            !h.is_empty()
+                && *h != message::address::MISSING_HOST
+                && *h != message::address::SYNTAX_ERROR_HOST
+        });
+        if let Some(h) = host {
+            spec.push('@');
+            spec.push_str(&String::from_utf8_lossy(h));
+        }
+        spec
+    };
+    message::text::canonical(shown.trim())
 }
 
 /// Reads each hit's header (when a key needs it) and computes its facts.
@@ -83,6 +118,8 @@ fn facts(sel: &mut Selected, hits: Vec<Hit>, header: bool) -> Vec<Facts> {
             f.from = first_mailbox(&env.from, h.value("from").as_deref());
             f.to = first_mailbox(&env.to, h.value("to").as_deref());
             f.cc = first_mailbox(&env.cc, h.value("cc").as_deref());
+            f.display_from = first_display(&env.from);
+            f.display_to = first_display(&env.to);
             f.raw_subject = env.subject.clone().unwrap_or_default();
             f.subject = thread::subject_key(&thread::base_subject(&f.raw_subject));
             f.message_id = h
@@ -108,6 +145,8 @@ fn compare(a: &Facts, b: &Facts, criteria: &[SortCriterion]) -> Ordering {
             SortKey::To => a.to.cmp(&b.to),
             SortKey::Cc => a.cc.cmp(&b.cc),
             SortKey::Subject => a.subject.cmp(&b.subject),
+            SortKey::DisplayFrom => a.display_from.cmp(&b.display_from),
+            SortKey::DisplayTo => a.display_to.cmp(&b.display_to),
         };
         let o = if c.reverse { o.reverse() } else { o };
         if o != Ordering::Equal {
@@ -119,21 +158,50 @@ fn compare(a: &Facts, b: &Facts, criteria: &[SortCriterion]) -> Ordering {
 
 pub(crate) fn sort<H: Host>(
     s: &mut Session<H>,
+    tag: &str,
     numbering: Numbering,
+    ret: Option<&[SearchReturn]>,
     criteria: &[SortCriterion],
     charset: &str,
     keys: &[SearchKey],
 ) -> Reply {
     let sel = selected_mailbox!(s);
+    let save = ret.is_some_and(|r| r.contains(&SearchReturn::Save));
     let Matches { hits, vanished } = match matching(sel, Some(charset), keys) {
         Ok(f) => f,
-        Err(r) => return r,
+        Err(r) => {
+            if save {
+                // RFC 5182 §2.1: a failed SAVE leaves `$` empty.
+                sel.saved.clear();
+            }
+            return r;
+        }
     };
     let header = criteria
         .iter()
         .any(|c| !matches!(c.key, SortKey::Arrival | SortKey::Size));
     let mut all = facts(sel, hits, header);
     all.sort_by(|a, b| compare(a, b, criteria));
+    let text = if numbering.is_uid() {
+        "UID SORT completed"
+    } else {
+        "SORT completed"
+    };
+    if let Some(ret) = ret {
+        // RFC 5267 §3.2 (ESORT): the ESEARCH answer, in sort order.
+        let numbers: Vec<u32> = all
+            .iter()
+            .map(|f| if numbering.is_uid() { f.uid } else { f.seq })
+            .collect();
+        let uids: Vec<Uid> = all.iter().filter_map(|f| Uid::new(f.uid)).collect();
+        let answered = extended(&mut s.out, &mut sel.saved, tag, numbering, ret, &numbers, &uids);
+        let text = if answered {
+            text
+        } else {
+            "SORT completed, result saved"
+        };
+        return completed(text, vanished);
+    }
     let mut line = String::from("* SORT");
     for f in &all {
         line.push(' ');
@@ -141,14 +209,7 @@ pub(crate) fn sort<H: Host>(
     }
     line.push_str("\r\n");
     s.out.extend_from_slice(line.as_bytes());
-    completed(
-        if numbering.is_uid() {
-            "UID SORT completed"
-        } else {
-            "SORT completed"
-        },
-        vanished,
-    )
+    completed(text, vanished)
 }
 
 pub(crate) fn thread<H: Host>(

@@ -1,7 +1,7 @@
 //! command = tag SP (command-any / command-auth / command-nonauth / command-select)
 //! (RFC 3501 §9): the name, then each command's arguments.
 
-use super::core::{astring_utf8, atom, literal, literal8, nstring, string, upper_word};
+use super::core::{astring_utf8, atom, literal, literal8, nstring, nz_number, string, upper_word};
 use super::datetime::date_time;
 use super::fetch::fetch_items;
 use super::flag::{flag_list, flags_bare};
@@ -10,7 +10,8 @@ use super::search::search_keys;
 use super::sequence::sequence_set;
 use super::{ErrorKind, Fail, PResult, Parser};
 use crate::types::{
-    AppendMessage, CommandBody, ListReturn, ListSelect, Numbering, SearchReturn, SortCriterion, SortKey,
+    AppendMessage, CommandBody, ListReturn, ListSelect, Numbering, PartialRange, SearchReturn,
+    SortCriterion, SortKey,
     StatusItem, StoreMode, ThreadAlgorithm,
 };
 
@@ -408,44 +409,75 @@ fn list(p: &mut Parser<'_>) -> PResult<CommandBody> {
     })
 }
 
+/// `"RETURN" SP "(" [search-return-opt *(SP search-return-opt)] ")" SP` when
+/// present (RFC 4731, RFC 5182 SAVE, RFC 5267 PARTIAL with RFC 9394's negative
+/// ranges); `None` (nothing consumed) when the next word is not RETURN. ALL and
+/// PARTIAL together, and two PARTIALs, are refused: each asks for a different
+/// set of results in the one ALL/PARTIAL slot of the answer.
+fn search_return(p: &mut Parser<'_>) -> PResult<Option<Vec<SearchReturn>>> {
+    let at = p.pos;
+    if !(upper_word(p).is_ok_and(|w| w == "RETURN") && p.peek() == Some(b' ')) {
+        p.pos = at;
+        return Ok(None);
+    }
+    p.sp()?;
+    p.expect(b'(', "a list of search return options")?;
+    let mut options: Vec<SearchReturn> = Vec::new();
+    while !p.eat(b')') {
+        if !options.is_empty() {
+            p.sp()?;
+        }
+        let at = p.pos;
+        let option = match upper_word(p)?.as_str() {
+            "MIN" => SearchReturn::Min,
+            "MAX" => SearchReturn::Max,
+            "ALL" => SearchReturn::All,
+            "COUNT" => SearchReturn::Count,
+            "SAVE" => SearchReturn::Save,
+            "PARTIAL" => {
+                p.sp()?;
+                SearchReturn::Partial(partial_range(p)?)
+            }
+            _ => {
+                p.pos = at;
+                return p.fail("MIN, MAX, ALL, COUNT, SAVE or PARTIAL");
+            }
+        };
+        let slot = |o: &SearchReturn| matches!(o, SearchReturn::All | SearchReturn::Partial(_));
+        if slot(&option) && options.iter().any(|o| slot(o) && *o != option) {
+            p.pos = at;
+            return p.fail("ALL or one PARTIAL, not both");
+        }
+        if !options.contains(&option) {
+            options.push(option);
+        }
+    }
+    p.sp()?;
+    Ok(Some(options))
+}
+
+/// partial-range = partial-range-first / partial-range-last (RFC 9394 §3):
+/// `nz-number ":" nz-number` or `"-" nz-number ":-" nz-number`, either order.
+fn partial_range(p: &mut Parser<'_>) -> PResult<PartialRange> {
+    let from_end = p.eat(b'-');
+    let a = nz_number(p)?;
+    p.expect(b':', "':' in a partial range")?;
+    if from_end {
+        p.expect(b'-', "a negative end of a negative partial range")?;
+    }
+    let b = nz_number(p)?;
+    Ok(PartialRange {
+        first: a.min(b),
+        last: a.max(b),
+        from_end,
+    })
+}
+
 /// SEARCH [SP "RETURN" SP "(" [search-return-opt *(SP search-return-opt)] ")"]
 /// [SP "CHARSET" SP astring] 1*(SP search-key) (RFC 3501, RFC 4731, RFC 5182)
 fn search(p: &mut Parser<'_>, numbering: Numbering) -> PResult<CommandBody> {
     p.sp()?;
-    let mut ret = None;
-    let at = p.pos;
-    if upper_word(p).is_ok_and(|w| w == "RETURN") && p.peek() == Some(b' ') {
-        p.sp()?;
-        p.expect(b'(', "a list of search return options")?;
-        let mut options = Vec::new();
-        while !p.eat(b')') {
-            if !options.is_empty() {
-                p.sp()?;
-            }
-            let at = p.pos;
-            let option = match upper_word(p)?.as_str() {
-                "MIN" => SearchReturn::Min,
-                "MAX" => SearchReturn::Max,
-                "ALL" => SearchReturn::All,
-                "COUNT" => SearchReturn::Count,
-                "SAVE" => SearchReturn::Save,
-                _ => {
-                    p.pos = at;
-                    return p.fail("MIN, MAX, ALL, COUNT or SAVE");
-                }
-            };
-            if !options.contains(&option) {
-                options.push(option);
-            }
-            if options.len() > SearchReturn::EVERY.len() {
-                return p.fail("fewer return options");
-            }
-        }
-        p.sp()?;
-        ret = Some(options);
-    } else {
-        p.pos = at;
-    }
+    let ret = search_return(p)?;
     let mut charset = None;
     let at = p.pos;
     if upper_word(p).is_ok_and(|w| w == "CHARSET") && p.peek() == Some(b' ') {
@@ -464,10 +496,11 @@ fn search(p: &mut Parser<'_>, numbering: Numbering) -> PResult<CommandBody> {
     })
 }
 
-/// SORT SP "(" sort-criterion *(SP sort-criterion) ")" SP charset 1*(SP search-key)
-/// (RFC 5256 §5).
+/// SORT [SP search-return-opts] SP "(" sort-criterion *(SP sort-criterion) ")"
+/// SP charset 1*(SP search-key) (RFC 5256 §5, RFC 5267 §3.2).
 fn sort(p: &mut Parser<'_>, numbering: Numbering) -> PResult<CommandBody> {
     p.sp()?;
+    let ret = search_return(p)?;
     p.expect(b'(', "a list of sort criteria")?;
     let mut criteria = Vec::new();
     loop {
@@ -480,7 +513,7 @@ fn sort(p: &mut Parser<'_>, numbering: Numbering) -> PResult<CommandBody> {
         }
         let Some(key) = SortKey::ALL.into_iter().find(|k| k.name() == word) else {
             p.pos = at;
-            return p.fail("ARRIVAL, CC, DATE, FROM, SIZE, SUBJECT or TO");
+            return p.fail("ARRIVAL, CC, DATE, DISPLAYFROM, DISPLAYTO, FROM, SIZE, SUBJECT or TO");
         };
         if criteria.len() >= MAX_ITEMS {
             return p.fail("fewer sort criteria");
@@ -497,6 +530,7 @@ fn sort(p: &mut Parser<'_>, numbering: Numbering) -> PResult<CommandBody> {
     let keys = search_keys(p)?;
     Ok(CommandBody::Sort {
         numbering,
+        ret,
         criteria,
         charset,
         keys,

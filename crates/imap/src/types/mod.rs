@@ -15,7 +15,7 @@ pub use flag::{Flag, StoreMode};
 pub use list::{ListReturn, ListSelect};
 pub use search::SearchKey;
 pub use sequence::{Numbering, SeqNumber, SeqRange, SequenceSet};
-pub use sort::{SearchReturn, SortCriterion, SortKey, ThreadAlgorithm};
+pub use sort::{PartialRange, SearchReturn, SortCriterion, SortKey, ThreadAlgorithm};
 
 pub use message::{Date, DateTime, Section, SectionKind};
 
@@ -185,6 +185,9 @@ pub enum CommandBody {
     /// RFC 5256 SORT.
     Sort {
         numbering: Numbering,
+        /// `RETURN (...)` of RFC 5267 (ESORT, PARTIAL): answered with `* ESEARCH`
+        /// in sort order; `None` for a plain SORT.
+        ret: Option<Vec<SearchReturn>>,
         criteria: Vec<SortCriterion>,
         charset: String,
         keys: Vec<SearchKey>,

@@ -101,7 +101,7 @@ impl Write for MemoryHost {
 /// The extensions every session advertises, in order (after the login-related
 /// capabilities).
 pub const EXTENSIONS: &str = "IDLE NAMESPACE UIDPLUS UNSELECT CHILDREN BINARY MULTIAPPEND \
-     ESEARCH WITHIN SORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES I18NLEVEL=1 MOVE ENABLE ID \
+     ESEARCH WITHIN SORT SORT=DISPLAY ESORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES I18NLEVEL=1 MOVE ENABLE ID \
      SPECIAL-USE LIST-EXTENDED LIST-STATUS SEARCHRES";
 
 /// The capabilities after login (default settings).
@@ -485,7 +485,12 @@ pub fn deliver(mailbox: &Path, first: u32, count: u32, format: &str) {
     let out = std::process::Command::new("python3")
         .arg(script)
         .arg(mailbox)
-        .args([first.to_string(), count.to_string(), "0".into(), format.into()])
+        .args([
+            first.to_string(),
+            count.to_string(),
+            "0".into(),
+            format.into(),
+        ])
         .output()
         .expect("python3 runs deliver.py");
     assert!(
