@@ -54,12 +54,19 @@ pub enum Ending {
 }
 
 /// The session: the host, the framing, and what is open.
+/// At most this many pipelined APPENDs, or about this many octets, go into one group.
+const APPEND_GROUP: usize = 1000;
+const APPEND_GROUP_OCTETS: usize = 8 << 20;
+
 pub struct Session<H: Host> {
     pub(crate) host: H,
     pub(crate) receiver: Receiver,
     input: Vec<u8>,
     start: usize,
     end: usize,
+    /// Commands taken from the input ahead of their turn (to group pipelined APPENDs)
+    /// and handed back: they run before anything else is read.
+    replay: std::collections::VecDeque<Event>,
     /// Responses not yet written to the host.
     pub(crate) out: Vec<u8>,
     /// The user's mailboxes, once authenticated.
@@ -83,6 +90,7 @@ impl<H: Host> Session<H> {
             input: vec![0; READ_CHUNK],
             start: 0,
             end: 0,
+            replay: std::collections::VecDeque::new(),
             out: Vec::new(),
             store: None,
             selected: None,
@@ -250,6 +258,11 @@ impl<H: Host> Session<H> {
         // The command holds what it needs: the octets as received (an APPEND's
         // whole message) go before it runs, not after.
         drop(bytes);
+        if invalid_names.is_empty() {
+            if let Some(ending) = self.append_group(&cmd) {
+                return ending;
+            }
+        }
         let tag = cmd.tag.as_str().to_string();
         let numbering = cmd.body.numbering();
         // RFC 3501 §7.4.1: no EXPUNGE during FETCH, STORE, SEARCH (their UID forms may).
@@ -308,6 +321,74 @@ impl<H: Host> Session<H> {
         None
     }
 
+    /// Pipelined APPENDs to one mailbox (LITERAL+, as a client uploading a folder sends
+    /// them) already in the input behind `first` are stored together, in one journal
+    /// transaction and one sync, and answered each with its own tagged line. `None`
+    /// when there is nothing to group, or when the group failed: then the commands
+    /// taken from the input go back to it and each runs on its own, `first` now.
+    fn append_group(&mut self, first: &crate::types::Command) -> Option<Option<Ending>> {
+        use crate::types::CommandBody::Append;
+        let Append { mailbox: name, messages } = &first.body else {
+            return None;
+        };
+        if self.store.is_none() || command::referral(self, name).is_some() {
+            return None;
+        }
+        let mut octets: usize = messages.iter().map(|m| m.data.len()).sum();
+        let mut more: Vec<(crate::types::Command, Vec<u8>)> = Vec::new();
+        while self.start < self.end && more.len() < APPEND_GROUP && octets < APPEND_GROUP_OCTETS {
+            let (n, event) = self.receiver.feed(&self.input[self.start..self.end]);
+            self.start += n;
+            let Some(event) = event else {
+                if n == 0 {
+                    break;
+                }
+                continue;
+            };
+            if let Event::Command(bytes) = &event {
+                if let Ok(c) = parse_command(bytes) {
+                    if matches!(&c.body, Append { mailbox, .. } if mailbox == name) {
+                        if let Append { messages, .. } = &c.body {
+                            octets += messages.iter().map(|m| m.data.len()).sum::<usize>();
+                        }
+                        let Event::Command(bytes) = event else { unreachable!() };
+                        more.push((c, bytes));
+                        continue;
+                    }
+                }
+            }
+            self.replay.push_back(event);
+            break;
+        }
+        if more.is_empty() {
+            return None;
+        }
+        let groups: Vec<&[crate::types::AppendMessage]> = std::iter::once(messages.as_slice())
+            .chain(more.iter().filter_map(|(c, _)| match &c.body {
+                Append { messages, .. } => Some(messages.as_slice()),
+                _ => None,
+            }))
+            .collect();
+        let replies = match command::append::run_many(self, name, &groups) {
+            Ok(r) => r,
+            Err(_) => {
+                for (_, bytes) in more.into_iter().rev() {
+                    self.replay.push_front(Event::Command(bytes));
+                }
+                return None;
+            }
+        };
+        let tags: Vec<String> = std::iter::once(first.tag.as_str().to_string())
+            .chain(more.iter().map(|(c, _)| c.tag.as_str().to_string()))
+            .collect();
+        drop(more);
+        let ending = self.after_command(true, crate::types::Numbering::Sequence);
+        for (tag, reply) in tags.iter().zip(&replies) {
+            self.tagged(tag, reply);
+        }
+        Some(ending)
+    }
+
     /// Writes back flag changes and reports what changed in the selected mailbox.
     pub(crate) fn after_command(&mut self, allow_expunge: bool, numbering: Numbering) -> Option<Ending> {
         let host = &self.host;
@@ -350,6 +431,9 @@ impl<H: Host> Session<H> {
 
     /// The next framing event, reading from the host as needed.
     fn next_event(&mut self) -> Result<Event, daemon::Error> {
+        if let Some(e) = self.replay.pop_front() {
+            return Ok(e);
+        }
         loop {
             if self.start < self.end {
                 let (n, event) = self.receiver.feed(&self.input[self.start..self.end]);
@@ -380,7 +464,7 @@ impl<H: Host> Session<H> {
     /// Whether input is waiting: in the session's own buffer first, then on the
     /// connection within `timeout`.
     pub(crate) fn input_ready(&mut self, timeout: std::time::Duration) -> Result<bool, daemon::Error> {
-        if self.start < self.end {
+        if self.start < self.end || !self.replay.is_empty() {
             return Ok(true);
         }
         self.flush()?;

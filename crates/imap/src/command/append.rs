@@ -9,7 +9,6 @@ use mailbox::flags::Flags;
 use mailbox::format::{detect, Detected, Format};
 use mailbox::fromline::InternalDate;
 
-use super::user_store;
 use crate::host::Host;
 use crate::respond::Reply;
 use crate::session::Session;
@@ -84,18 +83,31 @@ fn is_mmdf(path: &std::path::Path, default: Format) -> bool {
 }
 
 pub(crate) fn run<H: Host>(s: &mut Session<H>, name: &str, messages: &[AppendMessage]) -> Reply {
+    match run_many(s, name, &[messages]) {
+        Ok(mut replies) => replies.remove(0),
+        Err(r) => r,
+    }
+}
+
+/// Several APPENDs to one mailbox (pipelined with LITERAL+, each maybe a MULTIAPPEND)
+/// stored in one journal transaction, with one sync: the answers, one per group with
+/// its own APPENDUID, or the answer of the first thing that failed (the session then
+/// runs them one by one, so that each gets the answer it would have had alone).
+pub(crate) fn run_many<H: Host>(
+    s: &mut Session<H>,
+    name: &str,
+    groups: &[&[AppendMessage]],
+) -> Result<Vec<Reply>, Reply> {
+    let messages: Vec<&AppendMessage> = groups.iter().flat_map(|g| g.iter()).collect();
     let mut prepared = Vec::with_capacity(messages.len());
     // Literal8 messages as they will be stored (see `storable_binary`).
     let mut converted: Vec<Option<Vec<u8>>> = vec![None; messages.len()];
-    for m in messages {
+    for m in &messages {
         if m.data.is_empty() {
             // RFC 3502: a zero-length message cancels the whole APPEND.
-            return Reply::no("APPEND cancelled: a message may not be empty");
+            return Err(Reply::no("APPEND cancelled: a message may not be empty"));
         }
-        let (flags, keywords) = match split_flags(&m.flags) {
-            Ok(f) => f,
-            Err(r) => return r,
-        };
+        let (flags, keywords) = split_flags(&m.flags)?;
         let internal_date = m.date.map(|d| InternalDate {
             timestamp: d.timestamp,
             offset_minutes: d.offset_minutes as i16,
@@ -107,14 +119,14 @@ pub(crate) fn run<H: Host>(s: &mut Session<H>, name: &str, messages: &[AppendMes
             internal_date,
         });
     }
-    let store = user_store!(s);
-    if let Err(r) = super::ensure_inbox(store, name) {
-        return r;
-    }
+    let Some(store) = s.store.as_ref() else {
+        return Err(Reply::bad("Not authenticated"));
+    };
+    super::ensure_inbox(store, name)?;
     if messages.iter().any(|m| m.binary) {
         let mmdf = match store.resolve(name) {
             Ok(r) => is_mmdf(&r.path, store.context().default_format),
-            Err(e) => return Reply::mailbox_error("APPEND", &e),
+            Err(e) => return Err(Reply::mailbox_error("APPEND", &e)),
         };
         for (m, p) in messages.iter().zip(converted.iter_mut()) {
             if !m.binary {
@@ -123,10 +135,10 @@ pub(crate) fn run<H: Host>(s: &mut Session<H>, name: &str, messages: &[AppendMes
             match storable_binary(&m.data, mmdf) {
                 Some(bytes) => *p = Some(bytes),
                 None => {
-                    return Reply::no_code(
+                    return Err(Reply::no_code(
                         "UNKNOWN-CTE",
                         "APPEND failed: NUL, bare CR or bare LF outside a body part cannot be stored",
-                    )
+                    ))
                 }
             }
         }
@@ -139,14 +151,22 @@ pub(crate) fn run<H: Host>(s: &mut Session<H>, name: &str, messages: &[AppendMes
     match store.append(name, &prepared) {
         Ok((uid_validity, uids)) => {
             // RFC 4315 APPENDUID; RFC 3502: a set, in the order of the messages.
-            Reply::ok_code(
-                format!(
-                    "APPENDUID {uid_validity} {}",
-                    crate::types::SequenceSet::compact(&uids)
-                ),
-                "APPEND completed",
-            )
+            let mut at = 0;
+            Ok(groups
+                .iter()
+                .map(|g| {
+                    let mine = &uids[at..at + g.len()];
+                    at += g.len();
+                    Reply::ok_code(
+                        format!(
+                            "APPENDUID {uid_validity} {}",
+                            crate::types::SequenceSet::compact(mine)
+                        ),
+                        "APPEND completed",
+                    )
+                })
+                .collect())
         }
-        Err(e) => Reply::mailbox_error("APPEND", &e),
+        Err(e) => Err(Reply::mailbox_error("APPEND", &e)),
     }
 }

@@ -2,7 +2,7 @@
 //! module per command or small group of commands.
 
 mod any;
-mod append;
+pub(crate) mod append;
 mod authenticate;
 mod check;
 mod close;
