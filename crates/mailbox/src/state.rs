@@ -80,9 +80,7 @@ impl StateFile {
         match regular::open_read(&self.path) {
             Ok(f) => {
                 let _guard = Flock::new(&f, libc::LOCK_SH);
-                let mut s = String::new();
-                let _ = (&f).read_to_string(&mut s);
-                parse(&s)
+                parse(&read_text(&f).unwrap_or_default())
             }
             Err(_) => SharedState::default(),
         }
@@ -104,9 +102,7 @@ impl StateFile {
             libc::O_NOFOLLOW,
         )?;
         let _guard = Flock::new(&f, libc::LOCK_EX);
-        let mut s = String::new();
-        (&f).read_to_string(&mut s)?;
-        let mut state = parse(&s);
+        let mut state = parse(&read_text(&f)?);
         let out = change(&mut state);
         let mut text = format!(
             "pullmail-state 1\nuidvalidity {}\nrecent {}\nlastuid {}\ngeneration {}\n",
@@ -174,6 +170,15 @@ pub fn forget(state_dir: &Path, mailbox: &Path) {
     for ext in ["state", "index"] {
         let _ = fs::remove_file(state_dir.join(format!("{key}.{ext}")));
     }
+}
+
+/// The state file's text. Damage (octets that are not UTF-8, found by fuzzing) must
+/// not make it unwritable for good: it reads as text that does not parse, and the
+/// next update writes a good file. A file past 64 KiB is not ours: its head is read.
+fn read_text(f: &File) -> io::Result<String> {
+    let mut bytes = Vec::new();
+    f.take(64 * 1024).read_to_end(&mut bytes)?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// Creates the state directory, private to the user.
@@ -283,6 +288,20 @@ mod tests {
                 appendable: None,
             }
         );
+    }
+
+    /// Found by fuzzing: a state file that was not UTF-8 made every update fail.
+    #[test]
+    fn a_state_file_that_is_not_utf8_is_rewritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateFile::new(dir.path(), Path::new("/x/box"));
+        fs::write(&state.path, b"pullmail-state 1\nuidvalidity 7\xff\n").unwrap();
+        let first = state.read();
+        state.update(|s| s.generation += 1).unwrap();
+        let after = state.read();
+        assert_eq!(after.generation, first.generation + 1);
+        state.update(|_| ()).unwrap();
+        assert_eq!(state.read(), after);
     }
 
     #[test]

@@ -412,9 +412,9 @@ impl Mailbox {
                 out.push(b'\n');
             }
             out.extend_from_slice(&self.status_block(m, None));
-            if blank_len == 0 {
-                out.push(b'\n');
-            }
+            // A header without a blank line (a message that is all header) stays
+            // without one: adding it would change the message as served, and its
+            // RFC822.SIZE, behind the client's back (found by fuzzing).
             rw.write(&out)?;
             if blank_len > 0 {
                 rw.copy_from_file(fields_end, blank_len)?;

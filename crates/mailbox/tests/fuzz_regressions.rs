@@ -1,0 +1,61 @@
+//! Inputs the fuzz targets (fuzz/fuzz_targets) found, kept as tests.
+
+mod common;
+use common::*;
+
+use mailbox::flags::Flags;
+use mailbox::mailbox::{Mailbox, Mode, StoreOp};
+use mailbox::uid::SeqNumber;
+
+/// Opens `bytes` as a mailbox, flags every message (a rewrite of every header),
+/// reopens: every message must be there with its UID and its text.
+fn rewrite_keeps_every_message(bytes: &[u8]) {
+    let env = Env::new();
+    let path = env.path("box");
+    std::fs::write(&path, bytes).unwrap();
+    let mut mb = Mailbox::open(&path, Mode::ReadWrite, &env.ctx).unwrap();
+    let mut before = Vec::new();
+    for seq in (1..=mb.count()).filter_map(SeqNumber::new) {
+        before.push((mb.info(seq).unwrap().uid, mb.message(seq).unwrap()));
+        mb.store(seq, StoreOp::Add, Flags::FLAGGED, &[]).unwrap();
+    }
+    mb.close().unwrap();
+    let mut again = Mailbox::open(&path, Mode::ReadOnly, &env.ctx).unwrap();
+    assert_eq!(again.count() as usize, before.len());
+    for (i, (uid, text)) in before.into_iter().enumerate() {
+        let seq = SeqNumber::from_index(i).unwrap();
+        assert_eq!(again.info(seq).unwrap().uid, uid);
+        assert_eq!(
+            String::from_utf8_lossy(&again.message(seq).unwrap()),
+            String::from_utf8_lossy(&text),
+            "message {}; file now:\n{}",
+            i + 1,
+            String::from_utf8_lossy(&std::fs::read(&path).unwrap())
+        );
+    }
+}
+
+#[test]
+fn a_last_message_that_is_all_header_keeps_its_blank_line() {
+    rewrite_keeps_every_message(
+        b"From a@b Mon Jan  1 00:00:01 2024\nSubject: one\n\nbody\n\nFrom b@c Mon Jan  1 00:00:02 2024\nX: y\n\n",
+    );
+}
+
+#[test]
+fn header_only_messages_anywhere_keep_their_text() {
+    rewrite_keeps_every_message(
+        b"From b@c Mon Jan  1 00:00:02 2024\nX: y\n\nFrom a@b Mon Jan  1 00:00:01 2024\nSubject: one\n\nbody\n\nFrom b@c Mon Jan  1 00:00:02 2024\nX: z\n",
+    );
+    rewrite_keeps_every_message(
+        b"\x01\x01\x01\x01\nFrom b@c Mon Jan  1 00:00:02 2024\nX: y\n\x01\x01\x01\x01\n\x01\x01\x01\x01\nX: z\n\nbody\n\x01\x01\x01\x01\n",
+    );
+}
+
+/// The input the fuzzer found (tests/conformance's From-lines message, cut).
+#[test]
+fn the_fuzzers_from_lines_mailbox() {
+    rewrite_keeps_every_message(
+        b"From a@b Mon Jan  1 00:00:01 2024\nFrom: Mallory Mangle <mallory@example.net>\nTo: bob@example.com\nSubject: From lines in the body\nDate: Sat, 09 Mar 2024 11:05:00 +0000\nMessage-ID: <hw-fromlines@example.net>\n\nFrom the beginning this line starts with From and a space.\nFrom alice@example.org Mon Jan  1 10:00:00 2024\n>From an already quoted line.\n>>From a doubly quoted line.\nFrom: not a header, just body text.\nfrom lower case is not special.\nFrom\n From with a leading space.\n\n",
+    );
+}
