@@ -41,6 +41,7 @@ const EXTENSIONS: &[&str] = &[
     "SORT",            // RFC 5256
     "SORT=DISPLAY",    // RFC 5957
     "ESORT",           // RFC 5267 §3
+    "CONTEXT=SEARCH",  // RFC 5267 §4
     "THREAD=ORDEREDSUBJECT",
     "THREAD=REFERENCES",
     "I18NLEVEL=1",     // RFC 5255

@@ -308,6 +308,12 @@ fn body(out: &mut Vec<u8>, b: &CommandBody) {
     match b {
         Capability | Noop | Logout | StartTls | Check | Close | Expunge | Namespace | Idle
         | Unselect => {}
+        CancelUpdate { tags } => {
+            for t in tags {
+                out.push(b' ');
+                string(out, t.as_bytes());
+            }
+        }
         UidExpunge { set } => {
             out.push(b' ');
             sequence_set(out, set);

@@ -88,6 +88,7 @@
 
 pub mod capability;
 pub mod command;
+pub mod context;
 pub mod encode;
 pub mod host;
 pub mod parse;

@@ -38,6 +38,8 @@ pub struct Selected {
     /// `$`: the UIDs the last `SEARCH RETURN (SAVE)` found (RFC 5182), kept as UIDs
     /// so that expunges take messages out of it.
     pub saved: Vec<Uid>,
+    /// Live search contexts (RFC 5267 §4), at most [`crate::context::MAX_CONTEXTS`].
+    pub contexts: Vec<crate::context::Context>,
 }
 
 /// The mailbox's UIDs changed under the session (RFC 3501 §2.3.1.1): it must end.
@@ -56,6 +58,7 @@ impl Selected {
             dirty: false,
             invalid: false,
             saved: Vec::new(),
+            contexts: Vec::new(),
         }
     }
 
@@ -113,6 +116,13 @@ impl Selected {
         if self.invalid {
             return Err(UidValidityChanged);
         }
+        // The UIDs in the client's numbering, so that an expunged message in a
+        // search context is named before its EXPUNGE (only with live contexts).
+        let mut before = if allow_expunge {
+            self.numbering_snapshot()
+        } else {
+            Vec::new()
+        };
         let events = if allow_expunge {
             self.mailbox.sync()
         } else {
@@ -132,7 +142,7 @@ impl Selected {
         let mut changed_uids = Vec::new();
         for e in events {
             match e {
-                Event::Expunge(seq) => self.expunged(out, seq),
+                Event::Expunge(seq) => self.expunged_from(out, seq, &mut before),
                 Event::Exists(_) => {}
                 Event::FlagsChanged { uid, .. } => changed_uids.push(uid),
                 Event::UidValidityChanged => {
@@ -152,7 +162,31 @@ impl Selected {
                 self.fetch_flags(out, seq, numbering);
             }
         }
+        crate::context::refresh(self, out);
         Ok(())
+    }
+
+    /// The UIDs in the client's numbering, when search contexts need them to name
+    /// the messages about to be expunged (empty without live contexts).
+    pub fn numbering_snapshot(&self) -> Vec<Uid> {
+        if self.contexts.is_empty() {
+            Vec::new()
+        } else {
+            self.mailbox.uid_iter().collect()
+        }
+    }
+
+    /// [`Selected::expunged`], first taking the message out of the search
+    /// contexts (REMOVEFROM before EXPUNGE); `before` is the
+    /// [`Selected::numbering_snapshot`], kept in step. (With live contexts, a
+    /// mass expunge moves the snapshot's tail once per message.)
+    pub fn expunged_from(&mut self, out: &mut Vec<u8>, seq: SeqNumber, before: &mut Vec<Uid>) {
+        let i = seq.get() as usize - 1;
+        if i < before.len() {
+            let uid = before.remove(i);
+            crate::context::expunging(self, out, seq, uid);
+        }
+        self.expunged(out, seq)
     }
 
     /// `* seq EXPUNGE` for a message the client knows of. Mail arrives at the end, so

@@ -268,6 +268,8 @@ impl Gen {
                     last: b,
                     from_end: self.chance(2),
                 })
+            } else if self.chance(6) {
+                SearchReturn::Update
             } else {
                 *self.pick(&SearchReturn::EVERY)
             };
@@ -427,7 +429,10 @@ impl Gen {
     /// The commands of the extensions (RFC 2177 IDLE ... RFC 6851 MOVE).
     fn extension_body(&mut self, numbering: Numbering) -> CommandBody {
         use CommandBody::*;
-        match self.n(11) {
+        match self.n(12) {
+            11 => CancelUpdate {
+                tags: (0..1 + self.n(3)).map(|_| self.utf8()).collect(),
+            },
             0 => Idle,
             1 => Namespace,
             2 => Unselect,

@@ -36,10 +36,11 @@ pub(crate) fn run<H: Host>(s: &mut Session<H>, uid_set: Option<&SequenceSet>) ->
     if sel.report(&mut s.out, true, numbering, &log).is_err() {
         return Reply::no("EXPUNGE failed: the mailbox changed under the session");
     }
+    let mut before = sel.numbering_snapshot();
     match sel.mailbox.expunge(uids.as_deref()) {
         Ok(seqs) => {
             for seq in seqs {
-                sel.expunged(&mut s.out, seq);
+                sel.expunged_from(&mut s.out, seq, &mut before);
             }
             sel.dirty = false;
             Reply::ok("EXPUNGE completed")

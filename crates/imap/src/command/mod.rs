@@ -4,6 +4,7 @@
 mod any;
 pub(crate) mod append;
 mod authenticate;
+mod cancelupdate;
 mod check;
 mod close;
 mod copy;
@@ -19,7 +20,7 @@ mod login;
 mod moves;
 mod namespace;
 mod rename;
-mod search;
+pub(crate) mod search;
 mod select;
 mod sort;
 mod starttls;
@@ -107,6 +108,7 @@ fn check_state(body: &CommandBody, state: State) -> Result<(), Reply> {
         | Expunge
         | UidExpunge { .. }
         | Unselect
+        | CancelUpdate { .. }
         | Search { .. }
         | Sort { .. }
         | Thread { .. }
@@ -237,6 +239,7 @@ pub(crate) fn execute<H: Host>(s: &mut Session<H>, cmd: Command) -> Outcome {
         Check => check::run(s).into(),
         Close => close::run(s).into(),
         Unselect => close::unselect(s).into(),
+        CancelUpdate { tags } => cancelupdate::run(s, &tags).into(),
         Expunge => expunge::run(s, None).into(),
         UidExpunge { set } => expunge::run(s, Some(&set)).into(),
         Search {

@@ -84,10 +84,11 @@ pub(crate) fn run<H: Host>(s: &mut Session<H>, numbering: Numbering, set: &Seque
             marked.push(u);
         }
     }
+    let mut before = sel.numbering_snapshot();
     match sel.mailbox.expunge(Some(&uids)) {
         Ok(expunged) => {
             for seq in expunged {
-                sel.expunged(&mut s.out, seq);
+                sel.expunged_from(&mut s.out, seq, &mut before);
             }
             sel.dirty = false;
             Reply::ok("MOVE completed")

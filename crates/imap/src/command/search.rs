@@ -325,11 +325,47 @@ pub(crate) fn run<H: Host>(
         return found.completed("SEARCH completed");
     };
     let uids: Vec<mailbox::uid::Uid> = hits.iter().map(|h| h.info.uid).collect();
+    if ret.contains(&SearchReturn::Update) {
+        // RFC 5267 §4.2: a context, kept current by crate::context. Contexts
+        // are kept for ALL (or nothing) with UPDATE; MIN, MAX, COUNT, SAVE and
+        // PARTIAL with UPDATE, and contexts beyond the bound, are answered once
+        // and refused their updates (NOUPDATE, which the RFC allows).
+        let plain = ret
+            .iter()
+            .all(|o| matches!(o, SearchReturn::Update | SearchReturn::All));
+        if !plain || sel.contexts.len() >= crate::context::MAX_CONTEXTS {
+            let why = if plain {
+                "Too many search contexts; this result is not kept current"
+            } else {
+                "Only ALL results are kept current"
+            };
+            no_update(&mut s.out, tag, why);
+        } else {
+            sel.contexts.retain(|c| c.tag != tag);
+            sel.contexts.push(crate::context::Context {
+                tag: tag.to_string(),
+                numbering,
+                charset: charset.map(str::to_string),
+                keys: keys.to_vec(),
+                uids: uids.clone(),
+            });
+        }
+    }
     if !extended(&mut s.out, &mut sel.saved, tag, numbering, ret, &numbers, &uids) {
         // §2.1: SAVE alone sends no ESEARCH.
         return found.completed("SEARCH completed, result saved");
     }
     found.completed("SEARCH completed")
+}
+
+/// `* NO [NOUPDATE "tag"]` (RFC 5267 §4.2): the result is given once and kept
+/// no further.
+pub(crate) fn no_update(out: &mut Vec<u8>, tag: &str, why: &str) {
+    let mut line = b"NO [NOUPDATE ".to_vec();
+    crate::respond::string(&mut line, tag.as_bytes());
+    line.extend_from_slice(b"] ");
+    line.extend_from_slice(why.as_bytes());
+    crate::respond::untagged(out, &String::from_utf8_lossy(&line));
 }
 
 /// A result's numbers in its own order, as a sequence set: ascending runs become

@@ -188,6 +188,10 @@ pub(crate) fn sort<H: Host>(
         "SORT completed"
     };
     if let Some(ret) = ret {
+        if ret.contains(&SearchReturn::Update) {
+            // Sort contexts (CONTEXT=SORT) are not kept.
+            super::search::no_update(&mut s.out, tag, "Sorted results are not kept current");
+        }
         // RFC 5267 §3.2 (ESORT): the ESEARCH answer, in sort order.
         let numbers: Vec<u32> = all
             .iter()

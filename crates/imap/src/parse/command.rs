@@ -52,6 +52,7 @@ pub(crate) fn body(p: &mut Parser<'_>) -> PResult<CommandBody> {
         "IDLE" => CommandBody::Idle,
         "NAMESPACE" => CommandBody::Namespace,
         "UNSELECT" => CommandBody::Unselect,
+        "CANCELUPDATE" => cancel_update(p)?,
         "SELECT" => CommandBody::Select {
             mailbox: one_mailbox(p)?,
         },
@@ -434,13 +435,14 @@ fn search_return(p: &mut Parser<'_>) -> PResult<Option<Vec<SearchReturn>>> {
             "ALL" => SearchReturn::All,
             "COUNT" => SearchReturn::Count,
             "SAVE" => SearchReturn::Save,
+            "UPDATE" => SearchReturn::Update,
             "PARTIAL" => {
                 p.sp()?;
                 SearchReturn::Partial(partial_range(p)?)
             }
             _ => {
                 p.pos = at;
-                return p.fail("MIN, MAX, ALL, COUNT, SAVE or PARTIAL");
+                return p.fail("MIN, MAX, ALL, COUNT, SAVE, UPDATE or PARTIAL");
             }
         };
         let slot = |o: &SearchReturn| matches!(o, SearchReturn::All | SearchReturn::Partial(_));
@@ -454,6 +456,22 @@ fn search_return(p: &mut Parser<'_>) -> PResult<Option<Vec<SearchReturn>>> {
     }
     p.sp()?;
     Ok(Some(options))
+}
+
+/// CANCELUPDATE 1*(SP tag-string) (RFC 5267 §4.2); tag-string = string.
+fn cancel_update(p: &mut Parser<'_>) -> PResult<CommandBody> {
+    let mut tags = Vec::new();
+    while p.peek() == Some(b' ') {
+        p.sp()?;
+        if tags.len() >= MAX_ITEMS {
+            return p.fail("fewer tags");
+        }
+        tags.push(String::from_utf8_lossy(&string(p)?).into_owned());
+    }
+    if tags.is_empty() {
+        return p.fail("a tag to cancel the updates of");
+    }
+    Ok(CommandBody::CancelUpdate { tags })
 }
 
 /// partial-range = partial-range-first / partial-range-last (RFC 9394 §3):

@@ -173,6 +173,10 @@ pub enum CommandBody {
     },
     /// RFC 3691.
     Unselect,
+    /// RFC 5267 §4.2: ends the search contexts made by these tags.
+    CancelUpdate {
+        tags: Vec<String>,
+    },
     Search {
         numbering: Numbering,
         /// `RETURN (...)` of RFC 4731 / RFC 5182; `None` for a plain SEARCH
@@ -255,6 +259,7 @@ impl CommandBody {
             Close => "CLOSE",
             Expunge | UidExpunge { .. } => "EXPUNGE",
             Unselect => "UNSELECT",
+            CancelUpdate { .. } => "CANCELUPDATE",
             Search { .. } => "SEARCH",
             Sort { .. } => "SORT",
             Thread { .. } => "THREAD",

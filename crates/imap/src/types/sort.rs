@@ -86,6 +86,8 @@ pub enum SearchReturn {
     Save,
     /// Only the results at these positions of the (sorted) result.
     Partial(PartialRange),
+    /// Keep the result current with ADDTO / REMOVEFROM (RFC 5267 §4.2).
+    Update,
 }
 
 impl SearchReturn {
@@ -97,6 +99,7 @@ impl SearchReturn {
             SearchReturn::Count => "COUNT",
             SearchReturn::Save => "SAVE",
             SearchReturn::Partial(_) => "PARTIAL",
+            SearchReturn::Update => "UPDATE",
         }
     }
 
