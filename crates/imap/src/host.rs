@@ -66,6 +66,13 @@ pub trait Host: Read + Write {
         Ok(true)
     }
 
+    /// Whether a read would return data at once (to take more of a pipeline that
+    /// is already there). A host that cannot tell says `false`: never a read that
+    /// might wait for a client waiting for answers.
+    fn input_waiting(&mut self) -> bool {
+        false
+    }
+
     /// The configured extension settings (asked once, when the session starts).
     fn settings(&self) -> Settings {
         Settings::default()
@@ -215,6 +222,10 @@ impl Host for DaemonHost {
 
     fn poll_input(&mut self, timeout: Duration) -> Result<bool, daemon::Error> {
         self.daemon.transport.poll_input(timeout)
+    }
+
+    fn input_waiting(&mut self) -> bool {
+        matches!(self.daemon.transport.poll_input(Duration::ZERO), Ok(true))
     }
 
     fn settings(&self) -> Settings {

@@ -336,7 +336,15 @@ impl<H: Host> Session<H> {
         }
         let mut octets: usize = messages.iter().map(|m| m.data.len()).sum();
         let mut more: Vec<(crate::types::Command, Vec<u8>)> = Vec::new();
-        while self.start < self.end && more.len() < APPEND_GROUP && octets < APPEND_GROUP_OCTETS {
+        while more.len() < APPEND_GROUP && octets < APPEND_GROUP_OCTETS {
+            if self.start >= self.end {
+                // More of the pipeline may already be on the connection: take it
+                // if it is there now, never wait for it.
+                if !self.host.input_waiting() || self.fill().is_err() {
+                    break;
+                }
+                continue;
+            }
             let (n, event) = self.receiver.feed(&self.input[self.start..self.end]);
             self.start += n;
             let Some(event) = event else {

@@ -177,6 +177,17 @@ impl Host for MemoryHost {
         }
         Ok(store(&self.home, &self.inbox))
     }
+    fn input_waiting(&mut self) -> bool {
+        // Data already sent, not the end of the conversation (a closed channel).
+        !self.pending.is_empty()
+            || match self.input.try_recv() {
+                Ok(data) => {
+                    self.pending = data;
+                    true
+                }
+                Err(_) => false,
+            }
+    }
     fn poll_input(&mut self, timeout: Duration) -> Result<bool, daemon::Error> {
         if !self.pending.is_empty() {
             return Ok(true);
