@@ -62,6 +62,7 @@ keys! {
     "login_failure_delay" = "3" : "Seconds to wait before answering a failed login.";
     "login_attempts" = "3" : "Failed logins after which the connection is closed.";
     "cram_md5_file" = "/etc/cram-md5.pwd" : "CRAM-MD5 and APOP secrets, UW format (`user<TAB>secret` lines); refused if group or others can read it.";
+    "gssapi_keytab" = "/etc/krb5.keytab" : "Kerberos keytab holding the service keys `imap/HOST` and `pop/HOST` (HOST is server_name) for SASL GSSAPI; the mechanism is offered only when the key can be read at startup. Empty: no GSSAPI.";
     "tls" = "yes" : "Offer STARTTLS/STLS when the certificate can be loaded.";
     "tls_certificate" = "/etc/ssl/certs/%s.pem" : "PEM certificate chain; `%s` is the program name (imapd, ipop3d).";
     "tls_key" = "/etc/ssl/private/%s.pem" : "PEM private key; `%s` as above. If the file is missing, the key is read from tls_certificate (as UW did).";
@@ -100,6 +101,8 @@ pub struct Config {
     pub login_failure_delay: Duration,
     pub login_attempts: u32,
     pub cram_md5_file: PathBuf,
+    /// The keytab of the GSSAPI service keys; `None` turns GSSAPI off.
+    pub gssapi_keytab: Option<PathBuf>,
     pub tls: bool,
     pub tls_certificate: String,
     pub tls_key: String,
@@ -162,6 +165,7 @@ impl Default for Config {
             login_failure_delay: Duration::ZERO,
             login_attempts: 0,
             cram_md5_file: PathBuf::new(),
+            gssapi_keytab: None,
             tls: false,
             tls_certificate: String::new(),
             tls_key: String::new(),
@@ -308,6 +312,7 @@ impl Config {
                 self.login_attempts = n as u32;
             }
             "cram_md5_file" => self.cram_md5_file = absolute(value)?,
+            "gssapi_keytab" => self.gssapi_keytab = optional_path(value)?,
             "tls" => self.tls = boolean(value)?,
             "tls_certificate" => self.tls_certificate = absolute(value)?.display().to_string(),
             "tls_key" => self.tls_key = absolute(value)?.display().to_string(),

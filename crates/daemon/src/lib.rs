@@ -23,6 +23,7 @@
 //! * [`Authenticator`] — login rules, PAM (via [`pam`]), CRAM-MD5/APOP (via
 //!   [`cram`]), failure delay and attempt limit; [`sasl`] holds the SASL
 //!   state machines; [`Login::start_session`] becomes the user ([`privilege`]).
+//! * [`gssapi`] — Kerberos V5 (MIT GSS-API) for SASL GSSAPI and krb5_kuserok.
 //! * [`Config`], [`options`], [`syslog`], [`signals`], [`tls`], [`Peer`].
 //! * [`Error`] — every failure, each with its IMAP and POP3 answer.
 //!
@@ -68,6 +69,7 @@
 //! | `login_failure_delay` | `3` | Seconds to wait before answering a failed login. |
 //! | `login_attempts` | `3` | Failed logins after which the connection closes. |
 //! | `cram_md5_file` | `/etc/cram-md5.pwd` | CRAM-MD5/APOP secrets (`user<TAB>secret`); refused unless mode 0600 or stricter. |
+//! | `gssapi_keytab` | `/etc/krb5.keytab` | Keytab of the `imap/HOST` and `pop/HOST` keys for SASL GSSAPI; empty: none. |
 //! | `tls` | `yes` | Offer STARTTLS/STLS (and allow implicit TLS) when the certificate loads. |
 //! | `tls_certificate` | `/etc/ssl/certs/%s.pem` | PEM certificate chain; `%s` is the program name. |
 //! | `tls_key` | `/etc/ssl/private/%s.pem` | PEM private key; if missing, read from tls_certificate. |
@@ -86,6 +88,7 @@ pub mod account;
 pub mod config;
 pub mod cram;
 pub mod error;
+pub mod gssapi;
 pub mod login;
 pub mod options;
 pub mod pam;
@@ -149,6 +152,26 @@ impl Daemon {
         syslog::open(service.program(), options.debug);
         signals::install().map_err(Error::Io)?;
         let config = Config::load(options.config.as_deref())?;
+        // Read the service key now, while root; a failure only leaves GSSAPI off.
+        if let (Some(keytab), Some(name), true) = (
+            &config.gssapi_keytab,
+            service.gssapi_name(),
+            sys::is_root(),
+        ) {
+            match gssapi::init(keytab, name, &config.server_name()) {
+                Ok(()) => syslog::log(Level::Debug, "GSSAPI: service key found"),
+                // A keytab that exists but does not serve is worth telling the
+                // administrator; a missing one is the usual site without Kerberos.
+                Err(e) => {
+                    let level = if keytab.exists() {
+                        Level::Notice
+                    } else {
+                        Level::Debug
+                    };
+                    syslog::log(level, &format!("GSSAPI not offered: {e}"));
+                }
+            }
+        }
         let transport = Transport::stdio().map_err(Error::Io)?;
         let mut daemon = Daemon::new(service, config, options, transport);
         if service.has_tls() {

@@ -81,6 +81,10 @@ impl Authenticator {
         if self.shared_secrets_available() {
             list.push(Mechanism::CramMd5);
         }
+        // No password crosses the wire, so it is offered without TLS (as UW did).
+        if crate::gssapi::available() && self.service.gssapi_name().is_some() {
+            list.push(Mechanism::Gssapi);
+        }
         list
     }
 
@@ -151,6 +155,13 @@ impl Authenticator {
     fn check(&self, credentials: Credentials) -> Result<Login, (Error, String)> {
         let via = credentials.via();
         let user = credentials.user().to_string();
+        if let Credentials::Gssapi {
+            refused: Some(reason),
+            ..
+        } = &credentials
+        {
+            return Err((Error::AuthenticationFailed, reason.clone()));
+        }
         self.check_root(&user)?;
         let rhost = self.peer.host();
         let mut pam =
@@ -180,6 +191,18 @@ impl Authenticator {
                 let secret = self.secret(&user)?;
                 let expected = cram::apop_digest(timestamp.as_bytes(), secret.as_bytes());
                 check_digest(&expected, &digest, "APOP")?;
+            }
+            Credentials::Gssapi { principal, .. } => {
+                match crate::gssapi::kuserok(&principal, &user) {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        return Err((
+                            Error::AuthenticationFailed,
+                            format!("Kerberos principal {principal} may not log in as {user}"),
+                        ))
+                    }
+                    Err(e) => return Err((Error::AuthenticationFailed, e.to_string())),
+                }
             }
         }
         pam.account().map_err(|e| match e.is_user_error() {

@@ -33,6 +33,16 @@ impl Service {
         !matches!(self, Service::Pop2)
     }
 
+    /// The service part of the Kerberos principal (`imap/HOST`, `pop/HOST`);
+    /// POP2 has no SASL.
+    pub fn gssapi_name(self) -> Option<&'static str> {
+        match self {
+            Service::Imap => Some("imap"),
+            Service::Pop3 => Some("pop"),
+            Service::Pop2 => None,
+        }
+    }
+
     /// Whether the protocol has TLS at all (POP2 has none: no certificate is loaded,
     /// and `-t` means nothing).
     pub fn has_tls(self) -> bool {

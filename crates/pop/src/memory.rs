@@ -234,6 +234,8 @@ impl MemoryHost {
                     digest,
                 )
             }),
+            // The in-memory host has no Kerberos.
+            Credentials::Gssapi { .. } => false,
         }
     }
 }

@@ -231,6 +231,11 @@ impl Env {
         })
     }
 
+    /// Adds a variable to the environment of the servers started from now on.
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        self.env.push((key.to_string(), value.to_string()));
+    }
+
     /// Makes a file or directory the user's, as the MTA and the server leave them.
     pub fn give(&self, path: &Path) {
         chown(path, Some(self.uid), Some(self.gid)).unwrap();
