@@ -46,6 +46,12 @@ fuzz_target!(|data: &[u8]| {
         let info = again.info(seq).unwrap();
         assert_eq!(Some(info.uid), uid, "message {} changed its UID", i + 1);
         assert!(info.flags.contains(Flags::FLAGGED));
-        assert_eq!(again.message(seq).ok(), text, "message {} changed", i + 1);
+        // A text cut short (no final line end) is repaired: it gains its CRLF.
+        let now = again.message(seq).ok();
+        let repaired = match (&text, &now) {
+            (Some(t), Some(n)) => !t.ends_with(b"\n") && n.len() == t.len() + 2 && n.starts_with(t) && n.ends_with(b"\r\n"),
+            _ => false,
+        };
+        assert!(repaired || now == text, "message {} changed", i + 1);
     }
 });

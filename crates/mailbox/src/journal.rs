@@ -182,7 +182,8 @@ impl Header {
         if self.tail_start == u64::MAX {
             self.old_len
         } else {
-            self.tail_start + self.tail_len
+            // Saturating: a damaged header must not overflow (found by fuzzing).
+            self.tail_start.saturating_add(self.tail_len)
         }
     }
 
@@ -723,6 +724,11 @@ pub fn recover(state_dir: &Path, mailbox: &Path, file: &File) -> Result<Recovery
     if header.path != mailbox || meta.ino() != header.ino || meta.dev() != header.dev {
         return set_aside(&journal);
     }
+    // Numbers no rewrite of ours writes (damage that kept the checksum, a file made by
+    // hand; found by fuzzing) are set aside rather than computed with.
+    if !plausible(&header, j.metadata()?.len()) {
+        return set_aside(&journal);
+    }
     let len = meta.len();
     let new_end = header.new_end();
     let foreign_start = if new_end < header.old_len {
@@ -808,11 +814,25 @@ fn grown_region_end(file: &File, j: &File, h: &Header, len: u64) -> Result<u64> 
     Ok(if len >= new_end { new_end } else { len })
 }
 
+/// Whether a header's numbers are ones a rewrite writes: a tail that starts within
+/// the old file and ends within u64, and a body that the journal file holds.
+fn plausible(h: &Header, journal_len: u64) -> bool {
+    let tail_ok = h.tail_start == u64::MAX
+        || (h.tail_start <= h.old_len && h.tail_start.checked_add(h.tail_len).is_some());
+    let body_end = HEADER_LEN
+        .checked_add(h.tail_len)
+        .and_then(|e| e.checked_add(h.patch_bytes));
+    tail_ok && body_end.is_some_and(|e| e <= journal_len)
+}
+
 /// Whether the body of an in-place journal is what its header's hash says.
 fn body_intact(j: &File, h: &Header) -> Result<bool> {
     let mut sum = Hash64::new();
-    let end = HEADER_LEN + h.tail_len;
-    if j.metadata()?.len() < end + h.patch_bytes {
+    // A damaged header's lengths may be anything (found by fuzzing): no overflow.
+    let Some(end) = HEADER_LEN.checked_add(h.tail_len) else {
+        return Ok(false);
+    };
+    if end.checked_add(h.patch_bytes).is_none_or(|e| j.metadata().map_or(true, |m| m.len() < e)) {
         return Ok(false);
     }
     hash_file_range(j, HEADER_LEN, end, &mut sum)?;

@@ -393,7 +393,8 @@ impl Mailbox {
             rw.copy_from_file(m.start, m.header_start - m.start)?;
         }
         let blank_len = m.blank_len as u64;
-        if m.header_stale() || m.span_len == 0 || m.has(TRUNCATED) {
+        let rewrite_header = m.header_stale() || m.span_len == 0 || m.has(TRUNCATED);
+        if rewrite_header {
             let fields_end = m.body_start - blank_len;
             let mut raw = vec![0u8; (fields_end - m.header_start) as usize];
             self.file.read_exact_at(&mut raw, m.header_start)?;
@@ -423,7 +424,10 @@ impl Mailbox {
             rw.copy_from_file(m.header_start, m.body_start - m.header_start)?;
         }
         rw.copy_from_file(m.body_start, m.text_end - m.body_start)?;
-        if m.text_end > m.header_start {
+        // A text cut short gets its final line end; a message that is all header,
+        // rewritten above, has it already (else it would gain a blank line).
+        let ends_in_header = rewrite_header && m.body_start >= m.text_end;
+        if m.text_end > m.header_start && !ends_in_header {
             let mut last = [0u8; 1];
             self.file.read_exact_at(&mut last, m.text_end - 1)?;
             if last[0] != b'\n' {
