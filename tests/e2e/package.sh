@@ -114,6 +114,7 @@ awk '$1 !~ /^d/ {print $6}' "$work/deb-listing" | sed 's|^\./|/|; s|/README\.md\
     printf '%s\n' /usr/sbin/ipop2d /usr/sbin/ipop3d \
         /usr/share/doc/pullmail/README.md /usr/share/doc/pullmail/changelog.gz \
         /usr/share/doc/pullmail/copyright /usr/share/doc/pullmail/examples/inetd.conf \
+        /usr/share/doc/pullmail/examples/fail2ban-pullmail.conf \
         /usr/share/lintian/overrides/pullmail \
         /usr/share/man/man5/pullmail-mailbox.5.gz /usr/share/man/man5/pullmail.conf.5.gz \
         /usr/share/man/man8/imapd.8.gz /usr/share/man/man8/ipop2d.8.gz \
@@ -153,6 +154,7 @@ rpm -qpl "$rpm" | LC_ALL=C sort >"$work/rpm-files"
     done
     printf '%s\n' /usr/sbin/imapd /usr/sbin/ipop2d /usr/sbin/ipop3d \
         /usr/share/doc/pullmail/README.md /usr/share/doc/pullmail/examples/inetd.conf \
+        /usr/share/doc/pullmail/examples/fail2ban-pullmail.conf \
         /usr/share/man/man5/pullmail-mailbox.5.gz /usr/share/man/man5/pullmail.conf.5.gz \
         /usr/share/man/man8/imapd.8.gz /usr/share/man/man8/ipop2d.8.gz \
         /usr/share/man/man8/ipop3d.8.gz /usr/share/man/man8/ipopd.8.gz
