@@ -8,7 +8,9 @@
 //! nss_wrapper (tests/support), read the service keys `imap/localhost` and
 //! `pop/localhost` from the test's keytab, and keep their replay cache in the
 //! temporary directory. Clients get tickets with `kinit -k` into private
-//! credential caches, then curl logs in with `AUTH=GSSAPI` and no password.
+//! credential caches, then curl (IMAP and POP3), fetchmail (`auth gssapi`,
+//! POP3 and IMAP) and mutt (`imap_authenticators="gssapi"`, in tmux) log in
+//! with no password and read the mail.
 //!
 //! Needs root (only root starts PAM sessions and drops privileges) and the
 //! Debian packages krb5-kdc, krb5-admin-server and krb5-user; ipop3d must be
@@ -343,4 +345,185 @@ fn gssapi_is_not_announced_without_a_keytab() {
     assert!(!greeting.contains("GSSAPI"), "{greeting}");
     let answer = c.cmd("a AUTHENTICATE GSSAPI");
     assert!(answer.contains("a NO"), "{answer}");
+}
+
+/// fetchmail with `auth gssapi` over `protocol`, keeping the mail, delivering
+/// through an MDA into files of `out`; its output.
+fn fetchmail(realm: &Realm, env: &Env, cache: &Path, protocol: &str, port: u16) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    let home = env.dir.path().join(format!("fetchmail-{protocol}"));
+    let out = home.join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let rc = home.join("fetchmailrc");
+    std::fs::write(
+        &rc,
+        format!(
+            "set no syslog\nset no bouncemail\n\
+             poll localhost port {port} protocol {protocol} auth gssapi timeout 20\n\
+             \tuser \"{user}\" is \"root\" here\n\
+             \tmda \"cat > {out}/$$\"\n\tkeep fetchall\n\
+             \tsslcertck sslcertfile \"{cert}\" sslcommonname \"localhost\"\n",
+            user = env.user,
+            out = out.display(),
+            cert = env.cert.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&rc, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let mut child = Command::new("fetchmail")
+        .args(["-v", "-f"])
+        .arg(&rc)
+        .envs(realm.env())
+        .env("KRB5CCNAME", format!("FILE:{}", cache.display()))
+        .env("FETCHMAILHOME", &home)
+        .env("HOME", &home)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let ok = wait_bounded(&mut child, Duration::from_secs(60));
+    let mut text = String::new();
+    child.stdout.take().unwrap().read_to_string(&mut text).unwrap();
+    child.stderr.take().unwrap().read_to_string(&mut text).unwrap();
+    assert!(ok, "fetchmail {protocol} failed:\n{text}\n{}", env.log_text());
+    let mut got: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    got.sort();
+    assert_eq!(got.len(), 2, "fetchmail {protocol}:\n{text}");
+    assert!(
+        got.iter().any(|m| m.contains("Subject: delivered 2")),
+        "{got:?}"
+    );
+    text
+}
+
+#[test]
+fn fetchmail_logs_in_with_kerberos_over_pop3_and_imap() {
+    let test = "fetchmail_logs_in_with_kerberos_over_pop3_and_imap";
+    if program("fetchmail").is_none() {
+        skip(test, "fetchmail is not installed");
+        return;
+    }
+    let Some((realm, env)) = setup(test, "krb5.keytab") else {
+        return;
+    };
+    let Some(ipop3d) = ipop3d() else {
+        skip(test, "ipop3d is not built beside imapd (cargo test --workspace)");
+        return;
+    };
+    let cache = realm.kinit("pmimap");
+    let pop = env.start_program(&ipop3d, &[]);
+    fetchmail(&realm, &env, &cache, "POP3", pop.port);
+    let imap = env.start(&[]);
+    fetchmail(&realm, &env, &cache, "IMAP", imap.port);
+    let log = env.log_text();
+    assert!(
+        log.contains("ipop3d: Login user=pmimap auth=GSSAPI")
+            && log.contains("imapd: Login user=pmimap auth=GSSAPI"),
+        "{log}"
+    );
+}
+
+/// A tmux server of the test's own for mutt; killed when dropped.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn run(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// The screen once it shows `want`, or what it showed at the deadline.
+    fn wait_for(&self, want: &str) -> Result<String, String> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let screen = self.run(&["capture-pane", "-p", "-t", "mutt"]);
+            if screen.contains(want) {
+                return Ok(screen);
+            }
+            if Instant::now() >= deadline {
+                return Err(screen);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        self.run(&["kill-server"]);
+    }
+}
+
+#[test]
+fn mutt_logs_in_with_kerberos() {
+    let test = "mutt_logs_in_with_kerberos";
+    if program("mutt").is_none() || program("tmux").is_none() {
+        skip(test, "mutt or tmux is not installed");
+        return;
+    }
+    let Some((realm, env)) = setup(test, "krb5.keytab") else {
+        return;
+    };
+    let cache = realm.kinit("pmimap");
+    let imap = env.start(&[]);
+    let home = env.dir.path().join("mutt-home");
+    std::fs::create_dir(&home).unwrap();
+    let muttrc = home.join("muttrc");
+    let url = format!("imap://{}@localhost:{}/", env.user, imap.port);
+    // No imap_pass: the ticket is the only credential mutt has.
+    std::fs::write(
+        &muttrc,
+        format!(
+            "set folder=\"{url}\"\nset spoolfile=\"+INBOX\"\nset imap_user=\"{}\"\n\
+             set imap_authenticators=\"gssapi\"\nset ssl_starttls=no\nset ssl_force_tls=no\n\
+             set imap_passive=no\nset timeout=1\nset sort=date\n\
+             set header_cache=\"\"\nset message_cachedir=\"\"\n",
+            env.user
+        ),
+    )
+    .unwrap();
+    let tmux = Tmux {
+        socket: format!("pullmail-krb5-{}", std::process::id()),
+    };
+    let mut command = format!("env HOME={} TERM=xterm", home.display());
+    for (k, v) in realm.env() {
+        command.push_str(&format!(" {k}={v}"));
+    }
+    command.push_str(&format!(
+        " KRB5CCNAME=FILE:{} mutt -n -F {} -f {url}INBOX",
+        cache.display(),
+        muttrc.display()
+    ));
+    tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "mutt",
+        "-x",
+        "160",
+        "-y",
+        "40",
+        &command,
+    ]);
+    let index = tmux
+        .wait_for("delivered 2")
+        .unwrap_or_else(|s| panic!("mutt index never showed the mail:\n{s}\n{}", env.log_text()));
+    assert!(index.contains("delivered 1"), "{index}");
+    assert!(
+        env.log_text().contains("imapd: Login user=pmimap auth=GSSAPI"),
+        "{}",
+        env.log_text()
+    );
 }
