@@ -310,6 +310,24 @@ fn kerberos_principal_must_be_allowed_to_act_as_the_user() {
         "{log}"
     );
     assert!(!log.contains("Login user="), "{log}");
+
+    // Listed in the user's ~/.k5login, the same principal may (krb5_kuserok).
+    let k5login = env.home.join(".k5login");
+    std::fs::write(&k5login, "intruder@PULLMAIL.TEST\n").unwrap();
+    env.give(&k5login);
+    let (ok, out, err) = curl(
+        &realm,
+        &cache,
+        imap.port,
+        &["--user", INTRUDER, "--sasl-authzid", "pmimap", &url],
+    );
+    assert!(ok, "{err}\n{}", env.log_text());
+    assert!(out.contains("Subject: delivered 1"), "{out}");
+    assert!(
+        env.log_text().contains("Login user=pmimap auth=GSSAPI"),
+        "{}",
+        env.log_text()
+    );
 }
 
 #[test]

@@ -12,8 +12,11 @@ use base64::Engine as _;
 
 use crate::error::Error;
 
-/// Longest decoded SASL response we accept; real ones are a few dozen bytes.
-pub const MAX_RESPONSE: usize = 8192;
+/// Longest decoded SASL response we accept. Passwords and digests are a few
+/// dozen bytes; a Kerberos ticket carries an Active Directory PAC that grows with
+/// the user's groups, and Windows' long-standing default token limit
+/// (MaxTokenSize) is 12,000 bytes. Its base64 line still fits POP3's 16 KiB lines.
+pub const MAX_RESPONSE: usize = 12_000;
 
 /// A SASL mechanism pullmail offers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
