@@ -42,6 +42,7 @@ const EXTENSIONS: &[&str] = &[
     "SORT=DISPLAY",    // RFC 5957
     "ESORT",           // RFC 5267 §3
     "CONTEXT=SEARCH",  // RFC 5267 §4
+    "CONTEXT=SORT",
     "THREAD=ORDEREDSUBJECT",
     "THREAD=REFERENCES",
     "I18NLEVEL=1",     // RFC 5255

@@ -237,14 +237,60 @@ fn contexts_are_bounded_and_cancelled() {
     assert_lines(&c.cmd("u8 CANCELUPDATE \"t1\""), &["u8 BAD"]);
     c.cmd("u9 UNSELECT");
     assert_lines(&c.cmd("v1 CANCELUPDATE \"t1\""), &["v1 BAD"]);
-    // Sorted results are not kept (no CONTEXT=SORT).
-    c.cmd("v2 SELECT box");
+}
+
+/// Sort contexts (CONTEXT=SORT): positions are places in the sorted result;
+/// REMOVEFROM where the messages were (earlier removals of the update applied),
+/// ADDTO where they are now; runs of neighbours go together.
+#[test]
+fn sort_contexts_place_their_changes() {
+    let env = Env::new();
+    let mut c = with_box(&env, 5);
     assert_lines(
-        &c.cmd("v3 SORT RETURN (UPDATE ALL) (ARRIVAL) US-ASCII ALL"),
+        &c.cmd("s2 SORT RETURN (UPDATE ALL) (REVERSE SUBJECT) US-ASCII UNSEEN"),
         &[
-            "* NO [NOUPDATE \"v3\"]",
-            "* ESEARCH (TAG \"v3\") ALL 1:2",
-            "v3 OK",
+            "* ESEARCH (TAG \"s2\") ALL 5,4,3,2,1",
+            "s2 OK SORT completed",
+        ],
+    );
+    assert_eq!(
+        untagged(&c.cmd("s3 STORE 2,4 +FLAGS.SILENT (\\Seen)")),
+        ["* ESEARCH (TAG \"s2\") REMOVEFROM (2 4 3 2)"]
+    );
+    assert_eq!(
+        untagged(&c.cmd("s4 STORE 2,4 -FLAGS.SILENT (\\Seen)")),
+        ["* ESEARCH (TAG \"s2\") ADDTO (2 4 4 2)"]
+    );
+    let r = c.cmd_literal("s5 APPEND box", &message("m35", "body"), "");
+    assert_lines(
+        &r,
+        &["* 6 EXISTS", "* ESEARCH (TAG \"s2\") ADDTO (3 6)", "s5 OK"],
+    );
+    c.cmd("s6 STORE 1,3 +FLAGS.SILENT (\\Seen)");
+    c.cmd("s7 STORE 5 +FLAGS.SILENT (\\Deleted)");
+    let r = c.cmd("s8 EXPUNGE");
+    assert_lines(
+        &r,
+        &[
+            "* ESEARCH (TAG \"s2\") REMOVEFROM (1 5)",
+            "* 5 EXPUNGE",
+            "s8 OK",
+        ],
+    );
+    // The UID form: messages 1 and 3 are seen; 2 joins them in second place.
+    assert_eq!(
+        c.cmd("s9 UID SORT RETURN (UPDATE) (SUBJECT) US-ASCII SEEN"),
+        "* ESEARCH (TAG \"s9\") UID\r\ns9 OK UID SORT completed\r\n"
+    );
+    let r = c.cmd("t1 STORE 1:2 +FLAGS.SILENT (\\Seen)");
+    assert_lines(&r, &["* ESEARCH (TAG \"s9\") UID ADDTO (2 2)"]);
+    // PARTIAL with UPDATE is answered once.
+    assert_lines(
+        &c.cmd("t2 SORT RETURN (UPDATE PARTIAL 1:2) (ARRIVAL) US-ASCII ALL"),
+        &[
+            "* NO [NOUPDATE \"t2\"]",
+            "* ESEARCH (TAG \"t2\") PARTIAL (1:2 1:2)",
+            "t2 OK",
         ],
     );
 }

@@ -38,7 +38,7 @@ fn five(env: &Env) -> Client {
 }
 
 #[test]
-fn capabilities_name_esort_sort_display_and_context_search() {
+fn capabilities_name_esort_sort_display_and_contexts() {
     let env = Env::new();
     let mut c = env.client();
     let caps = c.cmd("a1 CAPABILITY");
@@ -48,9 +48,9 @@ fn capabilities_name_esort_sort_display_and_context_search() {
         names.contains(&"ESORT") && names.contains(&"SORT=DISPLAY"),
         "{line}"
     );
-    // Search contexts are kept (tests/context.rs), sorted ones not yet.
+    // Search and sort contexts are kept (tests/context.rs).
     assert!(names.contains(&"CONTEXT=SEARCH"), "{line}");
-    assert!(!names.contains(&"CONTEXT=SORT"), "{line}");
+    assert!(names.contains(&"CONTEXT=SORT"), "{line}");
 }
 
 /// RFC 5267 §3.2: SORT RETURN answers ESEARCH, MIN and MAX being the first and

@@ -22,7 +22,7 @@ mod namespace;
 mod rename;
 pub(crate) mod search;
 mod select;
-mod sort;
+pub(crate) mod sort;
 mod starttls;
 mod status;
 mod store;

@@ -326,30 +326,15 @@ pub(crate) fn run<H: Host>(
     };
     let uids: Vec<mailbox::uid::Uid> = hits.iter().map(|h| h.info.uid).collect();
     if ret.contains(&SearchReturn::Update) {
-        // RFC 5267 §4.2: a context, kept current by crate::context. Contexts
-        // are kept for ALL (or nothing) with UPDATE; MIN, MAX, COUNT, SAVE and
-        // PARTIAL with UPDATE, and contexts beyond the bound, are answered once
-        // and refused their updates (NOUPDATE, which the RFC allows).
-        let plain = ret
-            .iter()
-            .all(|o| matches!(o, SearchReturn::Update | SearchReturn::All));
-        if !plain || sel.contexts.len() >= crate::context::MAX_CONTEXTS {
-            let why = if plain {
-                "Too many search contexts; this result is not kept current"
-            } else {
-                "Only ALL results are kept current"
-            };
-            no_update(&mut s.out, tag, why);
-        } else {
-            sel.contexts.retain(|c| c.tag != tag);
-            sel.contexts.push(crate::context::Context {
-                tag: tag.to_string(),
-                numbering,
-                charset: charset.map(str::to_string),
-                keys: keys.to_vec(),
-                uids: uids.clone(),
-            });
-        }
+        let context = crate::context::Context {
+            tag: tag.to_string(),
+            numbering,
+            charset: charset.map(str::to_string),
+            keys: keys.to_vec(),
+            sort: None,
+            uids: uids.clone(),
+        };
+        crate::context::keep(sel, &mut s.out, ret, context);
     }
     if !extended(&mut s.out, &mut sel.saved, tag, numbering, ret, &numbers, &uids) {
         // §2.1: SAVE alone sends no ESEARCH.
@@ -370,7 +355,7 @@ pub(crate) fn no_update(out: &mut Vec<u8>, tag: &str, why: &str) {
 
 /// A result's numbers in its own order, as a sequence set: ascending runs become
 /// ranges (`5,3:4,2,1`), so that a sorted result keeps its order (RFC 5267 §3.2).
-fn compact_in_order(numbers: &[u32]) -> String {
+pub(crate) fn compact_in_order(numbers: &[u32]) -> String {
     let mut out = String::new();
     let mut i = 0;
     while i < numbers.len() {

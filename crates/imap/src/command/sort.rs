@@ -189,8 +189,16 @@ pub(crate) fn sort<H: Host>(
     };
     if let Some(ret) = ret {
         if ret.contains(&SearchReturn::Update) {
-            // Sort contexts (CONTEXT=SORT) are not kept.
-            super::search::no_update(&mut s.out, tag, "Sorted results are not kept current");
+            let order: Vec<Uid> = all.iter().filter_map(|f| Uid::new(f.uid)).collect();
+            let context = crate::context::Context {
+                tag: tag.to_string(),
+                numbering,
+                charset: Some(charset.to_string()),
+                keys: keys.to_vec(),
+                sort: Some(criteria.to_vec()),
+                uids: order,
+            };
+            crate::context::keep(sel, &mut s.out, ret, context);
         }
         // RFC 5267 §3.2 (ESORT): the ESEARCH answer, in sort order.
         let numbers: Vec<u32> = all
@@ -214,6 +222,23 @@ pub(crate) fn sort<H: Host>(
     line.push_str("\r\n");
     s.out.extend_from_slice(line.as_bytes());
     completed(text, vanished)
+}
+
+/// The UIDs of the messages that match `keys`, in the order of `criteria`: a
+/// sort context's result ([`crate::context`]). `None` when the search cannot run.
+pub(crate) fn sorted_uids(
+    sel: &mut Selected,
+    charset: Option<&str>,
+    keys: &[SearchKey],
+    criteria: &[SortCriterion],
+) -> Option<Vec<Uid>> {
+    let Matches { hits, .. } = matching(sel, charset, keys).ok()?;
+    let header = criteria
+        .iter()
+        .any(|c| !matches!(c.key, SortKey::Arrival | SortKey::Size));
+    let mut all = facts(sel, hits, header);
+    all.sort_by(|a, b| compare(a, b, criteria));
+    Some(all.iter().filter_map(|f| Uid::new(f.uid)).collect())
 }
 
 pub(crate) fn thread<H: Host>(
