@@ -239,3 +239,29 @@ fn no_mailbox_below_a_mailbox_file() {
     assert_eq!(s.status("box").unwrap().messages, 1);
     assert_eq!(s.status("other").unwrap().messages, 0);
 }
+
+/// Issue 14: a refused APPEND (too many keywords) defines none of them, across all
+/// the messages of a MULTIAPPEND.
+#[test]
+fn a_refused_append_defines_no_keywords() {
+    let env = Env::new();
+    let s = store(&env);
+    s.create("box").unwrap();
+    let bytes = msg(1);
+    let few: Vec<String> = (0..10).map(|i| format!("a{i}")).collect();
+    let many: Vec<String> = (0..100).map(|i| format!("b{i}")).collect();
+    let m = |keywords: &Vec<String>| AppendMessage {
+        bytes: &bytes,
+        flags: Flags::EMPTY,
+        keywords: keywords.clone(),
+        internal_date: None,
+    };
+    assert!(s.append("box", &[m(&few), m(&many)]).is_err());
+    let mb = s.open("box", Mode::ReadOnly).unwrap();
+    assert!(mb.keywords().names().is_empty(), "{:?}", mb.keywords().names());
+    assert_eq!(mb.count(), 0);
+    drop(mb);
+    s.append("box", &[m(&few)]).unwrap();
+    let mb = s.open("box", Mode::ReadOnly).unwrap();
+    assert_eq!(mb.keywords().names().len(), 10);
+}

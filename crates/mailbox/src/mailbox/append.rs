@@ -63,19 +63,25 @@ impl Mailbox {
         if self.changed()? || self.state.read().generation != self.generation {
             self.refresh_locked(false)?;
         }
+        // Every message's keywords at once, all or nothing: a refused APPEND defines
+        // none of them (as a refused STORE does not).
+        let all: Vec<&str> = messages
+            .iter()
+            .flat_map(|m| m.keywords.iter().map(String::as_str))
+            .collect();
+        if self.keywords.intern_all(&all).is_none() {
+            return Err(Error::BadMessage(
+                "keyword not accepted (invalid, or 64 already defined)",
+            ));
+        }
         let mut keyword_sets = Vec::with_capacity(messages.len());
         for m in messages {
-            let mut names: Vec<String> = Vec::new();
-            for k in &m.keywords {
-                match self.keywords.intern(k) {
-                    Some(i) => names.push(self.keywords.names()[i].clone()),
-                    None => {
-                        return Err(Error::BadMessage(
-                            "keyword not accepted (invalid, or 64 already defined)",
-                        ))
-                    }
-                }
-            }
+            let names: Vec<String> = m
+                .keywords
+                .iter()
+                .filter_map(|k| self.keywords.index(k))
+                .map(|i| self.keywords.names()[i].clone())
+                .collect();
             keyword_sets.push(names);
         }
         if Uid::range_after(self.last_uid, messages.len()).is_none() {
