@@ -730,6 +730,18 @@ pub fn recover(state_dir: &Path, mailbox: &Path, file: &File) -> Result<Recovery
         return set_aside(&journal);
     }
     let len = meta.len();
+    // A file cut by an interrupted apply is no shorter than its new end; one not
+    // yet cut, than its old length: patches lie within. One that does not (it
+    // would write a sparse terabyte, say) is not ours.
+    let within = len.max(header.new_end());
+    let mut patches_inside = true;
+    for_each_patch(&j, &header, |off, bytes| {
+        patches_inside &= off.checked_add(bytes.len() as u64).is_some_and(|e| e <= within);
+        Ok(())
+    })?;
+    if !patches_inside || header.old_len.min(header.new_end()) > len {
+        return set_aside(&journal);
+    }
     let new_end = header.new_end();
     let foreign_start = if new_end < header.old_len {
         let mut h = Hash64::new();

@@ -91,18 +91,28 @@ fn a_journal_with_huge_lengths_does_not_overflow() {
     std::fs::create_dir_all(&env.ctx.state_dir).unwrap();
     let meta = std::fs::metadata(&path).unwrap();
     for numbers in [
+        // A patch a terabyte out (the body below holds it): a sparse file that took
+        // the next open forever to scan.
+        [10, u64::MAX, 0, 1, 16, 0, 0],
         [10, 0, u64::MAX, 0, 0, 0, 1],
         [10, u64::MAX - 1, 5, 0, 0, 0, 0],
         [u64::MAX, 3, 4, 1, u64::MAX, 0, 1],
     ] {
         let mut j = mailbox::journal::encode_header_for_fuzzing(&path, meta.dev(), meta.ino(), numbers)
             .unwrap();
-        j.extend_from_slice(b"junk");
+        if numbers[3] == 1 {
+            j.extend_from_slice(&(1u64 << 40).to_le_bytes());
+            j.extend_from_slice(&4u32.to_le_bytes());
+            j.extend_from_slice(b"abcd");
+        } else {
+            j.extend_from_slice(b"junk");
+        }
         std::fs::write(mailbox::journal::journal_path(&env.ctx.state_dir, &path), &j).unwrap();
         let file = std::fs::OpenOptions::new().read(true).write(true).open(&path).unwrap();
         let _ = mailbox::journal::recover(&env.ctx.state_dir, &path, &file);
         let _ = std::fs::remove_file(mailbox::journal::journal_path(&env.ctx.state_dir, &path));
     }
+    assert_eq!(std::fs::read(&path).unwrap(), text, "the mailbox was not touched");
     let mb = Mailbox::open(&path, Mode::ReadOnly, &env.ctx).unwrap();
     assert_eq!(mb.count(), 1);
 }
