@@ -2,10 +2,12 @@
 //! (draft-murchison-sasl-login), CRAM-MD5 (RFC 2195) and GSSAPI (RFC 4752,
 //! Kerberos V5 through [`crate::gssapi`]).
 //!
-//! The engine owns the wire: it reads a base64 line, gives it to
-//! [`decode_response`], passes the bytes to [`Exchange::step`], and sends back
-//! the next challenge (through [`encode_challenge`]) until the exchange yields
-//! [`Credentials`], which [`crate::Authenticator::login`] checks.
+//! [`negotiate`] is the one exchange both engines run (IMAP AUTHENTICATE, POP3
+//! AUTH): the engine only frames the wire — sends `+ BASE64` its way and returns
+//! the client's line — and [`negotiate`] decodes it ([`decode_response`]), feeds
+//! [`Exchange::step`], and encodes the next challenge ([`encode_challenge`])
+//! until the exchange yields [`Credentials`], which
+//! [`crate::Authenticator::login`] checks. A new mechanism lives here only.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
@@ -385,6 +387,42 @@ fn gss_refused(reason: String) -> Credentials {
     }
 }
 
+/// Challenges one exchange may take: PLAIN needs one, LOGIN two, CRAM-MD5 one,
+/// GSSAPI (Kerberos V5) three.
+pub const MAX_ROUNDS: usize = 8;
+
+/// Runs one SASL exchange: the mechanism the client named, if `offered`; its
+/// initial response (RFC 4959, RFC 5034) when given, still base64; then
+/// `challenge` sends each encoded challenge as the protocol frames it and
+/// returns the client's response line. Ends in the credentials to check, or in
+/// [`Error::UnsupportedMechanism`], [`Error::SaslMalformed`] (also after
+/// [`MAX_ROUNDS`] challenges), [`Error::SaslCancelled`], or the error
+/// `challenge` returned (a lost connection, a timeout).
+pub fn negotiate(
+    offered: &[Mechanism],
+    name: &str,
+    initial: Option<&[u8]>,
+    server_name: &str,
+    mut challenge: impl FnMut(&str) -> Result<Vec<u8>, Error>,
+) -> Result<Credentials, Error> {
+    let mechanism = Mechanism::from_name(name)
+        .filter(|m| offered.contains(m))
+        .ok_or(Error::UnsupportedMechanism)?;
+    let initial = initial.map(decode_response).transpose()?;
+    let mut exchange = Exchange::new(mechanism, server_name);
+    let mut step = exchange.start(initial.as_deref())?;
+    for _ in 0..MAX_ROUNDS {
+        match step {
+            Step::Done(credentials) => return Ok(credentials),
+            Step::Challenge(c) => {
+                let line = challenge(&encode_challenge(&c))?;
+                step = exchange.step(&decode_response(&line)?)?;
+            }
+        }
+    }
+    Err(Error::SaslMalformed)
+}
+
 /// User names and passwords must be UTF-8 without NUL or line breaks.
 fn text(bytes: &[u8]) -> Result<String, Error> {
     let s = std::str::from_utf8(bytes).map_err(|_| Error::SaslMalformed)?;
@@ -528,6 +566,40 @@ mod tests {
         assert_eq!(Mechanism::from_name("cram-md5"), Some(Mechanism::CramMd5));
         assert_eq!(Mechanism::from_name("gssapi"), Some(Mechanism::Gssapi));
         assert_eq!(Mechanism::from_name("SCRAM-SHA-1"), None);
+    }
+
+    #[test]
+    fn negotiate_runs_an_exchange_over_any_wire() {
+        let offered = [Mechanism::Plain, Mechanism::Login];
+        let mut sent = Vec::new();
+        let mut answers = ["dGlt", "c2VjcmV0"].into_iter();
+        let creds = negotiate(&offered, "login", None, "host", |c| {
+            sent.push(c.to_string());
+            Ok(answers.next().unwrap().as_bytes().to_vec())
+        })
+        .unwrap();
+        assert_eq!(sent, ["VXNlcm5hbWU6", "UGFzc3dvcmQ6"]);
+        assert_eq!((creds.user(), creds.via()), ("tim", "LOGIN"));
+        // Initial response, no challenge.
+        let creds = negotiate(&offered, "PLAIN", Some(b"AHRpbQBwdw=="), "h", |_| {
+            panic!("no challenge expected")
+        })
+        .unwrap();
+        assert_eq!(creds.user(), "tim");
+        // Not offered, cancelled, the wire's own error.
+        let no = |_: &str| -> Result<Vec<u8>, Error> { panic!() };
+        assert!(matches!(
+            negotiate(&offered, "CRAM-MD5", None, "h", no),
+            Err(Error::UnsupportedMechanism)
+        ));
+        assert!(matches!(
+            negotiate(&offered, "PLAIN", None, "h", |_| Ok(b"*".to_vec())),
+            Err(Error::SaslCancelled)
+        ));
+        assert!(matches!(
+            negotiate(&offered, "PLAIN", None, "h", |_| Err(Error::ConnectionLost)),
+            Err(Error::ConnectionLost)
+        ));
     }
 
     #[test]

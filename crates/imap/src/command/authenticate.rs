@@ -1,9 +1,9 @@
 //! AUTHENTICATE (RFC 3501 §6.2.2): a SASL exchange of `+ challenge` lines and
-//! base64 response lines, ending in the same login as LOGIN. An initial response in
-//! the command (RFC 4959) is taken when given.
+//! base64 response lines ([`daemon::sasl::negotiate`], shared with POP3 AUTH),
+//! ending in the same login as LOGIN. An initial response in the command (RFC
+//! 4959) is taken when given.
 
-use daemon::sasl::{decode_response, encode_challenge, Exchange, Step};
-use daemon::Mechanism;
+use daemon::sasl::negotiate;
 
 use super::login::enter;
 use super::Outcome;
@@ -11,36 +11,24 @@ use crate::host::Host;
 use crate::respond::Reply;
 use crate::session::Session;
 
-/// Challenges one exchange may take; PLAIN needs one, LOGIN two, CRAM-MD5 one.
-const MAX_ROUNDS: usize = 8;
-
 pub(crate) fn run<H: Host>(s: &mut Session<H>, mechanism: &str, initial: Option<&[u8]>) -> Outcome {
     let offered = s.host.mechanisms();
-    let Some(mech) = Mechanism::from_name(mechanism).filter(|m| offered.contains(m)) else {
-        return Reply::daemon_error(&daemon::Error::UnsupportedMechanism).into();
-    };
-    let initial = match initial.map(decode_response).transpose() {
-        Ok(i) => i,
-        Err(e) => return Reply::daemon_error(&e).into(),
-    };
-    let mut exchange = Exchange::new(mech, &s.server_name);
-    let mut step = exchange.start(initial.as_deref());
-    for _ in 0..MAX_ROUNDS {
-        match step {
-            Err(e) => return Reply::daemon_error(&e).into(),
-            Ok(Step::Done(credentials)) => return enter(s, credentials, "AUTHENTICATE"),
-            Ok(Step::Challenge(c)) => {
-                s.out.extend_from_slice(b"+ ");
-                s.out.extend_from_slice(encode_challenge(&c).as_bytes());
-                s.out.extend_from_slice(b"\r\n");
-                let line = match s.read_line() {
-                    Ok(l) => l,
-                    Err(e @ daemon::Error::SaslMalformed) => return Reply::daemon_error(&e).into(),
-                    Err(e) => return Outcome::End(e),
-                };
-                step = decode_response(&line).and_then(|r| exchange.step(&r));
-            }
-        }
+    let server_name = s.server_name.clone();
+    let result = negotiate(&offered, mechanism, initial, &server_name, |challenge| {
+        s.out.extend_from_slice(b"+ ");
+        s.out.extend_from_slice(challenge.as_bytes());
+        s.out.extend_from_slice(b"\r\n");
+        s.read_line()
+    });
+    match result {
+        Ok(credentials) => enter(s, credentials, "AUTHENTICATE"),
+        // The client's mistakes are answered; the session goes on.
+        Err(
+            e @ (daemon::Error::UnsupportedMechanism
+            | daemon::Error::SaslMalformed
+            | daemon::Error::SaslCancelled),
+        ) => Reply::daemon_error(&e).into(),
+        // A lost connection, a timeout, a signal while waiting for a response.
+        Err(e) => Outcome::End(e),
     }
-    Reply::bad("Authentication took too many steps").into()
 }

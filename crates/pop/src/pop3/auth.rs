@@ -1,11 +1,13 @@
 //! The AUTHORIZATION state: USER/PASS (RFC 1939 §7), APOP (§7), AUTH (RFC
 //! 5034), and entering the TRANSACTION state with the maildrop locked and open.
 
-use daemon::sasl::{self, Exchange, Step};
-use daemon::syslog::Level;
-use daemon::{Account, Credentials, Mechanism};
+use std::io::Write as _;
 
-use super::{Flow, Session, MAX_AUTH_ROUNDS};
+use daemon::sasl;
+use daemon::syslog::Level;
+use daemon::{Account, Credentials};
+
+use super::{Flow, Session};
 use crate::error::{Error, SyntaxError};
 use crate::host::Host;
 use crate::line::{self, Line};
@@ -67,32 +69,25 @@ impl<H: Host> Session<'_, H> {
             self.send(text.as_bytes())?;
             return Ok(Flow::Continue);
         };
-        let mechanism = Mechanism::from_name(&name)
-            .filter(|m| offered.contains(m))
-            .ok_or(Error::Daemon(daemon::Error::UnsupportedMechanism))?;
-        let initial = initial_response
-            .map(|r| sasl::decode_response(r.as_bytes()))
-            .transpose()?;
-        let mut exchange = Exchange::new(mechanism, &self.host.server_name());
-        let mut step = exchange.start(initial.as_deref())?;
-        for _ in 0..MAX_AUTH_ROUNDS {
-            match step {
-                Step::Done(credentials) => {
-                    let account = self.host.login(credentials)?;
-                    return self.enter(account);
+        let server_name = self.host.server_name();
+        let max_line = self.max_line;
+        let io = self.host.io();
+        let credentials = sasl::negotiate(
+            &offered,
+            &name,
+            initial_response.as_deref().map(str::as_bytes),
+            &server_name,
+            |challenge| {
+                io.write_all(format!("+ {challenge}\r\n").as_bytes())
+                    .map_err(daemon::Error::from_io)?;
+                match line::read_line(io, max_line)? {
+                    Line::Complete(bytes) => Ok(bytes),
+                    Line::TooLong => Err(daemon::Error::SaslMalformed),
                 }
-                Step::Challenge(challenge) => {
-                    let line = format!("+ {}\r\n", sasl::encode_challenge(&challenge));
-                    self.send(line.as_bytes())?;
-                    let response = match line::read_line(self.host.io(), self.max_line)? {
-                        Line::Complete(bytes) => sasl::decode_response(&bytes)?,
-                        Line::TooLong => return Err(Error::Daemon(daemon::Error::SaslMalformed)),
-                    };
-                    step = exchange.step(&response)?;
-                }
-            }
-        }
-        Err(Error::Daemon(daemon::Error::SaslMalformed))
+            },
+        )?;
+        let account = self.host.login(credentials)?;
+        self.enter(account)
     }
 
     /// Locks and opens INBOX for the logged-in user: the TRANSACTION state.

@@ -34,8 +34,6 @@ pub const MAX_BAD_IN_A_ROW: u32 = 10;
 pub const MAX_BAD_TOTAL: u32 = 50;
 /// Commands in one session; far above what draining 100,000 messages takes.
 pub const MAX_COMMANDS: u64 = 10_000_000;
-/// Challenges in one SASL exchange (LOGIN needs two).
-pub const MAX_AUTH_ROUNDS: usize = 8;
 /// The longest command line; RFC 2449 §4 allows 255 octets, AUTH responses are
 /// longer, and the configuration's `max_command_length` lowers it further.
 pub const MAX_LINE: usize = 16 * 1024;
