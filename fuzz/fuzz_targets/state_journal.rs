@@ -1,8 +1,9 @@
 //! The readers of pullmail's own files, which a crash (or the user) may leave in any
-//! state: the per-mailbox state file (read, then rewritten and read back the same),
-//! and the redo journal, whose header checks out (built here for the real file) and
+//! state: the per-mailbox state file (read, then rewritten and read back the same);
+//! the redo journal, whose header checks out (built here for the real file) and
 //! whose numbers and body are the input's: recovery never panics, and the mailbox
-//! opens afterwards.
+//! opens afterwards; and the mailbox index, sealed here (magic, stamp, checksum)
+//! around the input: a mailbox opened through it is the one a full scan gives.
 #![no_main]
 use std::os::unix::fs::MetadataExt;
 use std::sync::Arc;
@@ -10,6 +11,36 @@ use std::sync::Arc;
 use libfuzzer_sys::fuzz_target;
 use mailbox::mailbox::{Context, Mailbox, Mode};
 use mailbox::state::StateFile;
+use mailbox::uid::SeqNumber;
+
+fn context(home: &std::path::Path, state_dir: &std::path::Path) -> Context {
+    let mut ctx = Context::new(home, "fuzz");
+    ctx.state_dir = state_dir.to_path_buf();
+    ctx.lock.dotlock_helper = None;
+    ctx.log = Arc::new(|_: &str| {});
+    ctx
+}
+
+/// What a client would see: every message's UID and text.
+fn view(mb: &mut Mailbox) -> Vec<(u32, Vec<u8>)> {
+    (1..=mb.count())
+        .filter_map(SeqNumber::new)
+        .map(|s| (mb.info(s).map_or(0, |i| i.uid.get()), mb.message(s).unwrap_or_default()))
+        .collect()
+}
+
+fn index(home: &std::path::Path, state_dir: &std::path::Path, path: &std::path::Path, rest: &[u8]) {
+    let ctx = context(home, state_dir);
+    mailbox::mailbox::seal_index_for_fuzzing(&ctx, path, rest).unwrap();
+    let Ok(mut through_index) = Mailbox::open(path, Mode::ReadOnly, &ctx) else {
+        return;
+    };
+    let seen = view(&mut through_index);
+    drop(through_index);
+    mailbox::mailbox::remove_index(&ctx, path);
+    let mut scanned = Mailbox::open(path, Mode::ReadOnly, &ctx).unwrap();
+    assert_eq!(seen, view(&mut scanned), "the index gave another mailbox than the file");
+}
 
 fuzz_target!(|data: &[u8]| {
     let Some((&which, rest)) = data.split_first() else {
@@ -28,7 +59,11 @@ fuzz_target!(|data: &[u8]| {
         b"From a@b Mon Jan  1 00:00:01 2024\nSubject: one\n\nbody\n\nFrom a@b Mon Jan  1 00:00:02 2024\nSubject: two\n\nbody two\n",
     )
     .unwrap();
-    if which & 1 == 0 {
+    if which % 3 == 2 {
+        index(dir.path(), &state_dir, &path, rest);
+        return;
+    }
+    if which % 3 == 0 {
         let state = StateFile::new(&state_dir, &path);
         std::fs::write(state_dir.join(format!("{}.state", mailbox::state::path_key(&path))), rest)
             .unwrap();

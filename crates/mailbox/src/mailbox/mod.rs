@@ -39,7 +39,7 @@ mod index;
 mod sync;
 mod write;
 
-pub use index::remove_index;
+pub use index::{remove_index, seal_index_for_fuzzing};
 
 /// Where diagnostics go (syslog in the servers). Never message text, never passwords.
 pub type Logger = Arc<dyn Fn(&str) + Send + Sync>;
