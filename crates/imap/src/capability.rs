@@ -36,6 +36,7 @@ const EXTENSIONS: &[&str] = &[
     "CHILDREN",        // RFC 3348
     "BINARY",          // RFC 3516
     "MULTIAPPEND",     // RFC 3502
+    "CATENATE",        // RFC 4469
     "ESEARCH",         // RFC 4731
     "WITHIN",          // RFC 5032
     "SORT",            // RFC 5256

@@ -478,6 +478,29 @@ fn body(out: &mut Vec<u8>, b: &CommandBody) {
                 if let Some(d) = msg.date {
                     out.extend_from_slice(format!(" \"{}\"", d.to_imap()).as_bytes());
                 }
+                if let Some(parts) = &msg.catenate {
+                    out.extend_from_slice(b" CATENATE (");
+                    for (i, part) in parts.iter().enumerate() {
+                        if i > 0 {
+                            out.push(b' ');
+                        }
+                        match part {
+                            crate::types::CatPart::Text { data, binary } => {
+                                let tilde = if *binary { "~" } else { "" };
+                                out.extend_from_slice(
+                                    format!("TEXT {tilde}{{{}+}}\r\n", data.len()).as_bytes(),
+                                );
+                                out.extend_from_slice(data);
+                            }
+                            crate::types::CatPart::Url(url) => {
+                                out.extend_from_slice(b"URL ");
+                                astring(out, url.as_bytes());
+                            }
+                        }
+                    }
+                    out.push(b')');
+                    continue;
+                }
                 let tilde = if msg.binary { "~" } else { "" };
                 out.extend_from_slice(format!(" {tilde}{{{}+}}\r\n", msg.data.len()).as_bytes());
                 out.extend_from_slice(&msg.data);

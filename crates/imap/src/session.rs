@@ -193,7 +193,14 @@ impl<H: Host> Session<H> {
         if self.store.is_none() {
             return Some((tag, Reply::bad("APPEND not allowed now: log in first")));
         }
-        if crate::receiver::literal_marker(strip_crlf(partial)).is_some_and(|(n, _)| n == 0) {
+        // An empty CATENATE TEXT part (RFC 4469) cancels nothing.
+        let line = strip_crlf(partial);
+        let text_part = line
+            .iter()
+            .rposition(|&b| b == b'{')
+            .and_then(|at| at.checked_sub(5).map(|s| &line[s..at]))
+            .is_some_and(|w| w.eq_ignore_ascii_case(b"TEXT "));
+        if !text_part && crate::receiver::literal_marker(line).is_some_and(|(n, _)| n == 0) {
             return Some((
                 tag,
                 Reply::no("APPEND cancelled: a message may not be empty"),
@@ -331,7 +338,10 @@ impl<H: Host> Session<H> {
         let Append { mailbox: name, messages } = &first.body else {
             return None;
         };
-        if self.store.is_none() || command::referral(self, name).is_some() {
+        // A CATENATE reads messages that an APPEND before it in the group might be
+        // meant to have stored: such APPENDs run one by one.
+        let catenates = |m: &[crate::types::AppendMessage]| m.iter().any(|m| m.catenate.is_some());
+        if self.store.is_none() || command::referral(self, name).is_some() || catenates(messages) {
             return None;
         }
         let mut octets: usize = messages.iter().map(|m| m.data.len()).sum();
@@ -355,7 +365,7 @@ impl<H: Host> Session<H> {
             };
             if let Event::Command(bytes) = &event {
                 if let Ok(c) = parse_command(bytes) {
-                    if matches!(&c.body, Append { mailbox, .. } if mailbox == name) {
+                    if matches!(&c.body, Append { mailbox, messages } if mailbox == name && !catenates(messages)) {
                         if let Append { messages, .. } = &c.body {
                             octets += messages.iter().map(|m| m.data.len()).sum::<usize>();
                         }

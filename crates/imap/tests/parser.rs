@@ -352,17 +352,47 @@ impl Gen {
             16 => Append {
                 mailbox: self.mailbox(),
                 messages: (0..1 + self.n(3))
-                    .map(|_| AppendMessage {
-                        flags: self.flags(),
-                        date: self.chance(2).then(|| self.date_time()),
-                        data: {
-                            let mut m = self.text();
-                            if self.chance(3) {
-                                m.push(0);
-                            }
-                            m
-                        },
-                        binary: self.chance(3),
+                    .map(|_| {
+                        let flags = self.flags();
+                        let date = self.chance(2).then(|| self.date_time());
+                        if self.chance(3) {
+                            // CATENATE (RFC 4469): TEXT literals (NUL only in a
+                            // literal8) and URLs, as astrings.
+                            let parts = (0..1 + self.n(4))
+                                .map(|_| {
+                                    if self.chance(2) {
+                                        CatPart::Url(self.utf8())
+                                    } else {
+                                        let binary = self.chance(3);
+                                        let mut data = self.text();
+                                        if binary {
+                                            data.push(0);
+                                        }
+                                        CatPart::Text { data, binary }
+                                    }
+                                })
+                                .collect();
+                            return AppendMessage {
+                                flags,
+                                date,
+                                data: Vec::new(),
+                                binary: false,
+                                catenate: Some(parts),
+                            };
+                        }
+                        AppendMessage {
+                            flags,
+                            date,
+                            data: {
+                                let mut m = self.text();
+                                if self.chance(3) {
+                                    m.push(0);
+                                }
+                                m
+                            },
+                            binary: self.chance(3),
+                            catenate: None,
+                        }
                     })
                     .collect(),
             },

@@ -178,6 +178,11 @@ impl<'a> Message<'a> {
         Some(Target { part: b })
     }
 
+    /// Whether the part path names a part (the way [`Message::section`] follows it).
+    pub fn has_part(&self, path: &[u32]) -> bool {
+        self.resolve(path).is_some()
+    }
+
     fn span(&self, s: Span) -> &'a [u8] {
         s.of(self.bytes)
     }

@@ -3,7 +3,9 @@
 //! mailbox is `NO [TRYCREATE]`. Appending to the selected mailbox shows up as
 //! EXISTS when the session reports changes after the command. A BINARY literal8
 //! (RFC 3516 §4.3) is stored so that FETCH BINARY gives its octets back: body parts
-//! the mailbox file cannot hold exactly are stored in base64.
+//! the mailbox file cannot hold exactly are stored in base64. CATENATE (RFC 4469)
+//! builds a message from literals and URLs of messages in the user's mailboxes
+//! ([`super::catenate`]) before anything is stored.
 
 use mailbox::flags::Flags;
 use mailbox::format::{detect, Detected, Format};
@@ -99,11 +101,34 @@ pub(crate) fn run_many<H: Host>(
     groups: &[&[AppendMessage]],
 ) -> Result<Vec<Reply>, Reply> {
     let messages: Vec<&AppendMessage> = groups.iter().flat_map(|g| g.iter()).collect();
+    // CATENATE messages joined (after the checks that come first: a missing mailbox
+    // is TRYCREATE whatever its URLs say).
+    let mut built: Vec<Option<(Vec<u8>, bool)>> = vec![None; messages.len()];
+    if messages.iter().any(|m| m.catenate.is_some()) {
+        for m in &messages {
+            split_flags(&m.flags)?;
+        }
+        super::catenate::check_target(s, name)?;
+        for (m, b) in messages.iter().zip(built.iter_mut()) {
+            if let Some(parts) = &m.catenate {
+                *b = Some(super::catenate::build(s, parts)?);
+            }
+        }
+    }
+    // Each message's octets and whether they came as a literal8.
+    let octets: Vec<(&[u8], bool)> = messages
+        .iter()
+        .zip(&built)
+        .map(|(m, b)| match b {
+            Some((data, binary)) => (data.as_slice(), *binary),
+            None => (m.data.as_slice(), m.binary),
+        })
+        .collect();
     let mut prepared = Vec::with_capacity(messages.len());
     // Literal8 messages as they will be stored (see `storable_binary`).
     let mut converted: Vec<Option<Vec<u8>>> = vec![None; messages.len()];
-    for m in &messages {
-        if m.data.is_empty() {
+    for (m, &(data, _)) in messages.iter().zip(&octets) {
+        if data.is_empty() {
             // RFC 3502: a zero-length message cancels the whole APPEND.
             return Err(Reply::no("APPEND cancelled: a message may not be empty"));
         }
@@ -113,7 +138,7 @@ pub(crate) fn run_many<H: Host>(
             offset_minutes: d.offset_minutes as i16,
         });
         prepared.push(mailbox::mailbox::AppendMessage {
-            bytes: &m.data,
+            bytes: data,
             flags,
             keywords,
             internal_date,
@@ -123,16 +148,16 @@ pub(crate) fn run_many<H: Host>(
         return Err(Reply::bad("Not authenticated"));
     };
     super::ensure_inbox(store, name)?;
-    if messages.iter().any(|m| m.binary) {
+    if octets.iter().any(|&(_, binary)| binary) {
         let mmdf = match store.resolve(name) {
             Ok(r) => is_mmdf(&r.path, store.context().default_format),
             Err(e) => return Err(Reply::mailbox_error("APPEND", &e)),
         };
-        for (m, p) in messages.iter().zip(converted.iter_mut()) {
-            if !m.binary {
+        for (&(data, binary), p) in octets.iter().zip(converted.iter_mut()) {
+            if !binary {
                 continue;
             }
-            match storable_binary(&m.data, mmdf) {
+            match storable_binary(data, mmdf) {
                 Some(bytes) => *p = Some(bytes),
                 None => {
                     return Err(Reply::no_code(

@@ -5,6 +5,7 @@ mod any;
 pub(crate) mod append;
 mod authenticate;
 mod cancelupdate;
+mod catenate;
 mod check;
 mod close;
 mod copy;

@@ -1,7 +1,7 @@
 //! command = tag SP (command-any / command-auth / command-nonauth / command-select)
 //! (RFC 3501 §9): the name, then each command's arguments.
 
-use super::core::{astring_utf8, atom, literal, literal8, nstring, nz_number, string, upper_word};
+use super::core::{astring, astring_utf8, atom, literal, literal8, nstring, nz_number, string, upper_word};
 use super::datetime::date_time;
 use super::fetch::fetch_items;
 use super::flag::{flag_list, flags_bare};
@@ -10,7 +10,7 @@ use super::search::search_keys;
 use super::sequence::sequence_set;
 use super::{ErrorKind, Fail, PResult, Parser};
 use crate::types::{
-    AppendMessage, CommandBody, ListReturn, ListSelect, Numbering, PartialRange, SearchReturn,
+    AppendMessage, CatPart, CommandBody, ListReturn, ListSelect, Numbering, PartialRange, SearchReturn,
     SortCriterion, SortKey,
     StatusItem, StoreMode, ThreadAlgorithm,
 };
@@ -222,7 +222,9 @@ fn status_items(p: &mut Parser<'_>) -> PResult<Vec<StatusItem>> {
 }
 
 /// APPEND SP mailbox 1*append-message (RFC 3502), where
-/// append-message = [SP flag-list] [SP date-time] SP (literal / literal8).
+/// append-message = [SP flag-list] [SP date-time] SP append-data and
+/// append-data = literal / literal8 / "CATENATE" SP "(" cat-part *(SP cat-part) ")"
+/// (RFC 4469 §5).
 fn append(p: &mut Parser<'_>) -> PResult<CommandBody> {
     let mailbox = one_mailbox(p)?;
     let mut messages = Vec::new();
@@ -239,8 +241,12 @@ fn append(p: &mut Parser<'_>) -> PResult<CommandBody> {
             p.sp()?;
         }
         let binary = p.peek() == Some(b'~');
+        let mut catenate = None;
         let data = if binary {
             literal8(p)?
+        } else if p.peek().is_some_and(|b| b.is_ascii_alphabetic()) {
+            catenate = Some(cat_parts(p)?);
+            &[]
         } else {
             literal(p, true)?
         };
@@ -249,10 +255,58 @@ fn append(p: &mut Parser<'_>) -> PResult<CommandBody> {
             date,
             data: data.to_vec(),
             binary,
+            catenate,
         });
         if p.at_end() {
             return Ok(CommandBody::Append { mailbox, messages });
         }
+    }
+}
+
+/// "CATENATE" SP "(" cat-part *(SP cat-part) ")", where
+/// cat-part = "TEXT" SP (literal / literal8) / "URL" SP astring (RFC 4469 §5).
+fn cat_parts(p: &mut Parser<'_>) -> PResult<Vec<CatPart>> {
+    let at = p.pos;
+    if upper_word(p)? != "CATENATE" {
+        p.pos = at;
+        return p.fail("a literal or CATENATE");
+    }
+    p.sp()?;
+    p.expect(b'(', "'(' opening the CATENATE parts")?;
+    let mut parts = Vec::new();
+    loop {
+        let at = p.pos;
+        let part = match upper_word(p)?.as_str() {
+            "TEXT" => {
+                p.sp()?;
+                let binary = p.peek() == Some(b'~');
+                let data = if binary { literal8(p)? } else { literal(p, false)? };
+                CatPart::Text {
+                    data: data.to_vec(),
+                    binary,
+                }
+            }
+            "URL" => {
+                p.sp()?;
+                let at = p.pos;
+                match String::from_utf8(astring(p)?.into_owned()) {
+                    Ok(url) => CatPart::Url(url),
+                    Err(_) => {
+                        p.pos = at;
+                        return p.fail("an IMAP URL");
+                    }
+                }
+            }
+            _ => {
+                p.pos = at;
+                return p.fail("TEXT or URL");
+            }
+        };
+        parts.push(part);
+        if p.eat(b')') {
+            return Ok(parts);
+        }
+        p.sp()?;
     }
 }
 

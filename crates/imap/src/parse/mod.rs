@@ -19,12 +19,14 @@ mod flag;
 mod mailbox;
 mod search;
 mod sequence;
+mod url;
 
 use std::fmt;
 
 use crate::types::{Command, Tag};
 
 pub use self::core::is_tag_char;
+pub use self::url::{imap_url, ImapUrl};
 
 /// How deep parentheses (search keys, NOT/OR chains) may nest.
 pub const MAX_DEPTH: usize = 64;

@@ -79,6 +79,17 @@ pub struct AppendMessage {
     pub data: Vec<u8>,
     /// Sent as a `literal8` (`~{n}`, RFC 3516): the octets must be kept exactly.
     pub binary: bool,
+    /// CATENATE (RFC 4469): the message is these parts joined (`data` is empty).
+    pub catenate: Option<Vec<CatPart>>,
+}
+
+/// One part of a CATENATE list (RFC 4469 `cat-part`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CatPart {
+    /// `TEXT literal`: octets as sent (`binary` for a literal8, RFC 4469 §4).
+    Text { data: Vec<u8>, binary: bool },
+    /// `URL astring`: an IMAP URL (RFC 5092) of a message or part of this server.
+    Url(String),
 }
 
 /// The command and its arguments. Mailbox names are UTF-8, decoded from the wire's
