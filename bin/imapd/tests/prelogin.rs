@@ -85,8 +85,13 @@ fn a_64_mib_append_before_login_is_discarded_as_it_arrives() {
     assert_eq!(r, "a2 OK NOOP completed\r\n");
     let peak = peak_rss_kib(pid);
     eprintln!("imapd VmHWM before: {before} kB, after a 64 MiB APPEND before login: {peak} kB");
-    assert!(peak < 8 * 1024, "peak RSS {peak} kB");
+    // The literal costs nothing: the process grew by less than 1 MiB. In a release
+    // build (make test) it also stays below 8 MiB in all; a debug build starts
+    // larger than that.
     assert!(peak - before < 1024, "grew by {} kB", peak - before);
+    if !cfg!(debug_assertions) {
+        assert!(peak < 8 * 1024, "peak RSS {peak} kB");
+    }
     // The synchronizing form is refused before the client sends the message.
     c.send(format!("a3 APPEND INBOX {{{}}}\r\n", 64 * MIB).as_bytes());
     assert_eq!(c.line(), "a3 BAD APPEND not allowed now: log in first\r\n");
