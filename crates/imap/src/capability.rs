@@ -37,6 +37,7 @@ const EXTENSIONS: &[&str] = &[
     "BINARY",          // RFC 3516
     "MULTIAPPEND",     // RFC 3502
     "CATENATE",        // RFC 4469
+    "URLAUTH",         // RFC 4467
     "ESEARCH",         // RFC 4731
     "WITHIN",          // RFC 5032
     "SORT",            // RFC 5256

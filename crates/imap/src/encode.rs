@@ -318,6 +318,44 @@ fn body(out: &mut Vec<u8>, b: &CommandBody) {
             out.push(b' ');
             sequence_set(out, set);
         }
+        GenUrlAuth { urls } => {
+            for (url, mech) in urls {
+                out.push(b' ');
+                string(out, url.as_bytes());
+                out.push(b' ');
+                out.extend_from_slice(mech.as_bytes());
+            }
+        }
+        ResetKey {
+            mailbox: name,
+            mechanisms,
+        } => {
+            if let Some(m) = name {
+                out.push(b' ');
+                mailbox(out, m);
+                for mech in mechanisms {
+                    out.push(b' ');
+                    out.extend_from_slice(mech.as_bytes());
+                }
+            }
+        }
+        UrlFetch { urls } => {
+            for (url, params) in urls {
+                out.push(b' ');
+                match params {
+                    None => string(out, url.as_bytes()),
+                    Some(params) => {
+                        out.push(b'(');
+                        string(out, url.as_bytes());
+                        for p in params {
+                            out.push(b' ');
+                            out.extend_from_slice(p.as_bytes());
+                        }
+                        out.push(b')');
+                    }
+                }
+            }
+        }
         Id { parameters } => match parameters {
             None => out.extend_from_slice(b" NIL"),
             Some(pairs) => {

@@ -77,7 +77,7 @@ pub(crate) fn build<H: Host>(s: &mut Session<H>, parts: &[CatPart]) -> Result<(V
 }
 
 /// The octets a URL names, or `None`.
-fn read<H: Host>(
+pub(crate) fn read<H: Host>(
     s: &mut Session<H>,
     url: &ImapUrl,
     opened: &mut Vec<(std::path::PathBuf, Mailbox)>,

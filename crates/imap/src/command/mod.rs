@@ -6,6 +6,7 @@ pub(crate) mod append;
 mod authenticate;
 mod cancelupdate;
 mod catenate;
+mod urlauth;
 mod check;
 mod close;
 mod copy;
@@ -88,6 +89,9 @@ fn check_state(body: &CommandBody, state: State) -> Result<(), Reply> {
         | Status { .. }
         | Append { .. }
         | Namespace
+        | GenUrlAuth { .. }
+        | ResetKey { .. }
+        | UrlFetch { .. }
         | Idle => match state {
             State::NotAuthenticated => {
                 Err(Reply::bad(format!("{name} not allowed now: log in first")))
@@ -219,6 +223,11 @@ pub(crate) fn execute<H: Host>(s: &mut Session<H>, cmd: Command) -> Outcome {
         Id { parameters } => id::run(s, parameters.as_deref()).into(),
         Enable { capabilities } => enable::run(s, &capabilities).into(),
         Namespace => namespace::run(s).into(),
+        GenUrlAuth { urls } => urlauth::genurlauth(s, &urls).into(),
+        ResetKey { mailbox, mechanisms } => {
+            urlauth::resetkey(s, mailbox.as_deref(), &mechanisms).into()
+        }
+        UrlFetch { urls } => urlauth::urlfetch(s, &urls).into(),
         Idle => idle::run(s),
         Select { mailbox } => select::run(s, &mailbox, false).into(),
         Examine { mailbox } => select::run(s, &mailbox, true).into(),

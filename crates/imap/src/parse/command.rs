@@ -51,6 +51,9 @@ pub(crate) fn body(p: &mut Parser<'_>) -> PResult<CommandBody> {
         "ENABLE" => enable(p)?,
         "IDLE" => CommandBody::Idle,
         "NAMESPACE" => CommandBody::Namespace,
+        "GENURLAUTH" => genurlauth(p)?,
+        "RESETKEY" => resetkey(p)?,
+        "URLFETCH" => urlfetch(p)?,
         "UNSELECT" => CommandBody::Unselect,
         "CANCELUPDATE" => cancel_update(p)?,
         "SELECT" => CommandBody::Select {
@@ -261,6 +264,67 @@ fn append(p: &mut Parser<'_>) -> PResult<CommandBody> {
             return Ok(CommandBody::Append { mailbox, messages });
         }
     }
+}
+
+/// astring as UTF-8 text (a URL).
+fn url_text(p: &mut Parser<'_>) -> PResult<String> {
+    let at = p.pos;
+    match String::from_utf8(astring(p)?.into_owned()) {
+        Ok(u) => Ok(u),
+        Err(_) => {
+            p.pos = at;
+            p.fail("an IMAP URL")
+        }
+    }
+}
+
+/// genurlauth = "GENURLAUTH" 1*(SP url-rump SP mechanism) (RFC 4467 §9).
+fn genurlauth(p: &mut Parser<'_>) -> PResult<CommandBody> {
+    let mut urls = Vec::new();
+    while urls.is_empty() || p.peek() == Some(b' ') {
+        p.sp()?;
+        let url = url_text(p)?;
+        p.sp()?;
+        let mech = upper_word(p)?;
+        urls.push((url, mech));
+    }
+    Ok(CommandBody::GenUrlAuth { urls })
+}
+
+/// resetkey = "RESETKEY" [SP mailbox *(SP mechanism)] (RFC 4467 §9).
+fn resetkey(p: &mut Parser<'_>) -> PResult<CommandBody> {
+    let mut mailbox = None;
+    let mut mechanisms = Vec::new();
+    if p.peek() == Some(b' ') {
+        mailbox = Some(one_mailbox(p)?);
+        while p.peek() == Some(b' ') {
+            p.sp()?;
+            mechanisms.push(upper_word(p)?);
+        }
+    }
+    Ok(CommandBody::ResetKey { mailbox, mechanisms })
+}
+
+/// urlfetch = "URLFETCH" 1*(SP url-fetch), url-fetch = astring /
+/// "(" astring *(SP fetch-param) ")" (RFC 4467 §9, RFC 5524 §3).
+fn urlfetch(p: &mut Parser<'_>) -> PResult<CommandBody> {
+    let mut urls = Vec::new();
+    while urls.is_empty() || p.peek() == Some(b' ') {
+        p.sp()?;
+        if p.eat(b'(') {
+            let url = url_text(p)?;
+            let mut params = Vec::new();
+            while p.peek() == Some(b' ') {
+                p.sp()?;
+                params.push(upper_word(p)?);
+            }
+            p.expect(b')', "')' closing the URLFETCH parameters")?;
+            urls.push((url, Some(params)));
+        } else {
+            urls.push((url_text(p)?, None));
+        }
+    }
+    Ok(CommandBody::UrlFetch { urls })
 }
 
 /// "CATENATE" SP "(" cat-part *(SP cat-part) ")", where

@@ -168,6 +168,20 @@ pub enum CommandBody {
     },
     /// RFC 2342.
     Namespace,
+    /// RFC 4467 §6.1: rump URLs to authorize, each with its mechanism (upper-cased).
+    GenUrlAuth {
+        urls: Vec<(String, String)>,
+    },
+    /// RFC 4467 §6.2: new access keys for a mailbox, or for all of them.
+    ResetKey {
+        mailbox: Option<String>,
+        mechanisms: Vec<String>,
+    },
+    /// RFC 4467 §6.3 and RFC 5524: the URLs, each with its fetch parameters
+    /// (upper-cased) when given in the extended form.
+    UrlFetch {
+        urls: Vec<(String, Option<Vec<String>>)>,
+    },
     /// RFC 5161: the capabilities the client asks for, upper-cased.
     Enable {
         capabilities: Vec<String>,
@@ -264,6 +278,9 @@ impl CommandBody {
             Status { .. } => "STATUS",
             Append { .. } => "APPEND",
             Namespace => "NAMESPACE",
+            GenUrlAuth { .. } => "GENURLAUTH",
+            ResetKey { .. } => "RESETKEY",
+            UrlFetch { .. } => "URLFETCH",
             Enable { .. } => "ENABLE",
             Idle => "IDLE",
             Check => "CHECK",
