@@ -38,6 +38,7 @@ const EXTENSIONS: &[&str] = &[
     "MULTIAPPEND",     // RFC 3502
     "CATENATE",        // RFC 4469
     "URLAUTH",         // RFC 4467
+    "URLAUTH=BINARY",  // RFC 5524
     "ESEARCH",         // RFC 4731
     "WITHIN",          // RFC 5032
     "SORT",            // RFC 5256
@@ -125,7 +126,8 @@ mod tests {
         let after = line(&s);
         assert!(after.starts_with("IMAP4rev1 LITERAL+ IDLE NAMESPACE"), "{after}");
         assert!(after.ends_with(" SEARCHRES"), "{after}");
-        assert!(!after.contains("AUTH=") && !after.contains("REFERRALS"));
+        // Words, not substrings: URLAUTH=BINARY stays.
+        assert!(!after.split(' ').any(|w| w.starts_with("AUTH=")) && !after.contains("REFERRALS"));
         s.literal_minus = true;
         s.mailbox_referrals = true;
         let after = line(&s);

@@ -198,12 +198,13 @@ fn binary_and_bodypartstructure_forms() {
         "g1",
         &format!("imap://{USER}@example.com/box/;uid=1/;section=2;urlauth=user+{USER}"),
     );
+    // Asked with BINARY, the structure gives the decoded size (11, not 16).
     let r = c.cmd(&format!("f1 URLFETCH (\"{url}\" BODYPARTSTRUCTURE BINARY)"));
     assert_lines(
         &r,
         &[
             &format!(
-                "* URLFETCH \"{url}\" (BODYPARTSTRUCTURE (\"APPLICATION\" \"OCTET-STREAM\" NIL NIL NIL \"BASE64\" 16 NIL NIL NIL NIL) BINARY ~{{11}}"
+                "* URLFETCH \"{url}\" (BODYPARTSTRUCTURE (\"APPLICATION\" \"OCTET-STREAM\" NIL NIL NIL \"BASE64\" 11 NIL NIL NIL NIL) BINARY ~{{11}}"
             ),
             "hello world)",
             "f1 OK",
@@ -223,4 +224,66 @@ fn urlauth_commands_need_a_login() {
         c.cmd("a1 URLFETCH \"imap://alice@example.com/box/;uid=1;urlauth=anonymous:INTERNAL:00\"");
     assert_lines(&r, &["a1 BAD "]);
     assert_lines(&c.cmd("a2 RESETKEY"), &["a2 BAD "]);
+}
+
+/// URLAUTH=BINARY (RFC 5524) of a message/rfc822 part: the encapsulated message
+/// with its leaves decoded; with BODYPARTSTRUCTURE too, the structure has the
+/// decoded sizes (in that order whatever the request's).
+#[test]
+fn binary_of_an_encapsulated_message_decodes_its_parts() {
+    let env = Env::new();
+    let mut c = env.client();
+    c.cmd("a0 CREATE box");
+    let outer = b"From: a@example.org\r\n\
+Content-Type: multipart/mixed; boundary=\"o\"\r\n\
+\r\n\
+--o\r\n\
+Content-Type: message/rfc822\r\n\
+\r\n\
+Subject: inner\r\n\
+Content-Type: multipart/alternative; boundary=\"i\"\r\n\
+\r\n\
+--i\r\n\
+Content-Type: text/plain\r\n\
+Content-Transfer-Encoding: base64\r\n\
+\r\n\
+aGVsbG8gd29ybGQ=\r\n\
+--i--\r\n\
+\r\n\
+--o--\r\n";
+    let r = c.cmd_literal("a1 APPEND box", outer, "");
+    assert!(tagged_line(&r).starts_with("a1 OK"), "{r}");
+    let url = gen(
+        &mut c,
+        "g1",
+        &format!("imap://{USER}@example.com/box/;uid=1/;section=1;urlauth=user+{USER}"),
+    );
+    let inner = "Subject: inner\r\n\
+Content-Type: multipart/alternative; boundary=\"i\"\r\n\
+\r\n\
+--i\r\n\
+Content-Type: text/plain\r\n\
+Content-Transfer-Encoding: binary\r\n\
+\r\n\
+hello world\r\n\
+--i--\r\n";
+    let r = c.cmd(&format!("f1 URLFETCH (\"{url}\" BINARY BODYPARTSTRUCTURE)"));
+    let head = format!(
+        "* URLFETCH \"{url}\" (BODYPARTSTRUCTURE (\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" {} ",
+        inner.len()
+    );
+    assert!(r.starts_with(&head), "{r}");
+    assert!(
+        r.contains("\"BASE64\" 11 0 "),
+        "the decoded leaf's size: {r}"
+    );
+    let lines = inner.matches('\n').count();
+    let tail = format!(
+        ") {lines} NIL NIL NIL NIL) BINARY ~{{{}}}\r\n{inner})\r\nf1 OK",
+        inner.len()
+    );
+    assert!(r.contains(&tail), "{r}");
+    // BODYPARTSTRUCTURE alone describes the part as stored.
+    let r = c.cmd(&format!("f2 URLFETCH (\"{url}\" BODYPARTSTRUCTURE)"));
+    assert!(r.contains("\"BASE64\" 16 0 "), "{r}");
 }

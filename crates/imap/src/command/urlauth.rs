@@ -18,6 +18,12 @@
 //! `user+NAME` only for NAME, `authuser` and `anonymous` for any session,
 //! `submit+NAME` never (this server has no submission role). A URL fetch reads
 //! what FETCH BODY[section] reads ([`super::catenate::read`]).
+//!
+//! URLFETCH's extended form (RFC 5524) answers BODYPARTSTRUCTURE, BODY and
+//! BINARY, in that order. BINARY of a message/rfc822 part is the encapsulated
+//! message with its leaves decoded and labelled `binary`, and a
+//! BODYPARTSTRUCTURE asked with BINARY describes that decoded form (sizes and
+//! lines), as Dovecot answers and imaptest's `urlauth-binary` expects.
 
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -436,6 +442,128 @@ fn part_at<'b>(body: &'b message::BodyPart, path: &[u32]) -> Option<&'b message:
     Some(b)
 }
 
+/// BINARY of a message/rfc822 part (RFC 5524 §3 as Dovecot answers it): the
+/// encapsulated message with every leaf part decoded and its
+/// Content-Transfer-Encoding set to `binary`. `None` for other parts, or when a
+/// part's encoding cannot be decoded.
+fn binary_message(bytes: &[u8], part: &message::BodyPart) -> Option<Vec<u8>> {
+    let m = part.message()?;
+    let mut edits: Vec<(message::Span, Vec<u8>)> = Vec::new();
+    leaf_edits(bytes, &m.body, m.header, &mut edits)?;
+    edits.sort_by_key(|(span, _)| span.start);
+    let (start, end) = (m.header.start, part.content.end());
+    let mut out = Vec::with_capacity(end.saturating_sub(start));
+    let mut at = start;
+    for (span, with) in edits {
+        if span.start < at || span.end() > end {
+            return None;
+        }
+        out.extend_from_slice(bytes.get(at..span.start)?);
+        out.extend_from_slice(&with);
+        at = span.end();
+    }
+    out.extend_from_slice(bytes.get(at..end)?);
+    Some(out)
+}
+
+/// The edits that decode `b`'s leaves; `header` is where `b`'s
+/// Content-Transfer-Encoding is (its MIME header, or the message header).
+fn leaf_edits(
+    bytes: &[u8],
+    b: &message::BodyPart,
+    header: message::Span,
+    edits: &mut Vec<(message::Span, Vec<u8>)>,
+) -> Option<()> {
+    use message::transfer::TransferEncoding;
+    match &b.nested {
+        message::Nested::Multipart(parts) => {
+            for p in parts {
+                leaf_edits(bytes, p, p.mime_header, edits)?;
+            }
+        }
+        message::Nested::Message(m) => leaf_edits(bytes, &m.body, m.header, edits)?,
+        message::Nested::None => {
+            let enc = TransferEncoding::from_name(&b.encoding);
+            if enc == TransferEncoding::Identity {
+                return Some(());
+            }
+            edits.push((b.content, enc.decode(b.content.of(bytes))?));
+            if let Some(value) = cte_value(bytes, header) {
+                edits.push((value, b" binary".to_vec()));
+            }
+        }
+    }
+    Some(())
+}
+
+/// The structure of `b` as its BINARY form has it (Dovecot's answer when BINARY
+/// and BODYPARTSTRUCTURE are asked together): the sizes and line counts of
+/// decoded leaves and of decoded encapsulated messages; encoding names stay.
+fn binary_structure(bytes: &[u8], b: &mut message::BodyPart) {
+    use message::transfer::TransferEncoding;
+    let lines = |d: &[u8]| d.iter().filter(|&&c| c == b'\n').count();
+    let decoded = match &b.nested {
+        message::Nested::None => {
+            let enc = TransferEncoding::from_name(&b.encoding);
+            if enc == TransferEncoding::Identity {
+                None
+            } else {
+                enc.decode(b.content.of(bytes))
+            }
+        }
+        message::Nested::Message(_) => binary_message(bytes, b),
+        message::Nested::Multipart(_) => None,
+    };
+    if let Some(d) = decoded {
+        b.size = d.len();
+        b.lines = lines(&d);
+    }
+    match &mut b.nested {
+        message::Nested::Multipart(parts) => {
+            for p in parts {
+                binary_structure(bytes, p);
+            }
+        }
+        message::Nested::Message(m) => binary_structure(bytes, &mut m.body),
+        message::Nested::None => {}
+    }
+}
+
+/// Where the value of the Content-Transfer-Encoding field in `header` is (after
+/// the colon, through its folded lines, without the line end).
+fn cte_value(bytes: &[u8], header: message::Span) -> Option<message::Span> {
+    let h = header.of(bytes);
+    let name = b"content-transfer-encoding:";
+    let mut line = 0;
+    while line < h.len() {
+        let eol = h[line..]
+            .iter()
+            .position(|&c| c == b'\n')
+            .map_or(h.len(), |n| line + n);
+        if h[line..].len() >= name.len() && h[line..line + name.len()].eq_ignore_ascii_case(name) {
+            let mut end = eol;
+            // Folded continuation lines belong to the field.
+            while end + 1 < h.len() && matches!(h[end + 1], b' ' | b'\t') {
+                end = h[end + 1..]
+                    .iter()
+                    .position(|&c| c == b'\n')
+                    .map_or(h.len(), |n| end + 1 + n);
+            }
+            let end = if end > 0 && h.get(end - 1) == Some(&b'\r') {
+                end - 1
+            } else {
+                end
+            };
+            return Some(message::Span::new(
+                header.start + line + name.len(),
+                header.start + end,
+            ));
+        }
+        line = eol + 1;
+    }
+    None
+}
+
 /// One URLFETCH answer's value after the URL: nstring, or the RFC 5524 list.
 fn fetch_one<H: Host>(s: &mut Session<H>, url: &str, params: Option<&[String]>, out: &mut Vec<u8>) {
     let Some(r) = authorized(s, url) else {
@@ -468,32 +596,66 @@ fn fetch_one<H: Host>(s: &mut Session<H>, url: &str, params: Option<&[String]>, 
         return;
     };
     let mut items = Vec::new();
-    for p in params {
-        match p.as_str() {
+    // In one order whatever the request's (RFC 5524 leaves it open; Dovecot's).
+    let asked = ["BODYPARTSTRUCTURE", "BODY", "BINARY"]
+        .into_iter()
+        .filter(|w| params.iter().any(|p| p == w));
+    for p in asked {
+        match p {
             "BODYPARTSTRUCTURE" => {
                 let Some(part) = part_at(msg.body(), &section.path) else {
                     out.extend_from_slice(b"NIL");
                     return;
                 };
                 let mut v = b"BODYPARTSTRUCTURE ".to_vec();
-                part.write_imap(&mut v, true);
+                if params.iter().any(|p| p == "BINARY") {
+                    let mut part = part.clone();
+                    binary_structure(&bytes, &mut part);
+                    part.write_imap(&mut v, true);
+                } else {
+                    part.write_imap(&mut v, true);
+                }
                 items.push(v);
             }
             "BINARY" => {
-                let Ok(data) = msg.binary(&section.path) else {
-                    out.extend_from_slice(b"NIL");
-                    return;
+                let nested = part_at(msg.body(), &section.path)
+                    .filter(|_| !section.path.is_empty())
+                    .and_then(|p| binary_message(&bytes, p));
+                let data: Vec<u8> = match nested {
+                    Some(d) => d,
+                    None => match msg.binary(&section.path) {
+                        Ok(d) => d.data.into_owned(),
+                        Err(_) => {
+                            out.extend_from_slice(b"NIL");
+                            return;
+                        }
+                    },
                 };
+                let data = match r.url.partial {
+                    Some(p) => {
+                        let from = usize::try_from(p.origin)
+                            .unwrap_or(usize::MAX)
+                            .min(data.len());
+                        let to = usize::try_from(p.octets)
+                            .map_or(data.len(), |n| from.saturating_add(n))
+                            .min(data.len());
+                        data[from..to].to_vec()
+                    }
+                    None => data,
+                };
+                let mut v = b"BINARY ".to_vec();
+                message::imap::write_literal8(&mut v, &data);
+                items.push(v);
+            }
+            _ => {
+                let data = msg.section(section);
                 let data = match r.url.partial {
                     Some(p) => data.partial(p),
                     None => data,
                 };
-                let mut v = b"BINARY ".to_vec();
-                message::imap::write_literal8(&mut v, &data.data);
+                let mut v = b"BODY ".to_vec();
+                data.write_imap(&mut v);
                 items.push(v);
-            }
-            _ => {
-                // Unknown parameters were refused before anything was sent.
             }
         }
     }
