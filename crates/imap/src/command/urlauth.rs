@@ -34,7 +34,7 @@ use ring::hmac;
 use ring::rand::{SecureRandom, SystemRandom};
 
 use crate::host::Host;
-use crate::parse::{imap_url, ImapUrl};
+use crate::parse::{imap_url, percent_decode as decode, ImapUrl};
 use crate::respond::{self, Reply};
 use crate::session::Session;
 
@@ -120,24 +120,6 @@ fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     let head = s.get(..prefix.len())?;
     head.eq_ignore_ascii_case(prefix)
         .then(|| &s[prefix.len()..])
-}
-
-/// Percent-decoding (RFC 3986 §2.1).
-fn decode(s: &str) -> Option<Vec<u8>> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    Some(out)
 }
 
 /// An RFC 3339 date-time (`2006-03-01T12:00:00Z`, fractions and offsets allowed)

@@ -27,6 +27,7 @@ use crate::types::{Command, Tag};
 
 pub use self::core::is_tag_char;
 pub use self::url::{imap_url, ImapUrl};
+pub(crate) use self::url::decode as percent_decode;
 
 /// How deep parentheses (search keys, NOT/OR chains) may nest.
 pub const MAX_DEPTH: usize = 64;

@@ -84,7 +84,7 @@ pub fn imap_url(url: &str) -> Option<ImapUrl> {
 }
 
 /// Percent-decoding (RFC 3986 §2.1).
-fn decode(s: &str) -> Option<Vec<u8>> {
+pub(crate) fn decode(s: &str) -> Option<Vec<u8>> {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
