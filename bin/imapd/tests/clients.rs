@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::{program, skip, wait_bounded, Env};
+use support::{program, run_bounded, skip, Env, Tmux};
 
 fn imaplib(test: &str, script: &str, format: &str) {
     let Some(env) = Env::new(test, &format!("new_mailbox_format = {format}")) else {
@@ -79,29 +79,7 @@ fn curl(env: &Env, args: &[&str]) -> (bool, String, String) {
         cmd.arg("--user")
             .arg(format!("{}:{}", env.user, env.password));
     }
-    let mut child = cmd
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let ok = wait_bounded(&mut child, Duration::from_secs(30));
-    let mut out = String::new();
-    let mut err = String::new();
-    use std::io::Read;
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
-    (ok, out, err)
+    run_bounded(cmd.args(args), Duration::from_secs(30))
 }
 
 #[test]
@@ -166,47 +144,6 @@ fn curl_lists_fetches_and_appends() {
         );
         assert!(ok, "STARTTLS: {err}\n{}", env.log_text());
         assert!(out.contains("INBOX"), "{out}");
-    }
-}
-
-/// Runs mutt in a private tmux server; returns the screen once `want` shows.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn run(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn screen(&self) -> String {
-        self.run(&["capture-pane", "-p", "-t", "mutt"])
-    }
-
-    fn wait_for(&self, want: &str) -> Result<String, String> {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let s = self.screen();
-            if s.contains(want) {
-                return Ok(s);
-            }
-            if Instant::now() >= deadline {
-                return Err(s);
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        self.run(&["kill-server"]);
     }
 }
 

@@ -18,13 +18,12 @@
 
 mod support;
 
-use std::io::Read;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::{is_root, program, skip, wait_bounded, Env, IMAPD};
+use support::{is_root, program, run_bounded, skip, wait_bounded, Env, Tmux, IMAPD};
 
 const REALM: &str = "PULLMAIL.TEST";
 
@@ -214,33 +213,17 @@ fn setup(test: &str, keytab: &str) -> Option<(Realm, Env)> {
 
 /// curl with the credential cache `cache`, no password; (success, stdout, stderr).
 fn curl(realm: &Realm, cache: &Path, port: u16, args: &[&str]) -> (bool, String, String) {
-    let mut child = Command::new("curl")
-        .args(["--silent", "--show-error", "--max-time", "20"])
-        .args(["--login-options", "AUTH=GSSAPI", "--resolve"])
-        .arg(format!("localhost:{port}:127.0.0.1"))
-        .args(args)
-        .envs(realm.env())
-        .env("KRB5CCNAME", format!("FILE:{}", cache.display()))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let ok = wait_bounded(&mut child, Duration::from_secs(30));
-    let (mut out, mut err) = (String::new(), String::new());
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
-    (ok, out, err)
+    run_bounded(
+        Command::new("curl")
+            .args(["--silent", "--show-error", "--max-time", "20"])
+            .args(["--login-options", "AUTH=GSSAPI", "--resolve"])
+            .arg(format!("localhost:{port}:127.0.0.1"))
+            .args(args)
+            .envs(realm.env())
+            .env("KRB5CCNAME", format!("FILE:{}", cache.display()))
+            .stdin(Stdio::null()),
+        Duration::from_secs(30),
+    )
 }
 
 fn ipop3d() -> Option<PathBuf> {
@@ -389,22 +372,17 @@ fn fetchmail(realm: &Realm, env: &Env, cache: &Path, protocol: &str, port: u16) 
     )
     .unwrap();
     std::fs::set_permissions(&rc, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let mut child = Command::new("fetchmail")
+    let mut fetchmail = Command::new("fetchmail");
+    fetchmail
         .args(["-v", "-f"])
         .arg(&rc)
         .envs(realm.env())
         .env("KRB5CCNAME", format!("FILE:{}", cache.display()))
         .env("FETCHMAILHOME", &home)
         .env("HOME", &home)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let ok = wait_bounded(&mut child, Duration::from_secs(60));
-    let mut text = String::new();
-    child.stdout.take().unwrap().read_to_string(&mut text).unwrap();
-    child.stderr.take().unwrap().read_to_string(&mut text).unwrap();
+        .stdin(Stdio::null());
+    let (ok, stdout, stderr) = run_bounded(&mut fetchmail, Duration::from_secs(60));
+    let text = stdout + &stderr;
     assert!(ok, "fetchmail {protocol} failed:\n{text}\n{}", env.log_text());
     let mut got: Vec<String> = std::fs::read_dir(&out)
         .unwrap()
@@ -444,44 +422,6 @@ fn fetchmail_logs_in_with_kerberos_over_pop3_and_imap() {
             && log.contains("imapd: Login user=pmimap auth=GSSAPI"),
         "{log}"
     );
-}
-
-/// A tmux server of the test's own for mutt; killed when dropped.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn run(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// The screen once it shows `want`, or what it showed at the deadline.
-    fn wait_for(&self, want: &str) -> Result<String, String> {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let screen = self.run(&["capture-pane", "-p", "-t", "mutt"]);
-            if screen.contains(want) {
-                return Ok(screen);
-            }
-            if Instant::now() >= deadline {
-                return Err(screen);
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        self.run(&["kill-server"]);
-    }
 }
 
 #[test]

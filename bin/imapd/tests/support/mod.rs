@@ -335,29 +335,13 @@ impl Env {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/clients")
             .join(script);
-        let mut child = Command::new("python3")
-            .arg(&path)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let status = wait_bounded(&mut child, Duration::from_secs(90));
-        let mut out = String::new();
-        let mut err = String::new();
-        child
-            .stdout
-            .take()
-            .unwrap()
-            .read_to_string(&mut out)
-            .unwrap();
-        child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut err)
-            .unwrap();
+        let (status, out, err) = run_bounded(
+            Command::new("python3")
+                .arg(&path)
+                .args(args)
+                .stdin(Stdio::null()),
+            Duration::from_secs(90),
+        );
         assert!(
             status,
             "{script} failed:\n{out}\n{err}\n--- server log ---\n{}",
@@ -376,6 +360,64 @@ impl Env {
             self.cert.display().to_string(),
         ]
     }
+}
+
+/// A private tmux server (`tmux -L socket`) with mutt in a window named `mutt`;
+/// killed when dropped.
+pub struct Tmux {
+    pub socket: String,
+}
+
+impl Tmux {
+    pub fn run(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    pub fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", "mutt"])
+    }
+
+    /// The screen once it shows `want`, or what it showed at the 20 s deadline.
+    pub fn wait_for(&self, want: &str) -> Result<String, String> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let screen = self.screen();
+            if screen.contains(want) {
+                return Ok(screen);
+            }
+            if Instant::now() >= deadline {
+                return Err(screen);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        self.run(&["kill-server"]);
+    }
+}
+
+/// Runs `cmd` with its output collected, for at most `limit` (see
+/// [`wait_bounded`]): (success, stdout, stderr).
+pub fn run_bounded(cmd: &mut Command, limit: Duration) -> (bool, String, String) {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let ok = wait_bounded(&mut child, limit);
+    let (mut out, mut err) = (String::new(), String::new());
+    child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    (ok, out, err)
 }
 
 /// Waits for `child` at most `limit`; kills it past that. True on success.
