@@ -87,6 +87,7 @@
 pub mod account;
 pub mod config;
 pub mod cram;
+mod deflate;
 pub mod error;
 pub mod gssapi;
 pub mod login;

@@ -5,6 +5,10 @@
 //! [`crate::Error::IdleTimeout`] and a SIGTERM in [`crate::Error::Signal`] (through
 //! the self-pipe of [`crate::signals`]); everything else is plain `Read`, `BufRead`
 //! and `Write`, so the protocol engines stay generic over their transport.
+//!
+//! The layers, from the socket up: the descriptors, TLS when negotiated, deflate
+//! when the client asked for it (IMAP COMPRESS, [`crate::deflate`]), and the
+//! buffers the engines read lines from and write responses into.
 
 use std::fmt;
 use std::io::{self, BufRead, Read, Write};
@@ -15,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use rustls::{ServerConfig, ServerConnection, StreamOwned};
 
+use crate::deflate::Deflate;
 use crate::error::Error;
 use crate::peer::Peer;
 use crate::signals;
@@ -203,6 +208,8 @@ pub struct Transport {
     peer: Peer,
     /// Before login: how many more octets may be read (`None`: no limit).
     login_budget: Option<u64>,
+    /// Compression, once started ([`Transport::start_compression`]).
+    deflate: Option<Box<Deflate>>,
 }
 
 impl Transport {
@@ -237,6 +244,7 @@ impl Transport {
             wbuf: Vec::with_capacity(WRITE_BUFFER),
             peer,
             login_budget: None,
+            deflate: None,
         }
     }
 
@@ -261,6 +269,30 @@ impl Transport {
         if let Some(io) = self.io_mut() {
             io.login_deadline = limits.map(|(timeout, _)| Instant::now() + timeout);
         }
+    }
+
+    /// True once compression was started ([`Transport::start_compression`]).
+    pub fn is_compressed(&self) -> bool {
+        self.deflate.is_some()
+    }
+
+    /// Starts deflate in both directions (IMAP COMPRESS=DEFLATE, RFC 4978), after
+    /// sending what is buffered (the tagged OK, which goes out uncompressed).
+    /// `pending` is what the caller already read past the command that started
+    /// compression (its own buffer); with what this transport has buffered behind
+    /// it, that is the start of the client's compressed stream (§3: compression
+    /// begins with the first octet after the command's CRLF).
+    pub fn start_compression(&mut self, pending: &[u8]) -> Result<(), Error> {
+        if self.deflate.is_some() {
+            return Err(Error::Io(io::Error::other("compression is already active")));
+        }
+        self.flush().map_err(Error::from_io)?;
+        let mut input = pending.to_vec();
+        input.extend_from_slice(&self.rbuf[self.rpos..self.rlen]);
+        self.rpos = 0;
+        self.rlen = 0;
+        self.deflate = Some(Box::new(Deflate::new(&input)));
+        Ok(())
     }
 
     /// True once a TLS handshake has completed on this connection.
@@ -302,6 +334,18 @@ impl Transport {
             return Ok(true);
         }
         self.flush().map_err(Error::from_io)?;
+        if let Some(d) = &mut self.deflate {
+            // What is already received may inflate to input without any read.
+            // Octets that inflate to nothing yet (half a deflate block) make the
+            // socket readable but no line: the caller's read then waits for the
+            // rest, as a TLS record cut in two does below.
+            let n = d.inflate(&mut self.rbuf).map_err(Error::from_io)?;
+            if n > 0 || d.ended() {
+                self.rpos = 0;
+                self.rlen = n;
+                return Ok(true);
+            }
+        }
         let io = match &mut self.stream {
             Stream::Plain(io) => io,
             Stream::Tls(tls) => {
@@ -340,6 +384,10 @@ impl Transport {
     pub fn start_tls(&mut self, config: Arc<ServerConfig>) -> Result<usize, Error> {
         if self.is_tls() {
             return Err(Error::TlsAlreadyActive);
+        }
+        if self.is_compressed() {
+            // TLS goes under compression (RFC 4978 §3), never over it.
+            return Err(Error::Tls("TLS after compression".into()));
         }
         self.flush().map_err(Error::from_io)?;
         let discarded = self.buffered_input();
@@ -455,11 +503,54 @@ impl Transport {
     }
 
     fn raw_read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match &mut self.stream {
-            Stream::Plain(io) => io.read(buf),
-            Stream::Tls(tls) => tls.read(buf),
-            Stream::Closed => Err(io::ErrorKind::NotConnected.into()),
+        stream_read(&mut self.stream, buf)
+    }
+
+    /// Reads into `buf` what the client sent, inflated when compression is on;
+    /// 0 at the end of input.
+    fn read_input(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let Some(d) = &mut self.deflate else {
+            return self.raw_read(buf);
+        };
+        loop {
+            let n = d.inflate(buf)?;
+            if n > 0 || d.ended() {
+                return Ok(n);
+            }
+            let space = d.input_space();
+            let n = stream_read(&mut self.stream, space)?;
+            d.received(n);
+            if n == 0 {
+                return Ok(0);
+            }
         }
+    }
+
+    /// Sends `data` on the connection, compressed when compression is on; with
+    /// `sync` (the end of a batch of responses) the compressed stream is flushed
+    /// so the client can read all of it now.
+    fn send(&mut self, data: &[u8], sync: bool) -> io::Result<()> {
+        let stream = &mut self.stream;
+        match &mut self.deflate {
+            None => stream_write(stream, data),
+            Some(d) => d.deflate(data, sync, |chunk| stream_write(stream, chunk)),
+        }
+    }
+}
+
+fn stream_read(stream: &mut Stream, buf: &mut [u8]) -> io::Result<usize> {
+    match stream {
+        Stream::Plain(io) => io.read(buf),
+        Stream::Tls(tls) => tls.read(buf),
+        Stream::Closed => Err(io::ErrorKind::NotConnected.into()),
+    }
+}
+
+fn stream_write(stream: &mut Stream, data: &[u8]) -> io::Result<()> {
+    match stream {
+        Stream::Plain(io) => io.write_all(data),
+        Stream::Tls(tls) => tls.write_all(data).and_then(|()| tls.flush()),
+        Stream::Closed => Err(not_connected()),
     }
 }
 
@@ -494,7 +585,7 @@ impl BufRead for Transport {
             // have it before we block on reading.
             self.flush()?;
             let mut buf = std::mem::take(&mut self.rbuf);
-            let result = self.raw_read(&mut buf);
+            let result = self.read_input(&mut buf);
             self.rbuf = buf;
             let n = result?;
             if let Some(left) = self.login_budget {
@@ -522,31 +613,29 @@ impl Write for Transport {
             return Err(not_connected());
         }
         if self.wbuf.len() + buf.len() > WRITE_BUFFER {
-            self.flush()?;
             if buf.len() >= WRITE_BUFFER {
-                // A whole message: straight out, not copied through the buffer.
-                match &mut self.stream {
-                    Stream::Plain(io) => io.write_all(buf)?,
-                    Stream::Tls(tls) => tls.write_all(buf).and_then(|()| tls.flush())?,
-                    Stream::Closed => return Err(not_connected()),
-                }
+                // A whole message: straight out, not copied through the buffer
+                // (and, compressed, without a sync flush: more follows).
+                let data = std::mem::take(&mut self.wbuf);
+                let result = self.send(&data, false).and_then(|()| self.send(buf, false));
+                self.wbuf = data;
+                self.wbuf.clear();
+                result?;
                 return Ok(buf.len());
             }
+            self.flush()?;
         }
         self.wbuf.extend_from_slice(buf);
         Ok(buf.len())
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        if self.wbuf.is_empty() {
+        let unflushed = self.deflate.as_ref().is_some_and(|d| d.unflushed());
+        if self.wbuf.is_empty() && !unflushed {
             return Ok(());
         }
         let data = std::mem::take(&mut self.wbuf);
-        let result = match &mut self.stream {
-            Stream::Plain(io) => io.write_all(&data),
-            Stream::Tls(tls) => tls.write_all(&data).and_then(|()| tls.flush()),
-            Stream::Closed => Err(not_connected()),
-        };
+        let result = self.send(&data, true);
         self.wbuf = data;
         self.wbuf.clear();
         result

@@ -24,6 +24,8 @@ pub struct Situation {
     pub login_referrals: bool,
     /// Remote mailboxes are configured (RFC 2193).
     pub mailbox_referrals: bool,
+    /// The connection can be compressed (RFC 4978; after login only).
+    pub compress: bool,
 }
 
 /// The extensions every session has, in the order they are sent: UW imapd's set
@@ -91,6 +93,9 @@ pub fn capabilities(s: &Situation) -> Vec<String> {
         }
     }
     caps.extend(EXTENSIONS.iter().map(|c| c.to_string()));
+    if s.compress {
+        caps.push("COMPRESS=DEFLATE".into());
+    }
     if s.mailbox_referrals {
         caps.push("MAILBOX-REFERRALS".into());
     }
@@ -116,6 +121,7 @@ mod tests {
             literal_minus: false,
             login_referrals: true,
             mailbox_referrals: false,
+            compress: false,
         };
         let before = line(&s);
         assert!(

@@ -318,6 +318,10 @@ fn body(out: &mut Vec<u8>, b: &CommandBody) {
             out.push(b' ');
             sequence_set(out, set);
         }
+        Compress { mechanism } => {
+            out.push(b' ');
+            out.extend_from_slice(mechanism.as_bytes());
+        }
         GenUrlAuth { urls } => {
             for (url, mech) in urls {
                 out.push(b' ');

@@ -37,6 +37,23 @@ pub trait Host: Read + Write {
         Err(daemon::Error::TlsUnavailable)
     }
 
+    /// Whether the connection can be compressed (COMPRESS=DEFLATE, RFC 4978).
+    fn can_compress(&self) -> bool {
+        false
+    }
+
+    /// Whether compression is already on.
+    fn is_compressed(&self) -> bool {
+        false
+    }
+
+    /// Compresses the connection from now on, after the tagged OK was written
+    /// (flushed first); `pending` is input the session had already read behind
+    /// the command, which belongs to the compressed stream.
+    fn start_compression(&mut self, _pending: &[u8]) -> Result<(), daemon::Error> {
+        Err(daemon::Error::ConnectionLost)
+    }
+
     /// Whether a password may cross the connection now (else LOGINDISABLED).
     fn plaintext_allowed(&self) -> bool;
 
@@ -179,6 +196,18 @@ impl Host for DaemonHost {
 
     fn start_tls(&mut self) -> Result<(), daemon::Error> {
         self.daemon.start_tls()
+    }
+
+    fn can_compress(&self) -> bool {
+        true
+    }
+
+    fn is_compressed(&self) -> bool {
+        self.daemon.transport.is_compressed()
+    }
+
+    fn start_compression(&mut self, pending: &[u8]) -> Result<(), daemon::Error> {
+        self.daemon.transport.start_compression(pending)
     }
 
     fn plaintext_allowed(&self) -> bool {

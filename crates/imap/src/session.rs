@@ -119,6 +119,7 @@ impl<H: Host> Session<H> {
             literal_minus: self.settings.literal_minus,
             login_referrals: !self.settings.referrals.login.is_empty(),
             mailbox_referrals: !self.settings.referrals.mailboxes.is_empty(),
+            compress: self.host.can_compress(),
         })
     }
 
@@ -317,6 +318,21 @@ impl<H: Host> Session<H> {
                 } else {
                     Receiver::new(self.receiver.limits())
                 };
+                return None;
+            }
+            Outcome::Compress(r) => {
+                self.tagged(&tag, &r);
+                if let Err(e) = self.flush() {
+                    return Some(Ending::Error(e));
+                }
+                // RFC 4978 §3: the client's stream starts right after the command;
+                // anything already read behind it is compressed input.
+                let pending = self.input[self.start..self.end].to_vec();
+                self.start = 0;
+                self.end = 0;
+                if let Err(e) = self.host.start_compression(&pending) {
+                    return Some(Ending::Error(e));
+                }
                 return None;
             }
         };

@@ -955,3 +955,26 @@ fn mailbox_referrals_for_remote_mailboxes_and_rlist() {
         &["* LSUB () \"/\" \"shared/news\"", "c6 OK RLSUB completed"],
     );
 }
+
+// ------------------------------------------------------------------ COMPRESS
+
+/// RFC 4978 over a host that cannot compress (the in-memory one): not
+/// announced, refused with NO after login and BAD before, an unknown mechanism
+/// BAD. The compressed session itself runs in bin/imapd/tests/compress.rs and
+/// crates/daemon/tests/compress.rs.
+#[test]
+fn compress_is_refused_where_the_connection_cannot_compress() {
+    let env = Env::new();
+    let mut c = env.client_with(Options {
+        preauth: false,
+        ..Options::default()
+    });
+    assert_lines(&c.cmd("c0 COMPRESS DEFLATE"), &["c0 BAD COMPRESS not allowed now: log in first"]);
+    login(&mut c);
+    let caps = c.cmd("c1 CAPABILITY");
+    assert!(!caps.contains("COMPRESS"), "{caps}");
+    assert_lines(&c.cmd("c2 COMPRESS LZMA"), &["c2 BAD Unknown compression mechanism LZMA"]);
+    assert_lines(&c.cmd("c3 COMPRESS deflate"), &["c3 NO Compression is not available"]);
+    assert_lines(&c.cmd("c4 COMPRESS"), &["c4 BAD"]);
+    assert_lines(&c.cmd("c5 NOOP"), &["c5 OK"]);
+}

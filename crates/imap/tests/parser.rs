@@ -459,7 +459,10 @@ impl Gen {
     /// The commands of the extensions (RFC 2177 IDLE ... RFC 6851 MOVE).
     fn extension_body(&mut self, numbering: Numbering) -> CommandBody {
         use CommandBody::*;
-        match self.n(12) {
+        match self.n(13) {
+            12 => Compress {
+                mechanism: self.atom().to_ascii_uppercase(),
+            },
             11 => CancelUpdate {
                 tags: (0..1 + self.n(3)).map(|_| self.utf8()).collect(),
             },

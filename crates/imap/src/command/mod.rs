@@ -9,6 +9,7 @@ mod catenate;
 mod urlauth;
 mod check;
 mod close;
+mod compress;
 mod copy;
 mod create;
 mod delete;
@@ -48,6 +49,8 @@ pub(crate) enum Outcome {
     End(daemon::Error),
     /// STARTTLS: send this OK, then negotiate TLS.
     StartTls(Reply),
+    /// COMPRESS: send this OK, then compress both directions.
+    Compress(Reply),
 }
 
 impl From<Reply> for Outcome {
@@ -92,6 +95,7 @@ fn check_state(body: &CommandBody, state: State) -> Result<(), Reply> {
         | GenUrlAuth { .. }
         | ResetKey { .. }
         | UrlFetch { .. }
+        | Compress { .. }
         | Idle => match state {
             State::NotAuthenticated => {
                 Err(Reply::bad(format!("{name} not allowed now: log in first")))
@@ -229,6 +233,7 @@ pub(crate) fn execute<H: Host>(s: &mut Session<H>, cmd: Command) -> Outcome {
         }
         UrlFetch { urls } => urlauth::urlfetch(s, &urls).into(),
         Idle => idle::run(s),
+        Compress { mechanism } => compress::run(s, &mechanism),
         Select { mailbox } => select::run(s, &mailbox, false).into(),
         Examine { mailbox } => select::run(s, &mailbox, true).into(),
         Create { mailbox } => create::run(s, &mailbox).into(),

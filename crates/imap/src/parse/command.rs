@@ -50,6 +50,11 @@ pub(crate) fn body(p: &mut Parser<'_>) -> PResult<CommandBody> {
         "ID" => id(p)?,
         "ENABLE" => enable(p)?,
         "IDLE" => CommandBody::Idle,
+        "COMPRESS" => {
+            p.sp()?;
+            let mechanism = String::from_utf8_lossy(atom(p)?).to_ascii_uppercase();
+            CommandBody::Compress { mechanism }
+        }
         "NAMESPACE" => CommandBody::Namespace,
         "GENURLAUTH" => genurlauth(p)?,
         "RESETKEY" => resetkey(p)?,

@@ -188,6 +188,10 @@ pub enum CommandBody {
     },
     /// RFC 2177.
     Idle,
+    /// RFC 4978: the compression mechanism asked for, upper-cased.
+    Compress {
+        mechanism: String,
+    },
     // Selected (§6.4).
     Check,
     Close,
@@ -283,6 +287,7 @@ impl CommandBody {
             UrlFetch { .. } => "URLFETCH",
             Enable { .. } => "ENABLE",
             Idle => "IDLE",
+            Compress { .. } => "COMPRESS",
             Check => "CHECK",
             Close => "CLOSE",
             Expunge | UidExpunge { .. } => "EXPUNGE",
