@@ -323,11 +323,7 @@ fn run(args: &Args) -> Result<bool, Error> {
         budget: args.budget,
         quick: args.quick,
         runs_as: world.runs_as(),
-        work_dir: session
-            .parent()
-            .unwrap_or(&session)
-            .display()
-            .to_string(),
+        work_dir: session.parent().unwrap_or(&session).display().to_string(),
         command,
         sets,
     };

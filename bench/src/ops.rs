@@ -31,6 +31,7 @@ pub enum Row {
     FetchBodystructure,
     SearchText,
     SearchBody,
+    SortPartial,
     StoreClose,
     Expunge,
     Append,
@@ -83,13 +84,16 @@ impl Row {
             Row::Greeting => "start → greeting (`* PREAUTH`)",
             Row::GreetingRoot => "start → greeting as root (`* OK`, inetd's way)",
             Row::Select => "start → PREAUTH + SELECT INBOX",
-            Row::SelectScan => "start → PREAUTH + SELECT INBOX, no index (a first open: every message read)",
+            Row::SelectScan => {
+                "start → PREAUTH + SELECT INBOX, no index (a first open: every message read)"
+            }
             Row::FetchFlags => "FETCH 1:* (FLAGS)",
             Row::FetchEnvelope => "FETCH 1:* (ENVELOPE)",
             Row::FetchFlagsEnvelope => "FETCH 1:* (FLAGS ENVELOPE)",
             Row::FetchBodystructure => "FETCH 1:* (BODYSTRUCTURE)",
             Row::SearchText => "UID SEARCH TEXT (rare word)",
             Row::SearchBody => "UID SEARCH BODY (rare word)",
+            Row::SortPartial => "SORT RETURN (PARTIAL 1:50) (REVERSE ARRIVAL) US-ASCII ALL",
             Row::StoreClose => "STORE 1:* +FLAGS (\\Seen) + CLOSE",
             Row::Expunge => "EXPUNGE of message 10",
             Row::Append => "APPEND of 1,000 messages (LITERAL+, pipelined)",
@@ -103,7 +107,9 @@ impl Row {
 
     pub fn floor(self) -> Option<Floor> {
         match self {
-            Row::Greeting | Row::GreetingRoot => None,
+            // The target is absolute (issue 18: a client's first page of a big
+            // mailbox), and the answer is 50 numbers whatever the file's size.
+            Row::Greeting | Row::GreetingRoot | Row::SortPartial => None,
             Row::StoreClose | Row::Expunge | Row::PopDeleQuit => Some(Floor::Copy),
             Row::Append => Some(Floor::AppendEach),
             Row::Copy => Some(Floor::CopySet),
@@ -121,6 +127,7 @@ pub enum Op {
     SelectScan,
     Fetch(Row),
     Search(Row),
+    SortPartial,
     StoreClose,
     Expunge,
     Append,
@@ -147,6 +154,7 @@ impl Op {
             Op::Fetch(Row::FetchBodystructure),
             Op::Search(Row::SearchText),
             Op::Search(Row::SearchBody),
+            Op::SortPartial,
             Op::Copy,
             Op::PopStatUidl,
             Op::PopRetr,
@@ -188,6 +196,7 @@ impl Op {
             Op::Fetch(_) => "fetch-bodystructure",
             Op::Search(Row::SearchText) => "search-text",
             Op::Search(_) => "search-body",
+            Op::SortPartial => "sort-partial",
             Op::StoreClose => "store-close",
             Op::Expunge => "expunge",
             Op::Append => "append",
@@ -231,6 +240,31 @@ fn expect<T: PartialEq + std::fmt::Debug>(what: &str, got: T, want: T) -> Result
             "{what}: got {got:?}, expected {want:?}"
         )))
     }
+}
+
+/// The numbers of an `* ESEARCH (TAG "x") PARTIAL (1:50 SET)` answer, in the
+/// set's order (a sorted result is listed in sort order, ranges included).
+fn partial_numbers(answer: &str) -> Result<Vec<usize>, Error> {
+    let bad = || Error::new(format!("not a PARTIAL answer: {answer}"));
+    let rest = &answer[answer.find(" PARTIAL (").ok_or_else(bad)? + 10..];
+    let inner = rest.strip_suffix(')').ok_or_else(bad)?;
+    let set = inner.split_once(' ').ok_or_else(bad)?.1;
+    let mut out = Vec::new();
+    for part in set.split(',') {
+        let number = |s: &str| s.parse::<usize>().map_err(|_| bad());
+        match part.split_once(':') {
+            Some((a, b)) => {
+                let (a, b) = (number(a)?, number(b)?);
+                if a <= b {
+                    out.extend(a..=b);
+                } else {
+                    out.extend((b..=a).rev());
+                }
+            }
+            None => out.push(number(part)?),
+        }
+    }
+    Ok(out)
 }
 
 pub fn run(op: Op, cx: &Context) -> Result<Sample, Error> {
@@ -299,6 +333,31 @@ pub fn run(op: Op, cx: &Context) -> Result<Sample, Error> {
                 cx.corpus.planted.clone(),
             )?;
             Ok(sample(vec![(row, took)], imap.logout()?))
+        }
+        Op::SortPartial => {
+            // As a client pages a big mailbox newest first (RFC 5267 ESORT and
+            // RFC 9394 PARTIAL): the index is warm, as `selected` leaves it.
+            let mut imap = selected(cx)?;
+            let mut partial = None;
+            let t = Instant::now();
+            imap.command(
+                "SORT RETURN (PARTIAL 1:50) (REVERSE ARRIVAL) US-ASCII ALL",
+                |r| {
+                    if r.starts_with(b"* ESEARCH ") {
+                        partial = Some(String::from_utf8_lossy(r).trim_end().to_string());
+                    }
+                },
+            )?;
+            let took = t.elapsed();
+            let answer = partial.ok_or_else(|| Error::new("SORT RETURN (PARTIAL): no ESEARCH"))?;
+            let first = n.saturating_sub(49).max(1);
+            let want: Vec<usize> = (first..=n).rev().collect();
+            expect(
+                "SORT PARTIAL 1:50 (REVERSE ARRIVAL)",
+                partial_numbers(&answer)?,
+                want,
+            )?;
+            Ok(sample(vec![(Row::SortPartial, took)], imap.logout()?))
         }
         Op::StoreClose => {
             let mut imap = selected(cx)?;

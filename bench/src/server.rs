@@ -308,15 +308,17 @@ fn reachable_by_others(path: &Path) -> bool {
     let Ok(path) = fs::canonicalize(path) else {
         return false;
     };
-    path.ancestors().all(|dir| {
-        fs::metadata(dir).is_ok_and(|m| m.permissions().mode() & 0o001 != 0)
-    })
+    path.ancestors()
+        .all(|dir| fs::metadata(dir).is_ok_and(|m| m.permissions().mode() & 0o001 != 0))
 }
 
 /// mkdtemp(3): a new directory, mode 0700, that no one else could have made first.
 fn make_temp_dir(parent: &Path, prefix: &str) -> Result<PathBuf, Error> {
     use std::os::unix::ffi::OsStringExt;
-    let mut template = parent.join(format!("{prefix}XXXXXX")).into_os_string().into_vec();
+    let mut template = parent
+        .join(format!("{prefix}XXXXXX"))
+        .into_os_string()
+        .into_vec();
     template.push(0);
     // SAFETY: `template` is a writable, NUL-terminated buffer that outlives the
     // call; mkdtemp only rewrites the six X's in place.
