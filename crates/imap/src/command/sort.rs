@@ -25,14 +25,21 @@ use crate::selected::Selected;
 use crate::session::Session;
 use crate::types::{Numbering, SearchKey, SearchReturn, SortCriterion, SortKey, ThreadAlgorithm};
 
-/// What one message is sorted or threaded by.
-#[derive(Default)]
+/// What one message is sorted or threaded by. The keys that need its header are
+/// boxed apart: a sort by ARRIVAL or SIZE of a 100,000-message mailbox then holds
+/// 32 octets a message, not ten strings.
 struct Facts {
     seq: u32,
     uid: u32,
     arrival: i64,
-    date: i64,
     size: u64,
+    header: Option<Box<HeaderFacts>>,
+}
+
+/// The facts read from a message's header.
+#[derive(Default)]
+struct HeaderFacts {
+    date: i64,
     from: String,
     to: String,
     cc: String,
@@ -42,6 +49,27 @@ struct Facts {
     raw_subject: Vec<u8>,
     message_id: Option<String>,
     references: Vec<String>,
+}
+
+impl Facts {
+    /// The DATE key: the Date header, else the INTERNALDATE.
+    fn date(&self) -> i64 {
+        self.header.as_ref().map_or(self.arrival, |h| h.date)
+    }
+
+    /// A string key; empty when the header was not read (no criterion needed it).
+    fn text(&self, key: SortKey) -> &str {
+        let Some(h) = &self.header else { return "" };
+        match key {
+            SortKey::From => &h.from,
+            SortKey::To => &h.to,
+            SortKey::Cc => &h.cc,
+            SortKey::Subject => &h.subject,
+            SortKey::DisplayFrom => &h.display_from,
+            SortKey::DisplayTo => &h.display_to,
+            SortKey::Arrival | SortKey::Date | SortKey::Size => "",
+        }
+    }
 }
 
 /// The sort key of an address field (RFC 5256 §3): the addr-mailbox of its first
@@ -102,33 +130,37 @@ fn facts(sel: &mut Selected, hits: Vec<Hit>, header: bool) -> Vec<Facts> {
             seq: h.seq.get(),
             uid: h.info.uid.get(),
             arrival: internal,
-            date: internal,
             size: h.info.rfc822_size,
-            ..Facts::default()
+            header: None,
         };
         if header {
             // A message expunged meanwhile sorts as one without a header.
             let bytes = sel.mailbox.header(h.seq).unwrap_or_default();
             let m = Message::parse(&bytes);
             let env = m.envelope();
-            if let Some(d) = env.date.as_deref().and_then(parse_date) {
-                f.date = d.timestamp;
-            }
-            let h = m.header();
-            f.from = first_mailbox(&env.from, h.value("from").as_deref());
-            f.to = first_mailbox(&env.to, h.value("to").as_deref());
-            f.cc = first_mailbox(&env.cc, h.value("cc").as_deref());
-            f.display_from = first_display(&env.from);
-            f.display_to = first_display(&env.to);
-            f.raw_subject = env.subject.clone().unwrap_or_default();
-            f.subject = thread::subject_key(&thread::base_subject(&f.raw_subject));
-            f.message_id = h
-                .value("message-id")
-                .and_then(|v| thread::message_ids(&v).into_iter().next());
-            f.references = thread::references(
-                h.value("references").as_deref(),
-                h.value("in-reply-to").as_deref(),
-            );
+            let fields = m.header();
+            let raw_subject = env.subject.clone().unwrap_or_default();
+            f.header = Some(Box::new(HeaderFacts {
+                date: env
+                    .date
+                    .as_deref()
+                    .and_then(parse_date)
+                    .map_or(internal, |d| d.timestamp),
+                from: first_mailbox(&env.from, fields.value("from").as_deref()),
+                to: first_mailbox(&env.to, fields.value("to").as_deref()),
+                cc: first_mailbox(&env.cc, fields.value("cc").as_deref()),
+                display_from: first_display(&env.from),
+                display_to: first_display(&env.to),
+                subject: thread::subject_key(&thread::base_subject(&raw_subject)),
+                raw_subject,
+                message_id: fields
+                    .value("message-id")
+                    .and_then(|v| thread::message_ids(&v).into_iter().next()),
+                references: thread::references(
+                    fields.value("references").as_deref(),
+                    fields.value("in-reply-to").as_deref(),
+                ),
+            }));
         }
         out.push(f);
     }
@@ -139,14 +171,9 @@ fn compare(a: &Facts, b: &Facts, criteria: &[SortCriterion]) -> Ordering {
     for c in criteria {
         let o = match c.key {
             SortKey::Arrival => a.arrival.cmp(&b.arrival),
-            SortKey::Date => a.date.cmp(&b.date),
+            SortKey::Date => a.date().cmp(&b.date()),
             SortKey::Size => a.size.cmp(&b.size),
-            SortKey::From => a.from.cmp(&b.from),
-            SortKey::To => a.to.cmp(&b.to),
-            SortKey::Cc => a.cc.cmp(&b.cc),
-            SortKey::Subject => a.subject.cmp(&b.subject),
-            SortKey::DisplayFrom => a.display_from.cmp(&b.display_from),
-            SortKey::DisplayTo => a.display_to.cmp(&b.display_to),
+            key => a.text(key).cmp(b.text(key)),
         };
         let o = if c.reverse { o.reverse() } else { o };
         if o != Ordering::Equal {
@@ -206,7 +233,15 @@ pub(crate) fn sort<H: Host>(
             .map(|f| if numbering.is_uid() { f.uid } else { f.seq })
             .collect();
         let uids: Vec<Uid> = all.iter().filter_map(|f| Uid::new(f.uid)).collect();
-        let answered = extended(&mut s.out, &mut sel.saved, tag, numbering, ret, &numbers, &uids);
+        let answered = extended(
+            &mut s.out,
+            &mut sel.saved,
+            tag,
+            numbering,
+            ret,
+            &numbers,
+            &uids,
+        );
         let text = if answered {
             text
         } else {
@@ -255,12 +290,15 @@ pub(crate) fn thread<H: Host>(
     };
     let inputs: Vec<ThreadInput> = facts(sel, hits, true)
         .into_iter()
-        .map(|f| ThreadInput {
-            id: if numbering.is_uid() { f.uid } else { f.seq },
-            date: f.date,
-            message_id: f.message_id,
-            references: f.references,
-            subject: f.raw_subject,
+        .map(|f| {
+            let h = f.header.unwrap_or_default();
+            ThreadInput {
+                id: if numbering.is_uid() { f.uid } else { f.seq },
+                date: h.date,
+                message_id: h.message_id,
+                references: h.references,
+                subject: h.raw_subject,
+            }
         })
         .collect();
     let threads = match algorithm {
