@@ -60,6 +60,7 @@ const EXTENSIONS: &[&str] = &[
     "LIST-EXTENDED",   // RFC 5258
     "LIST-STATUS",     // RFC 5819
     "SEARCHRES",       // RFC 5182
+    "NOTIFY",          // RFC 5465
 ];
 
 /// The capabilities, in the order they are sent.
@@ -133,7 +134,7 @@ mod tests {
         s.authenticated = true;
         let after = line(&s);
         assert!(after.starts_with("IMAP4rev1 LITERAL+ IDLE NAMESPACE"), "{after}");
-        assert!(after.ends_with(" SEARCHRES"), "{after}");
+        assert!(after.ends_with(" NOTIFY"), "{after}");
         // Words, not substrings (an extension such as URLAUTH=BINARY would contain one).
         assert!(!after.split(' ').any(|w| w.starts_with("AUTH=")) && !after.contains("REFERRALS"));
         s.literal_minus = true;

@@ -189,6 +189,54 @@ fn fetch_att(out: &mut Vec<u8>, a: &FetchAttribute) {
     out.extend_from_slice(simple.as_bytes());
 }
 
+/// `filter-mailboxes SP events` of one NOTIFY event group.
+fn notify_group(out: &mut Vec<u8>, g: &EventGroup) {
+    let names = |out: &mut Vec<u8>, word: &[u8], names: &[String]| {
+        out.extend_from_slice(word);
+        out.extend_from_slice(b" (");
+        for (i, n) in names.iter().enumerate() {
+            if i > 0 {
+                out.push(b' ');
+            }
+            mailbox(out, n);
+        }
+        out.push(b')');
+    };
+    match &g.filter {
+        NotifyFilter::Selected => out.extend_from_slice(b"SELECTED"),
+        NotifyFilter::SelectedDelayed => out.extend_from_slice(b"SELECTED-DELAYED"),
+        NotifyFilter::Inboxes => out.extend_from_slice(b"INBOXES"),
+        NotifyFilter::Personal => out.extend_from_slice(b"PERSONAL"),
+        NotifyFilter::Subscribed => out.extend_from_slice(b"SUBSCRIBED"),
+        NotifyFilter::Subtree(n) => names(out, b"SUBTREE", n),
+        NotifyFilter::Mailboxes(n) => names(out, b"MAILBOXES", n),
+    }
+    if g.events.is_empty() {
+        out.extend_from_slice(b" NONE");
+        return;
+    }
+    out.extend_from_slice(b" (");
+    for (i, e) in g.events.iter().enumerate() {
+        if i > 0 {
+            out.push(b' ');
+        }
+        out.extend_from_slice(e.name().as_bytes());
+        if let NotifyEvent::MessageNew(attrs) = e {
+            if !attrs.is_empty() {
+                out.extend_from_slice(b" (");
+                for (j, a) in attrs.iter().enumerate() {
+                    if j > 0 {
+                        out.push(b' ');
+                    }
+                    fetch_att(out, a);
+                }
+                out.push(b')');
+            }
+        }
+    }
+    out.push(b')');
+}
+
 fn binary_path(out: &mut Vec<u8>, path: &[u32]) {
     let p: Vec<String> = path.iter().map(u32::to_string).collect();
     out.push(b'[');
@@ -308,6 +356,15 @@ fn body(out: &mut Vec<u8>, b: &CommandBody) {
     match b {
         Capability | Noop | Logout | StartTls | Check | Close | Expunge | Namespace | Idle
         | Unselect => {}
+        NotifyNone => out.extend_from_slice(b" NONE"),
+        NotifySet { status, groups } => {
+            out.extend_from_slice(if *status { b" SET STATUS" } else { b" SET" });
+            for g in groups {
+                out.extend_from_slice(b" (");
+                notify_group(out, g);
+                out.push(b')');
+            }
+        }
         CancelUpdate { tags } => {
             for t in tags {
                 out.push(b' ');

@@ -92,6 +92,7 @@ pub mod command;
 pub mod context;
 pub mod encode;
 pub mod host;
+pub mod notify;
 pub mod parse;
 pub mod receiver;
 pub mod respond;

@@ -40,6 +40,9 @@ pub struct Selected {
     pub saved: Vec<Uid>,
     /// Live search contexts (RFC 5267 §4), at most [`crate::context::MAX_CONTEXTS`].
     pub contexts: Vec<crate::context::Context>,
+    /// Whether a report tells of other sessions' flag changes; false while NOTIFY
+    /// pushes changes for a client that did not ask for FlagChange (RFC 5465).
+    pub report_flags: bool,
 }
 
 /// The mailbox's UIDs changed under the session (RFC 3501 §2.3.1.1): it must end.
@@ -59,6 +62,7 @@ impl Selected {
             invalid: false,
             saved: Vec::new(),
             contexts: Vec::new(),
+            report_flags: true,
         }
     }
 
@@ -155,6 +159,9 @@ impl Selected {
             self.report_counts(out);
         }
         self.report_keywords(out);
+        if !self.report_flags {
+            changed_uids.clear();
+        }
         changed_uids.sort_unstable();
         changed_uids.dedup();
         for uid in changed_uids {

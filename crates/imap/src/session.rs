@@ -77,6 +77,8 @@ pub struct Session<H: Host> {
     preauth: bool,
     /// The configured extension settings.
     pub(crate) settings: Settings,
+    /// What NOTIFY asked for (RFC 5465); `None` before NOTIFY and after NOTIFY NONE.
+    pub(crate) notify: Option<crate::notify::Notify>,
 }
 
 impl<H: Host> Session<H> {
@@ -97,6 +99,7 @@ impl<H: Host> Session<H> {
             server_name,
             preauth: false,
             settings,
+            notify: None,
         }
     }
 
@@ -280,11 +283,27 @@ impl<H: Host> Session<H> {
                 | crate::types::CommandBody::Store { numbering: Numbering::Sequence, .. }
                 | crate::types::CommandBody::Search { numbering: Numbering::Sequence, .. }
         );
+        // NOTIFY: what this command does to other mailboxes is not told back, what
+        // others did before it is (RFC 5465 §5); nor are messages it adds to the
+        // selected mailbox fetched for the client (§5.2).
+        let own_change = self.notify.is_some() && command::notify::changes_others(&cmd.body);
+        let own_arrivals = matches!(
+            cmd.body,
+            crate::types::CommandBody::Append { .. }
+                | crate::types::CommandBody::Copy { .. }
+                | crate::types::CommandBody::Move { .. }
+        );
+        if own_change {
+            command::notify::before_own_change(self);
+        }
         let outcome = if invalid_names.is_empty() {
             command::execute(self, cmd)
         } else {
             command::execute_invalid_names(self, cmd, &invalid_names)
         };
+        if own_change {
+            command::notify::after_own_change(self);
+        }
         if let Some(sel) = self.selected.as_mut() {
             // Reads may keep a shared lock for the next few; none survives a command.
             sel.mailbox.release_read_lock();
@@ -336,7 +355,7 @@ impl<H: Host> Session<H> {
                 return None;
             }
         };
-        if let Some(ending) = self.after_command(allow_expunge, numbering) {
+        if let Some(ending) = self.after_command_notifying(allow_expunge, numbering, !own_arrivals) {
             self.tagged(&tag, &reply);
             return Some(ending);
         }
@@ -416,7 +435,10 @@ impl<H: Host> Session<H> {
             .chain(more.iter().map(|(c, _)| c.tag.as_str().to_string()))
             .collect();
         drop(more);
-        let ending = self.after_command(true, crate::types::Numbering::Sequence);
+        if self.notify.is_some() {
+            command::notify::after_own_change(self);
+        }
+        let ending = self.after_command_notifying(true, crate::types::Numbering::Sequence, false);
         for (tag, reply) in tags.iter().zip(&replies) {
             self.tagged(tag, reply);
         }
@@ -425,6 +447,36 @@ impl<H: Host> Session<H> {
 
     /// Writes back flag changes and reports what changed in the selected mailbox.
     pub(crate) fn after_command(&mut self, allow_expunge: bool, numbering: Numbering) -> Option<Ending> {
+        self.after_command_notifying(allow_expunge, numbering, true)
+    }
+
+    /// [`Session::after_command`], with NOTIFY's additions (RFC 5465 §5.1, §5.2):
+    /// flag changes carry the UID when the client asked for FlagChange, and new
+    /// messages are fetched with the attributes of its MessageNew (unless
+    /// `push_new` is false: the session added them itself).
+    pub(crate) fn after_command_notifying(
+        &mut self,
+        allow_expunge: bool,
+        numbering: Numbering,
+        push_new: bool,
+    ) -> Option<Ending> {
+        let selected_events = self.notify.as_ref().and_then(|n| n.selected.as_ref());
+        let numbering = if selected_events.is_some_and(|e| e.flags) {
+            Numbering::Uid
+        } else {
+            numbering
+        };
+        let known = selected_events
+            .is_some_and(|e| push_new && !e.fetch.is_empty())
+            .then(|| command::notify::last_known_uid(self));
+        let ending = self.report_selected(allow_expunge, numbering);
+        if let (None, Some(known)) = (&ending, known) {
+            command::notify::fetch_new(self, known);
+        }
+        ending
+    }
+
+    fn report_selected(&mut self, allow_expunge: bool, numbering: Numbering) -> Option<Ending> {
         let host = &self.host;
         let log = |m: &str| host.log(m);
         let sel = self.selected.as_mut()?;
@@ -476,7 +528,39 @@ impl<H: Host> Session<H> {
                     return Ok(e);
                 }
             }
+            if self.notify.is_some() && self.receiver.partial().is_empty() {
+                self.await_input()?;
+            }
             self.fill()?;
+        }
+    }
+
+    /// Between commands with NOTIFY on (RFC 5465 §3.1: the client listens all the
+    /// time): waits for input, telling of changes as they are noticed, the way
+    /// IDLE does ([`crate::command::idle`]); the autologout still applies.
+    fn await_input(&mut self) -> Result<(), daemon::Error> {
+        use crate::command::idle::{POLLED_SLICE, WATCHED_SLICE};
+        let start = std::time::Instant::now();
+        let timeout = self.settings.idle_timeout;
+        loop {
+            let Some(n) = self.notify.as_ref() else {
+                return Ok(());
+            };
+            let slice = if n.watching() { WATCHED_SLICE } else { POLLED_SLICE };
+            if self.input_ready(slice)? {
+                return Ok(());
+            }
+            if let Some(e) = self.pending_signal() {
+                return Err(e);
+            }
+            match command::notify::tick(self, false) {
+                None => {}
+                Some(Ending::Error(e)) => return Err(e),
+                Some(Ending::Logout) => return Err(daemon::Error::ConnectionLost),
+            }
+            if !timeout.is_zero() && start.elapsed() >= timeout {
+                return Err(daemon::Error::IdleTimeout);
+            }
         }
     }
 

@@ -123,6 +123,9 @@ pub struct Settings {
     /// it every second (what happens where inotify is missing; tests turn this
     /// off to exercise that path).
     pub idle_inotify: bool,
+    /// The autologout (`imap_idle_timeout`; zero: none). Reads apply it; a
+    /// session waiting for NOTIFY events between commands counts it itself.
+    pub idle_timeout: Duration,
 }
 
 impl Default for Settings {
@@ -181,6 +184,7 @@ impl Settings {
             referrals: Referrals { login, mailboxes },
             idle_keepalive: config.imap_idle_keepalive,
             idle_inotify: true,
+            idle_timeout: config.imap_idle_timeout,
         };
         (settings, problems)
     }

@@ -1,7 +1,9 @@
-//! Change notification for IDLE: an inotify watch on the selected mailbox file
-//! (Linux), so that a delivery or another session's write is noticed at once
-//! rather than at the next poll. Where inotify is missing or the watch cannot be
-//! made, [`Watcher::new`] says so and IDLE falls back to a short poll.
+//! Change notification for IDLE and NOTIFY: an inotify watch on the selected
+//! mailbox file (Linux), or on several files and directories (NOTIFY watches the
+//! mail directories, INBOX and the home directory holding the subscription
+//! list), so that a delivery or another session's write is noticed at once
+//! rather than at the next poll. Where inotify is missing or no watch can be
+//! made, [`Watcher::new`] says so and the caller falls back to a short poll.
 //!
 //! The only unsafe code of the crate: three libc calls on a descriptor this
 //! module owns.
@@ -12,20 +14,25 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-/// What rewrites, appends, renames or removal of the file look like.
+/// What rewrites, appends, renames or removal of the file look like; on a
+/// directory, also names made, removed or renamed in it.
 const MASK: u32 = libc::IN_MODIFY
     | libc::IN_ATTRIB
     | libc::IN_CLOSE_WRITE
     | libc::IN_MOVE_SELF
-    | libc::IN_DELETE_SELF;
+    | libc::IN_DELETE_SELF
+    | libc::IN_CREATE
+    | libc::IN_DELETE
+    | libc::IN_MOVED_FROM
+    | libc::IN_MOVED_TO;
 
 /// Reads drained per check: a storm of events is still one "changed".
 const MAX_READS: usize = 64;
 
-/// An inotify watch on one file.
+/// An inotify watch on one or more files or directories.
 pub struct Watcher {
     fd: OwnedFd,
-    path: PathBuf,
+    paths: Vec<PathBuf>,
     /// Whether the watch needs making again (the file was replaced or removed).
     lost: bool,
 }
@@ -33,6 +40,13 @@ pub struct Watcher {
 impl Watcher {
     /// A watch on `path`, or `None` when inotify is not available.
     pub fn new(path: &Path) -> Option<Watcher> {
+        Watcher::new_many(&[path.to_path_buf()])
+    }
+
+    /// One watch on all of `paths` (files or directories; a directory reports
+    /// changes to the files in it too), or `None` when inotify is not available
+    /// or none of them can be watched.
+    pub fn new_many(paths: &[PathBuf]) -> Option<Watcher> {
         // SAFETY: inotify_init1 takes flags only and returns a new descriptor or -1.
         let raw = unsafe { libc::inotify_init1(libc::IN_NONBLOCK | libc::IN_CLOEXEC) };
         if raw < 0 {
@@ -42,21 +56,28 @@ impl Watcher {
         let fd = unsafe { OwnedFd::from_raw_fd(raw) };
         let mut w = Watcher {
             fd,
-            path: path.to_path_buf(),
+            paths: paths.to_vec(),
             lost: true,
         };
         w.arm().then_some(w)
     }
 
+    /// (Re)makes the watch on every path; whether at least one is watched.
     fn arm(&mut self) -> bool {
-        let Ok(c) = CString::new(self.path.as_os_str().as_bytes()) else {
-            return false;
-        };
-        // SAFETY: the descriptor is ours and open; `c` is a valid C string that
-        // outlives the call.
-        let wd = unsafe { libc::inotify_add_watch(self.fd.as_raw_fd(), c.as_ptr(), MASK) };
-        self.lost = wd < 0;
-        !self.lost
+        let mut any = false;
+        for path in &self.paths {
+            let Ok(c) = CString::new(path.as_os_str().as_bytes()) else {
+                continue;
+            };
+            // SAFETY: the descriptor is ours and open; `c` is a valid C string that
+            // outlives the call.
+            let wd = unsafe { libc::inotify_add_watch(self.fd.as_raw_fd(), c.as_ptr(), MASK) };
+            any |= wd >= 0;
+        }
+        // A path that could not be watched (a mailbox not there yet) is tried
+        // again at the next change; with none watched, every check says changed.
+        self.lost = !any;
+        any
     }
 
     /// Whether anything happened to the file since the last call (events are
@@ -142,5 +163,30 @@ mod tests {
             .write_all(b"z")
             .unwrap();
         assert!(w.changed());
+    }
+
+    #[test]
+    fn a_directory_watch_sees_names_and_the_files_in_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("sub");
+        std::fs::create_dir(&sub).unwrap();
+        let missing = dir.path().join("not-yet");
+        let mut w = Watcher::new_many(&[sub.clone(), missing.clone()]).expect("inotify");
+        assert!(!w.changed(), "a path that is not there is no change by itself");
+        std::fs::write(sub.join("box"), b"x").unwrap();
+        assert!(w.changed(), "a name made in the directory");
+        assert!(!w.changed());
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(sub.join("box"))
+            .unwrap()
+            .write_all(b"more")
+            .unwrap();
+        assert!(w.changed(), "a file in the directory written");
+        std::fs::rename(sub.join("box"), sub.join("other")).unwrap();
+        assert!(w.changed(), "a name renamed in the directory");
+        std::fs::remove_file(sub.join("other")).unwrap();
+        assert!(w.changed(), "a name removed");
+        assert!(!w.changed());
     }
 }

@@ -459,9 +459,14 @@ impl Gen {
     /// The commands of the extensions (RFC 2177 IDLE ... RFC 6851 MOVE).
     fn extension_body(&mut self, numbering: Numbering) -> CommandBody {
         use CommandBody::*;
-        match self.n(13) {
+        match self.n(15) {
             12 => Compress {
                 mechanism: self.atom().to_ascii_uppercase(),
+            },
+            13 => NotifyNone,
+            14 => NotifySet {
+                status: self.chance(2),
+                groups: (0..1 + self.n(3)).map(|_| self.event_group()).collect(),
             },
             11 => CancelUpdate {
                 tags: (0..1 + self.n(3)).map(|_| self.utf8()).collect(),
@@ -518,6 +523,34 @@ impl Gen {
                 items: FetchItems::Fast,
             },
         }
+    }
+
+    /// A NOTIFY event group (RFC 5465 §8), valid or not as a request.
+    fn event_group(&mut self) -> EventGroup {
+        let mailboxes = |g: &mut Self| (0..1 + g.n(3)).map(|_| g.mailbox()).collect();
+        let filter = match self.n(7) {
+            0 => NotifyFilter::Selected,
+            1 => NotifyFilter::SelectedDelayed,
+            2 => NotifyFilter::Inboxes,
+            3 => NotifyFilter::Personal,
+            4 => NotifyFilter::Subscribed,
+            5 => NotifyFilter::Subtree(mailboxes(self)),
+            _ => NotifyFilter::Mailboxes(mailboxes(self)),
+        };
+        let events = (0..self.n(4))
+            .map(|_| match self.n(9) {
+                0 => NotifyEvent::MessageNew((0..self.n(3)).map(|_| self.fetch_att()).collect()),
+                1 => NotifyEvent::MessageExpunge,
+                2 => NotifyEvent::FlagChange,
+                3 => NotifyEvent::AnnotationChange,
+                4 => NotifyEvent::MailboxName,
+                5 => NotifyEvent::SubscriptionChange,
+                6 => NotifyEvent::MailboxMetadataChange,
+                7 => NotifyEvent::ServerMetadataChange,
+                _ => NotifyEvent::Other(format!("X{}", self.atom().to_ascii_uppercase())),
+            })
+            .collect();
+        EventGroup { filter, events }
     }
 
     fn command(&mut self) -> Command {

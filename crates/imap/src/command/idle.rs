@@ -33,12 +33,14 @@ pub const MAX_IDLE: Duration = Duration::from_secs(24 * 60 * 60);
 
 pub(crate) fn run<H: Host>(s: &mut Session<H>) -> Outcome {
     s.out.extend_from_slice(b"+ idling\r\n");
+    // With NOTIFY on, its watch and its events serve IDLE (RFC 5465 §4).
+    let notifying = s.notify.is_some();
     let mut watcher = s
         .selected
         .as_ref()
-        .filter(|_| s.settings.idle_inotify)
+        .filter(|_| s.settings.idle_inotify && !notifying)
         .and_then(|sel| Watcher::new(sel.mailbox.path()));
-    let slice = if watcher.is_some() {
+    let slice = if watcher.is_some() || s.notify.as_ref().is_some_and(|n| n.watching()) {
         WATCHED_SLICE
     } else {
         POLLED_SLICE
@@ -68,6 +70,24 @@ pub(crate) fn run<H: Host>(s: &mut Session<H>) -> Outcome {
             Ok(false) => {}
         }
         let now = Instant::now();
+        if notifying {
+            let before = s.out.len();
+            match super::notify::tick(s, true) {
+                None => {}
+                Some(crate::session::Ending::Error(e)) => return Outcome::End(e),
+                Some(crate::session::Ending::Logout) => {
+                    return Outcome::End(daemon::Error::ConnectionLost)
+                }
+            }
+            if s.out.len() > before {
+                last_output = now;
+            }
+            if now - last_output >= keepalive {
+                untagged(&mut s.out, "OK Still here");
+                last_output = now;
+            }
+            continue;
+        }
         let noticed = watcher.as_mut().is_none_or(Watcher::changed) || std::mem::take(&mut first);
         if s.selected.is_some() && (noticed || now - last_check >= SAFETY_CHECK) {
             last_check = now;

@@ -209,6 +209,11 @@ pub(crate) fn list<H: Host>(
     Reply::ok("LIST completed")
 }
 
+/// The attributes of an existing name in an unsolicited LIST (RFC 5465 §5.4).
+pub(crate) fn list_attributes(a: &ListAttributes) -> Vec<&'static str> {
+    attribute_names(a, true)
+}
+
 /// The RFC 3501 / RFC 3348 attributes of an existing name.
 fn attribute_names(a: &ListAttributes, children: bool) -> Vec<&'static str> {
     let mut attrs: Vec<&str> = Vec::new();

@@ -17,11 +17,12 @@ mod enable;
 mod expunge;
 mod fetch;
 mod id;
-mod idle;
+pub(crate) mod idle;
 mod list;
 mod login;
 mod moves;
 mod namespace;
+pub(crate) mod notify;
 mod rename;
 pub(crate) mod search;
 mod select;
@@ -31,6 +32,7 @@ mod status;
 mod store;
 mod subscribe;
 
+pub(crate) use list::list_attributes;
 use mailbox::mailbox::Mailbox;
 use mailbox::store::Store;
 
@@ -96,6 +98,8 @@ fn check_state(body: &CommandBody, state: State) -> Result<(), Reply> {
         | ResetKey { .. }
         | UrlFetch { .. }
         | Compress { .. }
+        | NotifySet { .. }
+        | NotifyNone
         | Idle => match state {
             State::NotAuthenticated => {
                 Err(Reply::bad(format!("{name} not allowed now: log in first")))
@@ -234,6 +238,8 @@ pub(crate) fn execute<H: Host>(s: &mut Session<H>, cmd: Command) -> Outcome {
         UrlFetch { urls } => urlauth::urlfetch(s, &urls).into(),
         Idle => idle::run(s),
         Compress { mechanism } => compress::run(s, &mechanism),
+        NotifySet { status, groups } => notify::set(s, status, &groups).into(),
+        NotifyNone => notify::none(s).into(),
         Select { mailbox } => select::run(s, &mailbox, false).into(),
         Examine { mailbox } => select::run(s, &mailbox, true).into(),
         Create { mailbox } => create::run(s, &mailbox).into(),

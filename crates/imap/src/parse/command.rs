@@ -55,6 +55,7 @@ pub(crate) fn body(p: &mut Parser<'_>) -> PResult<CommandBody> {
             let mechanism = String::from_utf8_lossy(atom(p)?).to_ascii_uppercase();
             CommandBody::Compress { mechanism }
         }
+        "NOTIFY" => super::notify::notify(p)?,
         "NAMESPACE" => CommandBody::Namespace,
         "GENURLAUTH" => genurlauth(p)?,
         "RESETKEY" => resetkey(p)?,

@@ -17,6 +17,7 @@ mod datetime;
 mod fetch;
 mod flag;
 mod mailbox;
+mod notify;
 mod search;
 mod sequence;
 mod url;
@@ -26,6 +27,7 @@ use std::fmt;
 use crate::types::{Command, Tag};
 
 pub use self::core::is_tag_char;
+pub use self::notify::MAX_NOTIFY_ITEMS;
 pub use self::url::{imap_url, ImapUrl};
 pub(crate) use self::url::decode as percent_decode;
 

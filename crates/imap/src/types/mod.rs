@@ -6,6 +6,7 @@
 mod fetch;
 mod flag;
 mod list;
+mod notify;
 mod search;
 mod sequence;
 mod sort;
@@ -13,6 +14,7 @@ mod sort;
 pub use fetch::{FetchAttribute, FetchItems};
 pub use flag::{Flag, StoreMode};
 pub use list::{ListReturn, ListSelect};
+pub use notify::{EventGroup, NotifyEvent, NotifyFilter};
 pub use search::SearchKey;
 pub use sequence::{Numbering, SeqNumber, SeqRange, SequenceSet};
 pub use sort::{PartialRange, SearchReturn, SortCriterion, SortKey, ThreadAlgorithm};
@@ -192,6 +194,13 @@ pub enum CommandBody {
     Compress {
         mechanism: String,
     },
+    /// RFC 5465 `NOTIFY SET [STATUS] event-group...`.
+    NotifySet {
+        status: bool,
+        groups: Vec<EventGroup>,
+    },
+    /// RFC 5465 `NOTIFY NONE`.
+    NotifyNone,
     // Selected (§6.4).
     Check,
     Close,
@@ -288,6 +297,7 @@ impl CommandBody {
             Enable { .. } => "ENABLE",
             Idle => "IDLE",
             Compress { .. } => "COMPRESS",
+            NotifySet { .. } | NotifyNone => "NOTIFY",
             Check => "CHECK",
             Close => "CLOSE",
             Expunge | UidExpunge { .. } => "EXPUNGE",
