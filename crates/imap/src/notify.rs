@@ -223,9 +223,9 @@ impl Notify {
     }
 
     fn wants_subscriptions(&self) -> bool {
-        self.groups
-            .iter()
-            .any(|(f, w)| w.subscriptions || (*f == NotifyFilter::Subscribed && *w != Wants::default()))
+        self.groups.iter().any(|(f, w)| {
+            w.subscriptions || (*f == NotifyFilter::Subscribed && *w != Wants::default())
+        })
     }
 
     /// Whether `filter` covers `name` (existing or not).
@@ -272,7 +272,9 @@ impl Notify {
         let mut names = BTreeMap::new();
         if let Ok(entries) = store.list("", "*") {
             for e in entries {
-                let Ok(r) = store.resolve(&e.name) else { continue };
+                let Ok(r) = store.resolve(&e.name) else {
+                    continue;
+                };
                 let id = std::fs::symlink_metadata(&r.path)
                     .ok()
                     .map(|m| (m.dev(), m.ino()));
@@ -345,7 +347,12 @@ impl Notify {
 
     /// Makes the watched set the targets of now; mailboxes new to it get their
     /// state taken (all of them when `fresh`).
-    fn retarget(&mut self, store: &Store, selected: Option<&Path>, fresh: bool) -> Result<(), Overflow> {
+    fn retarget(
+        &mut self,
+        store: &Store,
+        selected: Option<&Path>,
+        fresh: bool,
+    ) -> Result<(), Overflow> {
         let targets = self.targets(selected);
         if targets.len() > MAX_WATCHED {
             return Err(Overflow);
@@ -410,7 +417,12 @@ impl Notify {
 
     /// Looks at the other mailboxes, the names and the subscriptions, and writes
     /// what changed to `out`. `Err`: the watched set outgrew its bound.
-    pub fn check(&mut self, store: &Store, selected: Option<&Path>, out: &mut Vec<u8>) -> Result<(), Overflow> {
+    pub fn check(
+        &mut self,
+        store: &Store,
+        selected: Option<&Path>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Overflow> {
         if self.last_full.elapsed() >= SAFETY_CHECK {
             self.last_full = Instant::now();
         }
@@ -495,8 +507,15 @@ impl Notify {
     /// MailboxName: LIST lines for the names made, removed and renamed since
     /// `old`, those the filters cover.
     fn report_names(&self, old: &BTreeMap<String, Name>, old_subs: &[String], out: &mut Vec<u8>) {
-        let gone: Vec<&String> = old.keys().filter(|n| !self.names.contains_key(*n)).collect();
-        let added: Vec<&String> = self.names.keys().filter(|n| !old.contains_key(*n)).collect();
+        let gone: Vec<&String> = old
+            .keys()
+            .filter(|n| !self.names.contains_key(*n))
+            .collect();
+        let added: Vec<&String> = self
+            .names
+            .keys()
+            .filter(|n| !old.contains_key(*n))
+            .collect();
         // A name that went and one that came with the same file: a rename.
         let mut renamed: Vec<(&String, &String)> = Vec::new();
         for a in &added {
@@ -520,13 +539,18 @@ impl Notify {
         };
         let tops: Vec<(&String, &String)> = renamed.iter().filter(|r| !inner(r)).copied().collect();
         let in_rename = |n: &str, old_side: bool| {
-            renamed
-                .iter()
-                .any(|(g, a)| if old_side { g.as_str() == n } else { a.as_str() == n })
+            renamed.iter().any(|(g, a)| {
+                if old_side {
+                    g.as_str() == n
+                } else {
+                    a.as_str() == n
+                }
+            })
         };
         let covered = |n: &str| {
             self.groups.iter().any(|(f, w)| {
-                w.names && (Notify::covers(f, n, &self.subscriptions) || Notify::covers(f, n, old_subs))
+                w.names
+                    && (Notify::covers(f, n, &self.subscriptions) || Notify::covers(f, n, old_subs))
             })
         };
         for g in &gone {
@@ -553,7 +577,9 @@ impl Notify {
         let new_set: BTreeSet<&String> = self.subscriptions.iter().collect();
         for name in old_set.symmetric_difference(&new_set) {
             let wanted = self.groups.iter().any(|(f, w)| {
-                w.subscriptions && (Notify::covers(f, name, old) || Notify::covers(f, name, &self.subscriptions))
+                w.subscriptions
+                    && (Notify::covers(f, name, old)
+                        || Notify::covers(f, name, &self.subscriptions))
             });
             if !wanted {
                 continue;
@@ -600,7 +626,13 @@ fn status_line(out: &mut Vec<u8>, name: &str, items: &[(&str, u32)]) {
 
 /// The STATUS line telling what changed between `old` and `new` that `wants`
 /// asks about (RFC 5465 §5.1-5.3).
-fn status_change(out: &mut Vec<u8>, name: &str, wants: Wants, old: &MailboxStatus, new: &MailboxStatus) {
+fn status_change(
+    out: &mut Vec<u8>,
+    name: &str,
+    wants: Wants,
+    old: &MailboxStatus,
+    new: &MailboxStatus,
+) {
     let mut items = Vec::new();
     if new.uid_validity != old.uid_validity {
         // Every UID the client knew is void: all of it again.
@@ -616,7 +648,9 @@ fn status_change(out: &mut Vec<u8>, name: &str, wants: Wants, old: &MailboxStatu
     let arrived = new.uid_next.get().saturating_sub(old.uid_next.get());
     // Each arrival takes a UID; what the count lacks beyond them was expunged.
     let expunged = (old.messages + arrived).saturating_sub(new.messages);
-    if (wants.new && arrived > 0) || (wants.expunge && (expunged > 0 || new.messages < old.messages)) {
+    if (wants.new && arrived > 0)
+        || (wants.expunge && (expunged > 0 || new.messages < old.messages))
+    {
         items.push(("MESSAGES", new.messages));
         items.push(("UIDNEXT", new.uid_next.get()));
     }
@@ -639,7 +673,10 @@ mod tests {
         assert!(!Notify::covers(&f, "INBOX", &[]));
         let m = NotifyFilter::Mailboxes(vec!["a*".into()]);
         assert!(Notify::covers(&m, "a*", &[]));
-        assert!(!Notify::covers(&m, "ab", &[]), "no wildcards in MAILBOXES (§6.6)");
+        assert!(
+            !Notify::covers(&m, "ab", &[]),
+            "no wildcards in MAILBOXES (§6.6)"
+        );
     }
 
     #[test]

@@ -88,7 +88,13 @@ fn notify_grammar_and_refusals() {
     // STATUS: a line per mailbox with message events, with what each event needs;
     // a name that does not exist is ignored (§3.1).
     let r = c.cmd("d1 NOTIFY SET STATUS (mailboxes (box nosuch) (MessageNew MessageExpunge))");
-    assert_lines(&r, &["* STATUS \"box\" (MESSAGES 1 UIDNEXT 2 UIDVALIDITY ", "d1 OK"]);
+    assert_lines(
+        &r,
+        &[
+            "* STATUS \"box\" (MESSAGES 1 UIDNEXT 2 UIDVALIDITY ",
+            "d1 OK",
+        ],
+    );
     assert!(!r.contains("nosuch"), "{r}");
     let r = c.cmd("d2 NOTIFY SET STATUS (mailboxes box (MessageExpunge))");
     assert_lines(&r, &["* STATUS \"box\" (MESSAGES 1)", "d2 OK"]);
@@ -118,7 +124,11 @@ fn selected_mailbox_events(inotify: bool) {
     let env = Env::new();
     let mut a = client(&env, inotify);
     for i in 1..=2 {
-        a.cmd_literal(&format!("a0{i} APPEND INBOX"), &message(&format!("m{i}"), "x"), "");
+        a.cmd_literal(
+            &format!("a0{i} APPEND INBOX"),
+            &message(&format!("m{i}"), "x"),
+            "",
+        );
     }
     a.cmd("a1 SELECT INBOX");
     assert_lines(
@@ -139,8 +149,15 @@ fn selected_mailbox_events(inotify: bool) {
     assert!(fetch.contains("Subject: late\r\n"), "{fetch}");
     // A flag change: FETCH with UID and FLAGS (§5.1).
     b.cmd("b3 STORE 1 +FLAGS (\\Flagged)");
-    let line = pushed(&mut a, |l| l.starts_with("* 1 FETCH (FLAGS ("), "FETCH FLAGS");
-    assert!(line.contains("\\Flagged") && line.contains("UID 1)"), "{line}");
+    let line = pushed(
+        &mut a,
+        |l| l.starts_with("* 1 FETCH (FLAGS ("),
+        "FETCH FLAGS",
+    );
+    assert!(
+        line.contains("\\Flagged") && line.contains("UID 1)"),
+        "{line}"
+    );
     // An expunge, at once (SELECTED).
     b.cmd("b4 STORE 2 +FLAGS.SILENT (\\Deleted)");
     b.cmd("b5 EXPUNGE");
@@ -148,15 +165,26 @@ fn selected_mailbox_events(inotify: bool) {
     // A delivery by the MTA.
     deliver(&env.inbox, 10, 1, "mbox");
     pushed(&mut a, |l| l == "* 3 EXISTS", "EXISTS of a delivery");
-    pushed(&mut a, |l| l.starts_with("* 3 FETCH (UID 4 BODY[HEADER.FIELDS (SUBJECT)] {"), "its FETCH");
+    pushed(
+        &mut a,
+        |l| l.starts_with("* 3 FETCH (UID 4 BODY[HEADER.FIELDS (SUBJECT)] {"),
+        "its FETCH",
+    );
     pushed(&mut a, |l| l == ")", "the end of its FETCH");
     // A's own APPEND is not fetched back to it (§5.2 SHOULD NOT).
     let r = a.cmd_literal("a3 APPEND INBOX", &message("own", "z"), "");
     assert_lines(&r, &["* 4 EXISTS", "a3 OK"]);
     assert!(!r.contains("FETCH"), "{r}");
-    nothing_pushed(&mut a, |l| l.contains("FETCH"), "a FETCH of A's own message");
+    nothing_pushed(
+        &mut a,
+        |l| l.contains("FETCH"),
+        "a FETCH of A's own message",
+    );
     // Still in step.
-    assert_lines(&a.cmd("a4 UID FETCH 1:* (UID)"), &["* 1 FETCH", "* 2 FETCH", "* 3 FETCH", "* 4 FETCH", "a4 OK"]);
+    assert_lines(
+        &a.cmd("a4 UID FETCH 1:* (UID)"),
+        &["* 1 FETCH", "* 2 FETCH", "* 3 FETCH", "* 4 FETCH", "a4 OK"],
+    );
 }
 
 #[test]
@@ -164,7 +192,11 @@ fn selected_delayed_holds_expunges_for_a_command_that_may_report_them() {
     let env = Env::new();
     let mut a = env.client();
     for i in 1..=2 {
-        a.cmd_literal(&format!("a0{i} APPEND INBOX"), &message(&format!("m{i}"), "x"), "");
+        a.cmd_literal(
+            &format!("a0{i} APPEND INBOX"),
+            &message(&format!("m{i}"), "x"),
+            "",
+        );
     }
     a.cmd("a1 SELECT INBOX");
     a.cmd("a2 NOTIFY SET (selected-delayed (MessageNew MessageExpunge))");
@@ -172,10 +204,18 @@ fn selected_delayed_holds_expunges_for_a_command_that_may_report_them() {
     b.cmd("b1 SELECT INBOX");
     b.cmd("b2 STORE 1 +FLAGS.SILENT (\\Deleted)");
     b.cmd("b3 EXPUNGE");
-    nothing_pushed(&mut a, |l| l.contains("EXPUNGE"), "an EXPUNGE under SELECTED-DELAYED");
+    nothing_pushed(
+        &mut a,
+        |l| l.contains("EXPUNGE"),
+        "an EXPUNGE under SELECTED-DELAYED",
+    );
     // Flag changes were not asked for.
     b.cmd("b4 STORE 1 +FLAGS (\\Flagged)");
-    nothing_pushed(&mut a, |l| l.contains("FETCH"), "a flag change without FlagChange");
+    nothing_pushed(
+        &mut a,
+        |l| l.contains("FETCH"),
+        "a flag change without FlagChange",
+    );
     // Arrivals may come at once (§6.1.2); the expunge waits for NOOP.
     b.cmd_literal("b5 APPEND INBOX", &message("late", "y"), "");
     pushed(&mut a, |l| l == "* 3 EXISTS", "EXISTS");
@@ -201,35 +241,72 @@ fn other_mailboxes(inotify: bool) {
     a.cmd_literal("a0 APPEND box", &message("one", "x"), "");
     a.cmd("a1 SELECT INBOX");
     let r = a.cmd("a2 NOTIFY SET STATUS (personal (MessageNew MessageExpunge FlagChange))");
-    assert_lines(&r, &["* STATUS \"box\" (MESSAGES 1 UIDNEXT 2 UIDVALIDITY ", "a2 OK"]);
+    assert_lines(
+        &r,
+        &[
+            "* STATUS \"box\" (MESSAGES 1 UIDNEXT 2 UIDVALIDITY ",
+            "a2 OK",
+        ],
+    );
     assert!(r.contains(" UNSEEN 1)"), "{r}");
-    assert!(!r.contains("STATUS \"INBOX\""), "the selected mailbox has SELECTED: {r}");
+    assert!(
+        !r.contains("STATUS \"INBOX\""),
+        "the selected mailbox has SELECTED: {r}"
+    );
     let mut b = env.client();
     b.cmd_literal("b1 APPEND box", &message("two", "y"), "");
-    pushed(&mut a, |l| l == "* STATUS \"box\" (MESSAGES 2 UIDNEXT 3 UNSEEN 2)", "STATUS of an arrival");
+    pushed(
+        &mut a,
+        |l| l == "* STATUS \"box\" (MESSAGES 2 UIDNEXT 3 UNSEEN 2)",
+        "STATUS of an arrival",
+    );
     b.cmd("b2 SELECT box");
     b.cmd("b3 STORE 1 +FLAGS (\\Seen)");
-    pushed(&mut a, |l| l == "* STATUS \"box\" (UNSEEN 1)", "STATUS of a flag change");
+    pushed(
+        &mut a,
+        |l| l == "* STATUS \"box\" (UNSEEN 1)",
+        "STATUS of a flag change",
+    );
     b.cmd("b4 STORE 2 +FLAGS.SILENT (\\Deleted)");
     b.cmd("b5 EXPUNGE");
-    pushed(&mut a, |l| l == "* STATUS \"box\" (MESSAGES 1 UIDNEXT 3 UNSEEN 0)", "STATUS of an expunge");
+    pushed(
+        &mut a,
+        |l| l == "* STATUS \"box\" (MESSAGES 1 UIDNEXT 3 UNSEEN 0)",
+        "STATUS of an expunge",
+    );
     // The selected mailbox is not told of by STATUS, nor, without a SELECTED
     // group, at all between commands.
     b.cmd_literal("b6 APPEND INBOX", &message("in", "z"), "");
-    nothing_pushed(&mut a, |l| l.contains("INBOX") || l.contains("EXISTS"), "news of the selected mailbox");
+    nothing_pushed(
+        &mut a,
+        |l| l.contains("INBOX") || l.contains("EXISTS"),
+        "news of the selected mailbox",
+    );
     assert_lines(&a.cmd("a3 NOOP"), &["* 1 EXISTS", "a3 OK"]);
     // A's own APPEND to box is not told back.
     let r = a.cmd_literal("a4 APPEND box", &message("own", "z"), "");
     assert!(!r.contains("STATUS"), "{r}");
-    nothing_pushed(&mut a, |l| l.starts_with("* STATUS"), "STATUS of A's own APPEND");
+    nothing_pushed(
+        &mut a,
+        |l| l.starts_with("* STATUS"),
+        "STATUS of A's own APPEND",
+    );
     // Once A selects box, INBOX is the other mailbox.
     a.cmd("a5 SELECT box");
     deliver(&env.inbox, 10, 1, "mbox");
-    pushed(&mut a, |l| l.starts_with("* STATUS \"INBOX\" (MESSAGES 2 UIDNEXT 3"), "STATUS of a delivery to INBOX");
+    pushed(
+        &mut a,
+        |l| l.starts_with("* STATUS \"INBOX\" (MESSAGES 2 UIDNEXT 3"),
+        "STATUS of a delivery to INBOX",
+    );
     // NOTIFY NONE: nothing more.
     a.cmd("a6 NOTIFY NONE");
     deliver(&env.inbox, 11, 1, "mbox");
-    nothing_pushed(&mut a, |l| l.starts_with("* STATUS"), "STATUS after NOTIFY NONE");
+    nothing_pushed(
+        &mut a,
+        |l| l.starts_with("* STATUS"),
+        "STATUS after NOTIFY NONE",
+    );
 }
 
 #[test]
@@ -248,20 +325,38 @@ fn names_and_subscriptions(inotify: bool) {
     a.cmd("a0 CREATE box");
     a.cmd("a1 NOTIFY SET (personal (MailboxName SubscriptionChange))");
     let mut b = env.client();
-    let ends = |name: &'static str| move |l: &str| l.starts_with("* LIST (") && l.ends_with(&format!("\"/\" \"{name}\""));
+    let ends = |name: &'static str| {
+        move |l: &str| l.starts_with("* LIST (") && l.ends_with(&format!("\"/\" \"{name}\""))
+    };
     b.cmd("b1 CREATE new");
     let line = pushed(&mut a, ends("new"), "LIST of a created mailbox");
     assert!(!line.contains("NonExistent"), "{line}");
     b.cmd("b2 RENAME new renamed");
-    pushed(&mut a, |l| l.starts_with("* LIST (") && l.ends_with("\"/\" \"renamed\" (\"OLDNAME\" (\"new\"))"), "LIST with OLDNAME");
+    pushed(
+        &mut a,
+        |l| l.starts_with("* LIST (") && l.ends_with("\"/\" \"renamed\" (\"OLDNAME\" (\"new\"))"),
+        "LIST with OLDNAME",
+    );
     b.cmd("b3 DELETE renamed");
-    pushed(&mut a, |l| l == "* LIST (\\NonExistent) \"/\" \"renamed\"", "LIST of a deleted mailbox");
+    pushed(
+        &mut a,
+        |l| l == "* LIST (\\NonExistent) \"/\" \"renamed\"",
+        "LIST of a deleted mailbox",
+    );
     // A hierarchy renamed: one LIST, for its top (§5.4).
     b.cmd("b4 CREATE dir/inner");
     pushed(&mut a, ends("dir/inner"), "LIST of dir/inner");
     b.cmd("b5 RENAME dir moved");
-    let text = pushed(&mut a, |l| l.ends_with("\"/\" \"moved\" (\"OLDNAME\" (\"dir\"))"), "LIST of the renamed hierarchy");
-    nothing_pushed(&mut a, |l| l.contains("moved/inner"), "a LIST for the renamed hierarchy's inferior");
+    let text = pushed(
+        &mut a,
+        |l| l.ends_with("\"/\" \"moved\" (\"OLDNAME\" (\"dir\"))"),
+        "LIST of the renamed hierarchy",
+    );
+    nothing_pushed(
+        &mut a,
+        |l| l.contains("moved/inner"),
+        "a LIST for the renamed hierarchy's inferior",
+    );
     assert!(!text.contains("inner"), "{text}");
     // Subscriptions.
     b.cmd("b6 SUBSCRIBE box");
@@ -269,20 +364,38 @@ fn names_and_subscriptions(inotify: bool) {
     assert!(line.contains("\\Subscribed"), "{line}");
     b.cmd("b7 UNSUBSCRIBE box");
     let line = pushed(&mut a, ends("box"), "LIST of an unsubscription");
-    assert!(!line.contains("\\Subscribed") && !line.contains("NonExistent"), "{line}");
+    assert!(
+        !line.contains("\\Subscribed") && !line.contains("NonExistent"),
+        "{line}"
+    );
     b.cmd("b8 SUBSCRIBE ghost");
-    let line = pushed(&mut a, ends("ghost"), "LIST of a subscription to no mailbox");
-    assert!(line.contains("\\NonExistent") && line.contains("\\Subscribed"), "{line}");
+    let line = pushed(
+        &mut a,
+        ends("ghost"),
+        "LIST of a subscription to no mailbox",
+    );
+    assert!(
+        line.contains("\\NonExistent") && line.contains("\\Subscribed"),
+        "{line}"
+    );
     // A's own changes are not told back.
     let r = a.cmd("a2 CREATE mine");
     assert!(!r.contains("* LIST"), "{r}");
     a.cmd("a3 SUBSCRIBE mine");
     a.cmd("a4 RENAME mine yours");
-    nothing_pushed(&mut a, |l| l.starts_with("* LIST"), "LIST of A's own changes");
+    nothing_pushed(
+        &mut a,
+        |l| l.starts_with("* LIST"),
+        "LIST of A's own changes",
+    );
     // A filter that does not cover a name hears nothing of it.
     a.cmd("a5 NOTIFY SET (subtree Lists (MailboxName))");
     b.cmd("b9 CREATE other");
-    nothing_pushed(&mut a, |l| l.starts_with("* LIST"), "LIST of a name outside the subtree");
+    nothing_pushed(
+        &mut a,
+        |l| l.starts_with("* LIST"),
+        "LIST of a name outside the subtree",
+    );
     b.cmd("c1 CREATE Lists/rust");
     pushed(&mut a, ends("Lists/rust"), "LIST of a name in the subtree");
 }
@@ -299,19 +412,34 @@ fn idle_tells_exactly_what_notify_asked_for() {
     assert_eq!(a.read_line(), "+ idling\r\n");
     let mut b = env.client();
     b.cmd_literal("b1 APPEND box", &message("two", "y"), "");
-    pushed(&mut a, |l| l == "* STATUS \"box\" (MESSAGES 2 UIDNEXT 3)", "STATUS in IDLE");
+    pushed(
+        &mut a,
+        |l| l == "* STATUS \"box\" (MESSAGES 2 UIDNEXT 3)",
+        "STATUS in IDLE",
+    );
     // No SELECTED group: the selected mailbox's news wait (RFC 5465 §4).
     b.cmd_literal("b2 APPEND INBOX", &message("in", "z"), "");
-    nothing_pushed(&mut a, |l| l.contains("EXISTS"), "EXISTS in IDLE without SELECTED");
+    nothing_pushed(
+        &mut a,
+        |l| l.contains("EXISTS"),
+        "EXISTS in IDLE without SELECTED",
+    );
     // They come with the end of the IDLE command, as with any command.
     a.send(b"DONE\r\n");
-    assert_lines(&a.read_tagged("a3"), &["* 1 EXISTS", "a3 OK IDLE terminated"]);
+    assert_lines(
+        &a.read_tagged("a3"),
+        &["* 1 EXISTS", "a3 OK IDLE terminated"],
+    );
     // With SELECTED, IDLE pushes the selected mailbox's news.
     a.cmd("a5 NOTIFY SET (selected (MessageNew MessageExpunge))");
     a.send(b"a6 IDLE\r\n");
     assert_eq!(a.read_line(), "+ idling\r\n");
     b.cmd_literal("b3 APPEND INBOX", &message("in2", "z"), "");
-    pushed(&mut a, |l| l == "* 2 EXISTS", "EXISTS in IDLE with SELECTED");
+    pushed(
+        &mut a,
+        |l| l == "* 2 EXISTS",
+        "EXISTS in IDLE with SELECTED",
+    );
     a.send(b"DONE\r\n");
     assert_lines(&a.read_tagged("a6"), &["a6 OK IDLE terminated"]);
 }
@@ -330,15 +458,33 @@ fn too_many_mailboxes_overflow() {
         &["a1 NO [NOTIFICATIONOVERFLOW]"],
     );
     std::fs::remove_file(mail.join("m0000")).unwrap();
-    assert_lines(&a.cmd("a2 NOTIFY SET (personal (MessageNew MessageExpunge))"), &["a2 OK"]);
+    assert_lines(
+        &a.cmd("a2 NOTIFY SET (personal (MessageNew MessageExpunge))"),
+        &["a2 OK"],
+    );
     let mut b = env.client();
     b.cmd_literal("b1 APPEND m0001", &message("one", "x"), "");
-    pushed(&mut a, |l| l == "* STATUS \"m0001\" (MESSAGES 1 UIDNEXT 2)", "STATUS");
+    pushed(
+        &mut a,
+        |l| l == "* STATUS \"m0001\" (MESSAGES 1 UIDNEXT 2)",
+        "STATUS",
+    );
     // One more mailbox: too many; NOTIFY is off (§5.8).
     b.cmd("b2 CREATE m0000");
-    pushed(&mut a, |l| l.starts_with("* OK [NOTIFICATIONOVERFLOW]"), "NOTIFICATIONOVERFLOW");
+    pushed(
+        &mut a,
+        |l| l.starts_with("* OK [NOTIFICATIONOVERFLOW]"),
+        "NOTIFICATIONOVERFLOW",
+    );
     b.cmd_literal("b3 APPEND m0001", &message("two", "x"), "");
-    nothing_pushed(&mut a, |l| l.starts_with("* STATUS"), "STATUS after the overflow");
+    nothing_pushed(
+        &mut a,
+        |l| l.starts_with("* STATUS"),
+        "STATUS after the overflow",
+    );
     // A narrower NOTIFY works again.
-    assert_lines(&a.cmd("a3 NOTIFY SET (mailboxes m0001 (MessageNew MessageExpunge))"), &["a3 OK"]);
+    assert_lines(
+        &a.cmd("a3 NOTIFY SET (mailboxes m0001 (MessageNew MessageExpunge))"),
+        &["a3 OK"],
+    );
 }

@@ -19,7 +19,10 @@ use crate::host::Host;
 use crate::notify::{Notify, Overflow, MAX_WATCHED};
 use crate::respond::{untagged, Reply};
 use crate::session::{Ending, Session};
-use crate::types::{EventGroup, FetchAttribute, FetchItems, Numbering, NotifyEvent, SeqNumber, SeqRange, SequenceSet};
+use crate::types::{
+    EventGroup, FetchAttribute, FetchItems, NotifyEvent, Numbering, SeqNumber, SeqRange,
+    SequenceSet,
+};
 
 /// The events this server notifies of, for BADEVENT.
 const SUPPORTED: &str = "MessageNew MessageExpunge FlagChange MailboxName SubscriptionChange";
@@ -47,7 +50,8 @@ fn check(groups: &[EventGroup]) -> Result<(), Reply> {
                     "NOTIFY: MessageNew and MessageExpunge go together",
                 ));
             }
-            if !new && has(|e| matches!(e, NotifyEvent::FlagChange | NotifyEvent::AnnotationChange)) {
+            if !new && has(|e| matches!(e, NotifyEvent::FlagChange | NotifyEvent::AnnotationChange))
+            {
                 return Err(Reply::bad(
                     "NOTIFY: FlagChange needs MessageNew and MessageExpunge",
                 ));
@@ -81,7 +85,10 @@ pub(crate) fn set<H: Host>(s: &mut Session<H>, status: bool, groups: &[EventGrou
         return r;
     }
     let store = user_store!(s);
-    let selected = s.selected.as_ref().map(|sel| sel.mailbox.path().to_path_buf());
+    let selected = s
+        .selected
+        .as_ref()
+        .map(|sel| sel.mailbox.path().to_path_buf());
     let mut n = Notify::new(groups, s.settings.idle_inotify);
     if n.start(store, selected.as_deref()).is_err() {
         return Reply::no_code(
@@ -108,7 +115,9 @@ fn overflow<H: Host>(s: &mut Session<H>) {
     s.notify = None;
     untagged(
         &mut s.out,
-        &format!("OK [NOTIFICATIONOVERFLOW] More than {MAX_WATCHED} mailboxes to watch; NOTIFY is off"),
+        &format!(
+            "OK [NOTIFICATIONOVERFLOW] More than {MAX_WATCHED} mailboxes to watch; NOTIFY is off"
+        ),
     );
 }
 
@@ -139,7 +148,10 @@ pub(crate) fn before_own_change<H: Host>(s: &mut Session<H>) {
     let (Some(n), Some(store)) = (s.notify.as_mut(), s.store.as_ref()) else {
         return;
     };
-    let selected = s.selected.as_ref().map(|sel| sel.mailbox.path().to_path_buf());
+    let selected = s
+        .selected
+        .as_ref()
+        .map(|sel| sel.mailbox.path().to_path_buf());
     if n.check(store, selected.as_deref(), &mut s.out).is_err() {
         overflow(s);
     }
@@ -150,7 +162,10 @@ pub(crate) fn after_own_change<H: Host>(s: &mut Session<H>) {
     let (Some(n), Some(store)) = (s.notify.as_mut(), s.store.as_ref()) else {
         return;
     };
-    let selected = s.selected.as_ref().map(|sel| sel.mailbox.path().to_path_buf());
+    let selected = s
+        .selected
+        .as_ref()
+        .map(|sel| sel.mailbox.path().to_path_buf());
     if n.absorb(store, selected.as_deref()).is_err() {
         overflow(s);
     }
@@ -187,14 +202,20 @@ pub(crate) fn fetch_new<H: Host>(s: &mut Session<H>, known: u32) {
     let Some(from) = known.checked_add(1) else {
         return;
     };
-    let set = SequenceSet(vec![SeqRange(SeqNumber::Value(from), SeqNumber::Value(u32::MAX))]);
+    let set = SequenceSet(vec![SeqRange(
+        SeqNumber::Value(from),
+        SeqNumber::Value(u32::MAX),
+    )]);
     let reply = super::fetch::run(s, Numbering::Uid, &set, &FetchItems::List(attrs));
     if let Some(sel) = s.selected.as_mut() {
         // FETCH keeps a shared lock for the reads of its command; this is none.
         sel.mailbox.release_read_lock();
     }
     if reply.status != crate::respond::Status::Ok {
-        s.host.log(&format!("NOTIFY: fetching new messages failed: {}", reply.text));
+        s.host.log(&format!(
+            "NOTIFY: fetching new messages failed: {}",
+            reply.text
+        ));
     }
 }
 
@@ -223,7 +244,10 @@ pub(crate) fn tick<H: Host>(s: &mut Session<H>, idle: bool) -> Option<Ending> {
     let (Some(n), Some(store)) = (s.notify.as_mut(), s.store.as_ref()) else {
         return None;
     };
-    let selected = s.selected.as_ref().map(|sel| sel.mailbox.path().to_path_buf());
+    let selected = s
+        .selected
+        .as_ref()
+        .map(|sel| sel.mailbox.path().to_path_buf());
     if let Err(Overflow) = n.check(store, selected.as_deref(), &mut s.out) {
         overflow(s);
     }
