@@ -104,14 +104,19 @@ fn sock_addr(fd: RawFd, peer: bool) -> Option<SocketAddr> {
 }
 
 /// Waits until `fd` is ready for `events` (POLLIN/POLLOUT), up to `timeout_ms`
-/// (-1: forever). Also wakes when `wake` (the signal self-pipe) is readable.
-/// Returns Ok(Ready::Fd), Ok(Ready::Wake) or Ok(Ready::Timeout).
-pub(crate) fn poll(
+/// (-1: forever). Also wakes when `wake` (the signal self-pipe) is readable, and
+/// when `also` is ([`Ready::Also`]; a watch on files, such as IMAP NOTIFY's
+/// inotify descriptor). `fd` readable wins over `also`, the wake descriptor
+/// over both. Returns Ok(Ready::Fd), Ok(Ready::Wake), Ok(Ready::Also) or
+/// Ok(Ready::Timeout).
+pub(crate) fn poll_also(
     fd: RawFd,
     events: libc::c_short,
     wake: Option<RawFd>,
+    also: Option<RawFd>,
     timeout_ms: i32,
 ) -> io::Result<Ready> {
+    // A negative descriptor is ignored by poll(2).
     let mut fds = [
         libc::pollfd {
             fd,
@@ -123,18 +128,25 @@ pub(crate) fn poll(
             events: libc::POLLIN,
             revents: 0,
         },
+        libc::pollfd {
+            fd: also.unwrap_or(-1),
+            events: libc::POLLIN,
+            revents: 0,
+        },
     ];
-    let nfds = if wake.is_some() { 2 } else { 1 };
-    // SAFETY: fds is a valid array of at least nfds pollfd structs.
-    let n = unsafe { libc::poll(fds.as_mut_ptr(), nfds, timeout_ms) };
+    // SAFETY: fds is a valid array of 3 pollfd structs.
+    let n = unsafe { libc::poll(fds.as_mut_ptr(), 3, timeout_ms) };
     if n < 0 {
         return Err(io::Error::last_os_error());
     }
-    if nfds == 2 && fds[1].revents != 0 {
+    if wake.is_some() && fds[1].revents != 0 {
         return Ok(Ready::Wake);
     }
     if n == 0 {
         return Ok(Ready::Timeout);
+    }
+    if fds[0].revents == 0 && also.is_some() && fds[2].revents != 0 {
+        return Ok(Ready::Also);
     }
     Ok(Ready::Fd)
 }
@@ -144,6 +156,8 @@ pub(crate) enum Ready {
     Fd,
     Wake,
     Timeout,
+    /// The extra descriptor of [`poll_also`].
+    Also,
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@
 use std::fmt;
 use std::io::{self, BufRead, Read, Write};
 use std::net::TcpStream;
-use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -85,6 +85,17 @@ impl FdIo {
         events: libc::c_short,
         watch_signals: bool,
     ) -> io::Result<()> {
+        self.wait_also(fd, events, watch_signals, None).map(|_| ())
+    }
+
+    /// [`FdIo::wait`], also returning (`Ok(true)`) when `also` is readable.
+    fn wait_also(
+        &self,
+        fd: BorrowedFd<'_>,
+        events: libc::c_short,
+        watch_signals: bool,
+        also: Option<RawFd>,
+    ) -> io::Result<bool> {
         let start = Instant::now();
         let end = [self.idle.map(|d| start + d), self.deadline, self.login_deadline]
             .into_iter()
@@ -109,8 +120,9 @@ impl FdIo {
             } else {
                 None
             };
-            match sys::poll(fd.as_raw_fd(), events, wake, timeout_ms) {
-                Ok(Ready::Fd) => return Ok(()),
+            match sys::poll_also(fd.as_raw_fd(), events, wake, also, timeout_ms) {
+                Ok(Ready::Fd) => return Ok(false),
+                Ok(Ready::Also) => return Ok(true),
                 Ok(Ready::Wake) => {
                     let sig = signals::pending().unwrap_or(signals::Signal::Term);
                     return Err(io::Error::other(sig));
@@ -196,6 +208,17 @@ enum Stream {
     Plain(FdIo),
     Tls(Box<StreamOwned<ServerConnection, FdIo>>),
     Closed,
+}
+
+/// What [`Transport::poll_input_or`] waited for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Readiness {
+    /// A read would not block (data, or the end of the connection).
+    Input,
+    /// The other descriptor is readable.
+    Also,
+    /// The time is up.
+    Timeout,
 }
 
 /// A buffered, timed connection to the client, plain or TLS.
@@ -330,8 +353,16 @@ impl Transport {
     /// For loops that must wake up now and then, such as IMAP IDLE checking
     /// for new mail; a termination signal ends the wait as [`Error::Signal`].
     pub fn poll_input(&mut self, timeout: Duration) -> Result<bool, Error> {
+        Ok(self.poll_input_or(timeout, None)? == Readiness::Input)
+    }
+
+    /// [`Transport::poll_input`], also waking when the descriptor `also` becomes
+    /// readable (an inotify watch: IMAP NOTIFY waits for input and for changes
+    /// to the mailboxes at once, without waking up in between). `also` must stay
+    /// open for the call.
+    pub fn poll_input_or(&mut self, timeout: Duration, also: Option<RawFd>) -> Result<Readiness, Error> {
         if self.buffered_input() > 0 {
-            return Ok(true);
+            return Ok(Readiness::Input);
         }
         self.flush().map_err(Error::from_io)?;
         if let Some(d) = &mut self.deflate {
@@ -343,7 +374,7 @@ impl Transport {
             if n > 0 || d.ended() {
                 self.rpos = 0;
                 self.rlen = n;
-                return Ok(true);
+                return Ok(Readiness::Input);
             }
         }
         let io = match &mut self.stream {
@@ -354,7 +385,7 @@ impl Transport {
                     .process_new_packets()
                     .map_err(|e| Error::Tls(e.to_string()))?;
                 if state.plaintext_bytes_to_read() > 0 || state.peer_has_closed() {
-                    return Ok(true);
+                    return Ok(Readiness::Input);
                 }
                 &mut tls.sock
             }
@@ -363,12 +394,13 @@ impl Transport {
         let (idle, deadline) = (io.idle, io.deadline);
         io.idle = Some(timeout);
         io.deadline = None;
-        let result = io.wait(io.input.as_fd_ref(), libc::POLLIN, true);
+        let result = io.wait_also(io.input.as_fd_ref(), libc::POLLIN, true, also);
         io.idle = idle;
         io.deadline = deadline;
         match result {
-            Ok(()) => Ok(true),
-            Err(e) if e.kind() == io::ErrorKind::TimedOut => Ok(false),
+            Ok(false) => Ok(Readiness::Input),
+            Ok(true) => Ok(Readiness::Also),
+            Err(e) if e.kind() == io::ErrorKind::TimedOut => Ok(Readiness::Timeout),
             Err(e) => Err(Error::from_io(e)),
         }
     }

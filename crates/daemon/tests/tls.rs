@@ -428,6 +428,41 @@ fn poll_input_wakes_for_data_and_times_out_without() {
 }
 
 #[test]
+fn poll_input_or_wakes_for_the_other_descriptor_and_input_comes_first() {
+    use daemon::transport::Readiness;
+    use std::os::fd::AsRawFd;
+    let (mut transport, client) = pair();
+    let (mut tx, rx) = std::os::unix::net::UnixStream::pair().unwrap();
+    let also = Some(rx.as_raw_fd());
+    let start = std::time::Instant::now();
+    assert_eq!(
+        transport.poll_input_or(Duration::from_millis(100), also).unwrap(),
+        Readiness::Timeout
+    );
+    assert!(start.elapsed() >= Duration::from_millis(95));
+    // The watch fires: the wait ends at once, long before its timeout.
+    tx.write_all(b"x").unwrap();
+    let start = std::time::Instant::now();
+    assert_eq!(
+        transport.poll_input_or(Duration::from_secs(20), also).unwrap(),
+        Readiness::Also
+    );
+    assert!(start.elapsed() < Duration::from_secs(5));
+    // Input and the watch together: input first, so the client is served.
+    (&client).write_all(b"DONE\r\n").unwrap();
+    assert_eq!(
+        transport.poll_input_or(Duration::from_secs(5), also).unwrap(),
+        Readiness::Input
+    );
+    assert_eq!(transport.read_line(LIMIT).unwrap(), b"DONE\r\n");
+    // Without the other descriptor it is poll_input.
+    assert_eq!(
+        transport.poll_input_or(Duration::from_millis(50), None).unwrap(),
+        Readiness::Timeout
+    );
+}
+
+#[test]
 fn starttls_without_a_certificate_is_unavailable() {
     let (transport, _client) = pair();
     let mut d = Daemon::new(

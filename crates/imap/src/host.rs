@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use daemon::syslog::{self, Level};
+use daemon::transport::Readiness;
 use daemon::{Config, Credentials, Daemon, Login, Mechanism, User};
 use mailbox::format::Format;
 use mailbox::mailbox::Context;
@@ -81,6 +82,23 @@ pub trait Host: Read + Write {
     /// the session then blocks in its read.
     fn poll_input(&mut self, _timeout: Duration) -> Result<bool, daemon::Error> {
         Ok(true)
+    }
+
+    /// Waits up to `timeout` for input or for the descriptor `also` (NOTIFY's
+    /// inotify watch) to be readable, whichever comes first. A host that cannot
+    /// wait for both waits for input at most a quarter second and answers
+    /// [`Readiness::Also`] (the caller then looks at the watch, which does not
+    /// block), so that changes are still noticed.
+    fn poll_input_or(
+        &mut self,
+        timeout: Duration,
+        _also: std::os::fd::RawFd,
+    ) -> Result<Readiness, daemon::Error> {
+        Ok(if self.poll_input(timeout.min(Duration::from_millis(250)))? {
+            Readiness::Input
+        } else {
+            Readiness::Also
+        })
     }
 
     /// Whether a read would return data at once (to take more of a pipeline that
@@ -251,6 +269,14 @@ impl Host for DaemonHost {
 
     fn poll_input(&mut self, timeout: Duration) -> Result<bool, daemon::Error> {
         self.daemon.transport.poll_input(timeout)
+    }
+
+    fn poll_input_or(
+        &mut self,
+        timeout: Duration,
+        also: std::os::fd::RawFd,
+    ) -> Result<Readiness, daemon::Error> {
+        self.daemon.transport.poll_input_or(timeout, Some(also))
     }
 
     fn input_waiting(&mut self) -> bool {

@@ -27,7 +27,9 @@
 //!
 //! Change is noticed with one inotify watch ([`crate::watch`]) on the mail
 //! directories, INBOX, the selected mailbox and the home directory (which holds
-//! the subscription file); where that is not possible, every
+//! the subscription file), whose descriptor the session waits on beside the
+//! connection ([`crate::host::Host::poll_input_or`]): it wakes for a change or
+//! input, not on a timer. Where inotify is not possible, it looks every
 //! [`crate::command::idle::POLLED_SLICE`]. A full look is taken every
 //! [`SAFETY_CHECK`] in any case.
 //!
@@ -413,6 +415,16 @@ impl Notify {
     /// Whether the inotify watch is working (else the caller polls).
     pub fn watching(&self) -> bool {
         self.watcher.is_some()
+    }
+
+    /// The inotify descriptor, to wait on beside the connection.
+    pub fn watch_fd(&self) -> Option<std::os::fd::RawFd> {
+        self.watcher.as_ref().map(Watcher::raw_fd)
+    }
+
+    /// How long a wait may last before the next full look is due.
+    pub fn until_due(&self) -> Duration {
+        SAFETY_CHECK.saturating_sub(self.last_full.elapsed())
     }
 
     /// Looks at the other mailboxes, the names and the subscriptions, and writes

@@ -536,18 +536,29 @@ impl<H: Host> Session<H> {
     }
 
     /// Between commands with NOTIFY on (RFC 5465 §3.1: the client listens all the
-    /// time): waits for input, telling of changes as they are noticed, the way
-    /// IDLE does ([`crate::command::idle`]); the autologout still applies.
+    /// time): waits for input, telling of changes as they are noticed; the
+    /// autologout still applies. With inotify the wait is one poll(2) on the
+    /// connection and the watch together (no waking up in between but for the
+    /// full look every [`crate::notify::SAFETY_CHECK`]); without, a look every
+    /// [`crate::command::idle::POLLED_SLICE`].
     fn await_input(&mut self) -> Result<(), daemon::Error> {
-        use crate::command::idle::{POLLED_SLICE, WATCHED_SLICE};
         let start = std::time::Instant::now();
         let timeout = self.settings.idle_timeout;
         loop {
             let Some(n) = self.notify.as_ref() else {
                 return Ok(());
             };
-            let slice = if n.watching() { WATCHED_SLICE } else { POLLED_SLICE };
-            if self.input_ready(slice)? {
+            let left = if timeout.is_zero() {
+                crate::notify::SAFETY_CHECK
+            } else {
+                timeout.saturating_sub(start.elapsed())
+            };
+            let wait = n.until_due().min(left).max(std::time::Duration::from_millis(1));
+            let input = match n.watch_fd() {
+                Some(fd) => self.input_ready_or(wait, fd)?,
+                None => self.input_ready(crate::command::idle::POLLED_SLICE.min(wait))?,
+            };
+            if input {
                 return Ok(());
             }
             if let Some(e) = self.pending_signal() {
@@ -587,6 +598,20 @@ impl<H: Host> Session<H> {
         }
         self.flush()?;
         self.host.poll_input(timeout)
+    }
+
+    /// [`Session::input_ready`], also returning (false) when the descriptor `also`
+    /// (NOTIFY's watch) becomes readable.
+    pub(crate) fn input_ready_or(
+        &mut self,
+        timeout: std::time::Duration,
+        also: std::os::fd::RawFd,
+    ) -> Result<bool, daemon::Error> {
+        if self.start < self.end || !self.replay.is_empty() {
+            return Ok(true);
+        }
+        self.flush()?;
+        Ok(self.host.poll_input_or(timeout, also)? == daemon::transport::Readiness::Input)
     }
 
     /// The next raw line if one is complete with what is buffered and at most one

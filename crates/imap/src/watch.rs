@@ -80,6 +80,12 @@ impl Watcher {
         any
     }
 
+    /// The inotify descriptor, readable when events wait (to poll it beside the
+    /// connection); it stays open as long as the watcher.
+    pub fn raw_fd(&self) -> std::os::fd::RawFd {
+        self.fd.as_raw_fd()
+    }
+
     /// Whether anything happened to the file since the last call (events are
     /// drained). A replaced or removed file counts as a change, and the watch is
     /// made again on whatever is at the path now.
