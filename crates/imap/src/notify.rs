@@ -17,6 +17,7 @@
 //!   changed, and compared: `* LIST` for a new name, `* LIST (\NonExistent)` for
 //!   one gone, and for a name that reappears under another name with the same
 //!   file (inode) `* LIST ... ("OLDNAME" (old))`, once for a renamed hierarchy;
+//!   a parent whose children came or went is listed again (§5.4);
 //! - SubscriptionChange: the subscription file is read again when it changed,
 //!   and each name subscribed or unsubscribed is listed with its attributes.
 //!
@@ -578,6 +579,17 @@ impl Notify {
         for (g, a) in tops {
             if covered(a) || covered(g) {
                 list_line(out, &attributes(&self.names[a].attributes), a, Some(g));
+            }
+        }
+        // A parent whose children came or went is affected too (§5.4): a name
+        // that stayed but whose hierarchy attributes changed (\Marked, which
+        // any delivery flips, is not one of them).
+        let shape = |a: &ListAttributes| (a.noselect, a.noinferiors, a.has_children);
+        for (name, n) in &self.names {
+            if let Some(o) = old.get(name) {
+                if shape(&o.attributes) != shape(&n.attributes) && covered(name) {
+                    list_line(out, &attributes(&n.attributes), name, None);
+                }
             }
         }
     }

@@ -398,6 +398,17 @@ fn names_and_subscriptions(inotify: bool) {
     );
     b.cmd("c1 CREATE Lists/rust");
     pushed(&mut a, ends("Lists/rust"), "LIST of a name in the subtree");
+    // The parent of a created or deleted name is affected too (§5.4).
+    b.cmd("c2 CREATE Lists/go");
+    pushed(&mut a, ends("Lists/go"), "LIST of a second name");
+    a.cmd("c3 NOTIFY SET (personal (MailboxName))");
+    assert_lines(&b.cmd("c4 CREATE top/"), &["c4 OK"]);
+    let line = pushed(&mut a, ends("top"), "LIST of a hierarchy holder");
+    assert!(line.contains("\\HasNoChildren"), "{line}");
+    assert_lines(&b.cmd("c5 CREATE top/deeper"), &["c5 OK"]);
+    let text = pushed(&mut a, ends("top"), "LIST of the parent of a created name");
+    assert!(text.contains("\"/\" \"top/deeper\""), "{text}");
+    assert!(text.lines().last().unwrap().contains("\\HasChildren"), "{text}");
 }
 
 #[test]
