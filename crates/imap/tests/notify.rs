@@ -408,7 +408,10 @@ fn names_and_subscriptions(inotify: bool) {
     assert_lines(&b.cmd("c5 CREATE top/deeper"), &["c5 OK"]);
     let text = pushed(&mut a, ends("top"), "LIST of the parent of a created name");
     assert!(text.contains("\"/\" \"top/deeper\""), "{text}");
-    assert!(text.lines().last().unwrap().contains("\\HasChildren"), "{text}");
+    assert!(
+        text.lines().last().unwrap().contains("\\HasChildren"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -497,5 +500,39 @@ fn too_many_mailboxes_overflow() {
     assert_lines(
         &a.cmd("a3 NOTIFY SET (mailboxes m0001 (MessageNew MessageExpunge))"),
         &["a3 OK"],
+    );
+}
+
+#[test]
+fn notify_idle_keeps_alive_and_the_autologout_applies_between_commands() {
+    let env = Env::new();
+    let mut c = env.client_with(Options {
+        idle: Duration::from_secs(2),
+        settings: Settings {
+            idle_keepalive: Duration::from_secs(1),
+            idle_timeout: Duration::from_secs(2),
+            ..Settings::default()
+        },
+        ..Options::default()
+    });
+    c.cmd("a1 SELECT INBOX");
+    c.cmd("a2 NOTIFY SET (selected (MessageNew MessageExpunge)) (personal (MailboxName))");
+    // In IDLE: keep-alives, and no autologout.
+    c.send(b"a3 IDLE\r\n");
+    assert_eq!(c.read_line(), "+ idling\r\n");
+    assert!(
+        c.lines_until(Duration::from_secs(3), |l| l == "* OK Still here")
+            .is_some(),
+        "no keep-alive in IDLE with NOTIFY"
+    );
+    std::thread::sleep(Duration::from_millis(2500));
+    assert!(!c.finished(), "the session ended during IDLE");
+    c.send(b"DONE\r\n");
+    assert_lines(&c.read_tagged("a3"), &["a3 OK IDLE terminated"]);
+    // Between commands, waiting for NOTIFY's events, the autologout applies.
+    let bye = c.lines_until(Duration::from_secs(5), |l| l.starts_with("* BYE"));
+    assert!(
+        bye.is_some_and(|b| b.contains("Autologout")),
+        "no autologout between commands with NOTIFY"
     );
 }
