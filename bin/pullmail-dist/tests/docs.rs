@@ -154,6 +154,7 @@ fn every_session_log_line_of_the_daemon_is_documented() {
     let peer = Peer {
         remote: Some("192.0.2.1:4000".parse().unwrap()),
         local: None,
+        proxy: None,
     };
     let user = Some("fred");
     let events = [
@@ -189,6 +190,13 @@ fn every_session_log_line_of_the_daemon_is_documented() {
             peer,
             description: "TLSv1_3",
             discarded: 7,
+        },
+        Event::Proxied {
+            peer: Peer {
+                proxy: Some("192.0.2.99:5000".parse().unwrap()),
+                ..peer
+            },
+            version: 1,
         },
     ];
     for page in ["imapd.8", "ipopd.8"] {
@@ -228,6 +236,8 @@ const ENGINE_LINES: &[(&str, &str, &str)] = &[
     ("imapd.8", "TLS disabled: ", "crates/daemon/src/lib.rs"),
     ("ipopd.8", "TLS disabled: ", "crates/daemon/src/lib.rs"),
     ("imapd.8", "PAM says: ", "crates/daemon/src/pam.rs"),
+    ("imapd.8", "PROXY protocol header refused: ", "crates/daemon/src/error.rs"),
+    ("ipopd.8", "PROXY protocol header refused: ", "crates/daemon/src/error.rs"),
     ("imapd.8", "client ID: ", "crates/imap/src/command/id.rs"),
     ("imapd.8", ": login referred to ", "crates/imap/src/command/login.rs"),
     ("imapd.8", ": expected NAME SERVER", "crates/imap/src/settings.rs"),

@@ -9,6 +9,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::peer::Network;
 use crate::service::Service;
 
 /// Where the configuration is read from when no `-c` flag is given.
@@ -61,6 +62,7 @@ keys! {
     "allow_root_login" = "no" : "Let uid 0 log in.";
     "login_failure_delay" = "3" : "Seconds to wait before answering a failed login.";
     "login_attempts" = "3" : "Failed logins after which the connection is closed.";
+    "trusted_proxies" = "" : "Addresses or networks (`192.0.2.7, 10.1.0.0/16`) of proxies (nginx mail with `proxy_protocol on`, HAProxy) whose connections start with a PROXY protocol header, version 1 or 2, naming the client: that address is then logged, given to PAM and counted by fail2ban. A connection from them without a valid header is closed; no one else is read for one. Empty: none.";
     "cram_md5_file" = "/etc/cram-md5.pwd" : "CRAM-MD5 and APOP secrets, UW format (`user<TAB>secret` lines); refused if group or others can read it.";
     "gssapi_keytab" = "/etc/krb5.keytab" : "Kerberos keytab holding the service keys `imap/HOST` and `pop/HOST` (HOST is server_name) for SASL GSSAPI; the mechanism is offered only when the key can be read at startup. Empty: no GSSAPI.";
     "tls" = "yes" : "Offer STARTTLS/STLS when the certificate can be loaded.";
@@ -100,6 +102,8 @@ pub struct Config {
     pub allow_root_login: bool,
     pub login_failure_delay: Duration,
     pub login_attempts: u32,
+    /// Peers whose connections start with a PROXY protocol header.
+    pub trusted_proxies: Vec<Network>,
     pub cram_md5_file: PathBuf,
     /// The keytab of the GSSAPI service keys; `None` turns GSSAPI off.
     pub gssapi_keytab: Option<PathBuf>,
@@ -164,6 +168,7 @@ impl Default for Config {
             allow_root_login: false,
             login_failure_delay: Duration::ZERO,
             login_attempts: 0,
+            trusted_proxies: Vec::new(),
             cram_md5_file: PathBuf::new(),
             gssapi_keytab: None,
             tls: false,
@@ -311,6 +316,13 @@ impl Config {
                 }
                 self.login_attempts = n as u32;
             }
+            "trusted_proxies" => {
+                self.trusted_proxies = value
+                    .split([',', ' ', '\t'])
+                    .filter(|s| !s.is_empty())
+                    .map(str::parse)
+                    .collect::<Result<_, _>>()?;
+            }
             "cram_md5_file" => self.cram_md5_file = absolute(value)?,
             "gssapi_keytab" => self.gssapi_keytab = optional_path(value)?,
             "tls" => self.tls = boolean(value)?,
@@ -360,6 +372,11 @@ impl Config {
             let home = home.display().to_string();
             PathBuf::from(self.inbox_path.replace("%u", user).replace("%h", &home))
         }
+    }
+
+    /// Whether connections from `ip` start with a PROXY protocol header.
+    pub fn is_trusted_proxy(&self, ip: std::net::IpAddr) -> bool {
+        self.trusted_proxies.iter().any(|n| n.contains(ip))
     }
 
     /// The host name to show to clients.
@@ -507,6 +524,19 @@ mod tests {
     }
 
     #[test]
+    fn trusted_proxies_are_addresses_and_networks() {
+        let c = parse("trusted_proxies = 192.0.2.7, 10.1.0.0/16 2001:db8::/48\n").unwrap();
+        assert_eq!(c.trusted_proxies.len(), 3);
+        assert!(c.is_trusted_proxy("192.0.2.7".parse().unwrap()));
+        assert!(!c.is_trusted_proxy("192.0.2.8".parse().unwrap()));
+        assert!(c.is_trusted_proxy("10.1.200.3".parse().unwrap()));
+        assert!(c.is_trusted_proxy("::ffff:10.1.0.1".parse().unwrap()));
+        assert!(c.is_trusted_proxy("2001:db8:0:ff::1".parse().unwrap()));
+        assert!(!c.is_trusted_proxy("2001:db8:1::1".parse().unwrap()));
+        assert!(!Config::default().is_trusted_proxy("127.0.0.1".parse().unwrap()));
+    }
+
+    #[test]
     fn bad_value_names_file_line_and_key() {
         let e = parse("# c\nlogin_attempts = 3\nallow_root_login = perhaps\n").unwrap_err();
         assert_eq!(e.line, 3);
@@ -531,6 +561,8 @@ mod tests {
         assert!(parse("spool_directory = relative\n").is_err());
         assert!(parse("mail_subdirectory = ../etc\n").is_err());
         assert!(parse("login_timeout = 0\n").is_err());
+        assert!(parse("trusted_proxies = 192.0.2.1, proxy.example\n").is_err());
+        assert!(parse("trusted_proxies = 192.0.2.0/40\n").is_err());
         assert!(parse("login_attempts = -1\n").is_err());
         assert!(parse("max_literal_size = 99999999999G\n").is_err());
         assert!(parse("pam_service_pop = ../passwd\n").is_err());

@@ -58,6 +58,9 @@ pub enum Error {
     SaslMalformed,
     /// Setting the user's groups, gid or uid failed, or root could be regained.
     PrivilegeDrop(String),
+    /// A trusted proxy's connection did not start with a valid PROXY protocol
+    /// header; nothing is answered (the peer does not speak IMAP or POP yet).
+    ProxyHeader(String),
 }
 
 /// What an IMAP server answers for an error, if it answers at all.
@@ -176,6 +179,7 @@ impl Error {
             Error::SaslCancelled => a(Bad, None, "Authentication cancelled"),
             Error::SaslMalformed => a(Bad, None, "Invalid authentication response"),
             Error::PrivilegeDrop(_) => a(Bye, Some("SERVERBUG"), "Cannot start session"),
+            Error::ProxyHeader(_) => None,
         }
     }
 
@@ -215,6 +219,7 @@ impl Error {
             Error::SaslCancelled => a(None, "Authentication cancelled", false),
             Error::SaslMalformed => a(None, "Invalid authentication response", false),
             Error::PrivilegeDrop(_) => a(Some("SYS/PERM"), "Cannot start session", true),
+            Error::ProxyHeader(_) => None,
         }
     }
 }
@@ -246,6 +251,7 @@ impl fmt::Display for Error {
             Error::SaslCancelled => f.write_str("SASL exchange cancelled"),
             Error::SaslMalformed => f.write_str("malformed SASL response"),
             Error::PrivilegeDrop(s) => write!(f, "privilege drop failed: {s}"),
+            Error::ProxyHeader(s) => write!(f, "PROXY protocol header refused: {s}"),
         }
     }
 }

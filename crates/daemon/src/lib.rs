@@ -68,6 +68,7 @@
 //! | `allow_root_login` | `no` | Let uid 0 log in. |
 //! | `login_failure_delay` | `3` | Seconds to wait before answering a failed login. |
 //! | `login_attempts` | `3` | Failed logins after which the connection closes. |
+//! | `trusted_proxies` | empty | Proxies whose connections start with a PROXY protocol header (v1/v2) naming the client. |
 //! | `cram_md5_file` | `/etc/cram-md5.pwd` | CRAM-MD5/APOP secrets (`user<TAB>secret`); refused unless mode 0600 or stricter. |
 //! | `gssapi_keytab` | `/etc/krb5.keytab` | Keytab of the `imap/HOST` and `pop/HOST` keys for SASL GSSAPI; empty: none. |
 //! | `tls` | `yes` | Offer STARTTLS/STLS (and allow implicit TLS) when the certificate loads. |
@@ -95,6 +96,7 @@ pub mod options;
 pub mod pam;
 pub mod peer;
 pub mod privilege;
+pub mod proxy;
 pub mod sasl;
 pub mod service;
 pub mod signals;
@@ -175,6 +177,7 @@ impl Daemon {
         }
         let transport = Transport::stdio().map_err(Error::Io)?;
         let mut daemon = Daemon::new(service, config, options, transport);
+        daemon.accept_proxy()?;
         if service.has_tls() {
             daemon.load_tls();
             let peer = daemon.transport.peer();
@@ -202,6 +205,43 @@ impl Daemon {
             transport,
             authenticator,
             tls: None,
+        }
+    }
+
+    /// From a `trusted_proxies` peer, reads the PROXY protocol header that must
+    /// start the connection (before our greeting and before any TLS): the
+    /// client it names is the peer from then on, for the log, PAM_RHOST and the
+    /// failed-login lines fail2ban counts. Anyone else's connection is not read
+    /// for a header, so no client can name an address of its choice. A trusted
+    /// peer that sends no valid header, or closes first, ends the process with
+    /// nothing said (it did not come to speak IMAP or POP yet).
+    pub fn accept_proxy(&mut self) -> Result<(), Error> {
+        let socket = self.transport.peer();
+        match socket.remote {
+            Some(addr) if self.config.is_trusted_proxy(addr.ip()) => {}
+            _ => return Ok(()),
+        }
+        match self.transport.read_proxy_header() {
+            Ok(header) => {
+                let peer = self.transport.peer();
+                self.authenticator.set_peer(peer);
+                if peer.proxy.is_some() {
+                    syslog::event(&Event::Proxied {
+                        peer,
+                        version: header.version(),
+                    });
+                }
+                Ok(())
+            }
+            Err(e) => {
+                // A proxy's health check connects and closes: not worth a notice.
+                let level = match e {
+                    Error::ConnectionLost | Error::IdleTimeout => Level::Debug,
+                    _ => Level::Notice,
+                };
+                syslog::log(level, &format!("{e} host={socket}"));
+                Err(e)
+            }
         }
     }
 

@@ -60,6 +60,17 @@ impl Authenticator {
         }
     }
 
+    /// The client is now the one a trusted proxy named ([`crate::Daemon`]):
+    /// its address goes to PAM and into every login line.
+    pub fn set_peer(&mut self, peer: Peer) {
+        self.peer = peer;
+    }
+
+    /// The peer whose address goes to PAM and into the login lines.
+    pub fn peer(&self) -> Peer {
+        self.peer
+    }
+
     /// Overrides the failure delay (tests use short delays).
     pub fn set_failure_delay(&mut self, delay: Duration) {
         self.delay = delay;

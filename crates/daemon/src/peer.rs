@@ -1,8 +1,10 @@
-//! Who is on the other end of fd 0: a socket peer from inetd, or a local user.
+//! Who is on the other end of fd 0: a socket peer from inetd, or a local user,
+//! and, behind a trusted proxy, the client that proxy speaks for.
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::RawFd;
+use std::str::FromStr;
 
 use crate::service::Service;
 
@@ -13,6 +15,9 @@ pub struct Peer {
     pub remote: Option<SocketAddr>,
     /// Our own address; its port chooses implicit TLS like UW did.
     pub local: Option<SocketAddr>,
+    /// The socket's own peer when it is a trusted proxy that named the client
+    /// (`remote`) in a PROXY protocol header; `None` for a direct connection.
+    pub proxy: Option<SocketAddr>,
 }
 
 impl Peer {
@@ -21,6 +26,7 @@ impl Peer {
         Peer {
             remote: crate::sys::peer_addr(fd).map(unmapped),
             local: crate::sys::local_addr(fd).map(unmapped),
+            proxy: None,
         }
     }
 
@@ -29,14 +35,30 @@ impl Peer {
         Peer {
             remote: None,
             local: None,
+            proxy: None,
+        }
+    }
+
+    /// This connection as the proxy at its other end described it: `client` is
+    /// who connected to the proxy, and from now on the address in logs, in
+    /// PAM_RHOST and so in fail2ban's counting of failed logins. Our own
+    /// address stays the socket's (the port we were reached on picks implicit
+    /// TLS), and the proxy is kept for [`Peer::is_local`].
+    pub fn behind_proxy(self, client: SocketAddr) -> Peer {
+        Peer {
+            remote: Some(unmapped(client)),
+            local: self.local,
+            proxy: self.remote,
         }
     }
 
     /// True for a loopback address (127/8, ::1, ::ffff:127/104) or no socket at
     /// all: such a client is on this host, so plaintext passwords do not cross a
-    /// network.
+    /// network. Behind a proxy it is the proxy's address that counts: the
+    /// password crosses the hop from the proxy to us, whatever the client's
+    /// own hop was (that one is the proxy's to protect).
     pub fn is_local(&self) -> bool {
-        match self.remote.map(|a| a.ip()) {
+        match self.proxy.or(self.remote).map(|a| a.ip()) {
             None => true,
             Some(IpAddr::V4(ip)) => ip.is_loopback(),
             Some(IpAddr::V6(ip)) => {
@@ -56,6 +78,65 @@ impl Peer {
     /// The address as PAM's `PAM_RHOST` wants it, if there is one.
     pub fn host(&self) -> Option<String> {
         self.remote.map(|a| a.ip().to_string())
+    }
+}
+
+/// An address or a network (`192.0.2.0/24`, `2001:db8::/32`), as
+/// `trusted_proxies` lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Network {
+    address: IpAddr,
+    prefix: u8,
+}
+
+impl Network {
+    /// Whether `ip` is inside; an IPv4 client of a dual-stack socket
+    /// (`::ffff:192.0.2.1`) is the IPv4 address here too.
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match (self.address, ip.to_canonical()) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+impl FromStr for Network {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Network, String> {
+        let (address, prefix) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s, None),
+        };
+        let address = IpAddr::from_str(address)
+            .map_err(|_| format!("`{s}` is not an IP address or network"))?
+            .to_canonical();
+        let max = if address.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            None => max,
+            Some(p) => match p.parse::<u8>() {
+                Ok(n) if n <= max && p.bytes().all(|b| b.is_ascii_digit()) => n,
+                _ => return Err(format!("`{s}`: the prefix length must be 0 to {max}")),
+            },
+        };
+        Ok(Network { address, prefix })
+    }
+}
+
+impl fmt::Display for Network {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.address, self.prefix)
     }
 }
 
@@ -85,6 +166,7 @@ mod tests {
         Peer {
             remote: Some(remote.parse().unwrap()),
             local: Some(local.parse().unwrap()),
+            proxy: None,
         }
     }
 
@@ -108,6 +190,7 @@ mod tests {
         let p = Peer {
             remote: Some(unmapped(mapped)),
             local: None,
+            proxy: None,
         };
         assert_eq!(p.to_string(), "[192.0.2.7]");
         assert_eq!(p.host().as_deref(), Some("192.0.2.7"));
@@ -123,5 +206,49 @@ mod tests {
             peer("192.0.2.7:5000", "192.0.2.1:993").to_string(),
             "[192.0.2.7]"
         );
+    }
+
+    #[test]
+    fn behind_a_proxy_the_client_is_logged_and_the_proxy_hop_decides_locality() {
+        let socket = peer("127.0.0.1:40000", "127.0.0.2:143");
+        let p = socket.behind_proxy("[::ffff:198.51.100.7]:5555".parse().unwrap());
+        assert_eq!(p.to_string(), "[198.51.100.7]");
+        assert_eq!(p.host().as_deref(), Some("198.51.100.7"));
+        assert_eq!(p.proxy, socket.remote);
+        assert_eq!(p.local, socket.local);
+        // The password came over loopback from the proxy: no network crossed here.
+        assert!(p.is_local());
+        let far = peer("192.0.2.20:40000", "192.0.2.1:143")
+            .behind_proxy("127.0.0.1:5555".parse().unwrap());
+        // A client claiming loopback behind a remote proxy is not local.
+        assert!(!far.is_local());
+    }
+
+    #[test]
+    fn networks_match_their_addresses_only() {
+        let net: Network = "192.0.2.0/24".parse().unwrap();
+        assert!(net.contains("192.0.2.200".parse().unwrap()));
+        assert!(net.contains("::ffff:192.0.2.1".parse().unwrap()));
+        assert!(!net.contains("192.0.3.1".parse().unwrap()));
+        assert!(!net.contains("2001:db8::1".parse().unwrap()));
+        let one: Network = "127.0.0.1".parse().unwrap();
+        assert!(one.contains("127.0.0.1".parse().unwrap()));
+        assert!(!one.contains("127.0.0.2".parse().unwrap()));
+        let v6: Network = "2001:db8::/32".parse().unwrap();
+        assert!(v6.contains("2001:db8:ffff::9".parse().unwrap()));
+        assert!(!v6.contains("2001:db9::1".parse().unwrap()));
+        let all: Network = "0.0.0.0/0".parse().unwrap();
+        assert!(all.contains("203.0.113.5".parse().unwrap()));
+        assert_eq!(one.to_string(), "127.0.0.1/32");
+        for bad in [
+            "",
+            "host.example",
+            "192.0.2.0/33",
+            "192.0.2.0/",
+            "::/129",
+            "1.2.3.4/+8",
+        ] {
+            assert!(bad.parse::<Network>().is_err(), "{bad}");
+        }
     }
 }

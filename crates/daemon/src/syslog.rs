@@ -145,6 +145,12 @@ pub enum Event<'a> {
         user: Option<&'a str>,
         peer: Peer,
     },
+    /// A trusted proxy's PROXY header named the client: `peer` is that
+    /// client, `peer.proxy` the proxy. Ties the proxy's own log to ours.
+    Proxied {
+        peer: Peer,
+        version: u8,
+    },
     /// TLS is up; `discarded` bytes that arrived before the handshake were dropped.
     Tls {
         peer: Peer,
@@ -262,6 +268,14 @@ impl fmt::Display for Event<'_> {
             Event::Killed { signal, user, peer } => {
                 write!(f, "Killed ({signal}) user={} host={peer}", who(*user))
             }
+            Event::Proxied { peer, version } => {
+                write!(f, "Proxied connection host={peer} proxy=")?;
+                match peer.proxy {
+                    Some(proxy) => write!(f, "[{}]", proxy.ip())?,
+                    None => f.write_str("local")?,
+                }
+                write!(f, " protocol=PROXYv{version}")
+            }
             Event::Tls {
                 peer,
                 description,
@@ -285,6 +299,7 @@ mod tests {
         Peer {
             remote: Some("192.0.2.9:4000".parse().unwrap()),
             local: None,
+            proxy: None,
         }
     }
 

@@ -22,6 +22,7 @@ use rustls::{ServerConfig, ServerConnection, StreamOwned};
 use crate::deflate::Deflate;
 use crate::error::Error;
 use crate::peer::Peer;
+use crate::proxy;
 use crate::signals;
 use crate::sys::{self, Ready};
 
@@ -271,9 +272,48 @@ impl Transport {
         }
     }
 
-    /// The client's address, as found when the transport was made.
+    /// The client's address, as found when the transport was made (or as a
+    /// trusted proxy named it, [`Transport::read_proxy_header`]).
     pub fn peer(&self) -> Peer {
         self.peer
+    }
+
+    /// Reads the PROXY protocol header that starts the connection, exactly its
+    /// octets and no more: what follows (a TLS ClientHello, the first command)
+    /// is left to be read as usual. The read is bounded by the login timeout.
+    /// A header naming a client makes that client this transport's peer, the
+    /// socket's peer becoming [`Peer::proxy`]. Call it before anything is read.
+    pub fn read_proxy_header(&mut self) -> Result<proxy::Header, Error> {
+        let Stream::Plain(io) = &mut self.stream else {
+            return Err(Error::ProxyHeader(
+                "not at the start of the connection".into(),
+            ));
+        };
+        if self.rlen > self.rpos {
+            return Err(Error::ProxyHeader(
+                "not at the start of the connection".into(),
+            ));
+        }
+        let mut header = Vec::with_capacity(128);
+        loop {
+            match proxy::parse(&header).map_err(|e| Error::ProxyHeader(e.to_string()))? {
+                proxy::Step::Need(total) => {
+                    let have = header.len();
+                    header.resize(total, 0);
+                    let n = io.read(&mut header[have..]).map_err(Error::from_io)?;
+                    if n == 0 {
+                        return Err(Error::ConnectionLost);
+                    }
+                    header.truncate(have + n);
+                }
+                proxy::Step::Done(h, _) => {
+                    if let proxy::Header::Proxied { source, .. } = h {
+                        self.peer = self.peer.behind_proxy(source);
+                    }
+                    return Ok(h);
+                }
+            }
+        }
     }
 
     /// Reads fail with `TimedOut` ([`Error::IdleTimeout`]) after this much silence.

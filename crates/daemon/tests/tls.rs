@@ -305,6 +305,7 @@ fn remote_pair() -> (Transport, TcpStream) {
     let peer = Peer {
         remote: Some("192.0.2.10:40000".parse().unwrap()),
         local: Some("192.0.2.1:143".parse().unwrap()),
+        proxy: None,
     };
     (Transport::from_fds(input, server.into(), peer), client)
 }
