@@ -55,6 +55,11 @@
 //!   no IMAP server has touched (as Postfix leaves it) opens in one read; its
 //!   UIDVALIDITY is agreed in the state file, and the first write that reaches its
 //!   messages puts UIDVALIDITY and every UID in the file (UW did that at open).
+//! - Every change (flags or keywords, an expunge, new mail), whoever made it, gets a
+//!   modification sequence (RFC 7162) that survives sessions: a record per mailbox
+//!   in the state directory ([`modseq`]) that each session compares with the file
+//!   under the mailbox lock whenever it has read it, so a change found is a change
+//!   at the next modseq. Losing the record costs one "everything changed".
 //!
 //! # Crash safety
 //! The spool directory is not writable by users, and an MTA may have the file open,
@@ -112,6 +117,7 @@ pub mod journal;
 pub mod list;
 pub mod lock;
 pub mod mailbox;
+pub mod modseq;
 pub mod names;
 pub mod regular;
 pub mod render;

@@ -162,12 +162,12 @@ pub fn allocate_uid_validity(state_dir: &Path, now: u32) -> u32 {
 }
 
 /// Removes what the state directory keeps about the mailbox at `mailbox` (its state
-/// file and index), when it is deleted or renamed away, or a new one is created
+/// file, index and modseq record), when it is deleted or renamed away, or a new one is created
 /// there: what belonged to the old mailbox must not be taken for the new one's.
 /// The journal of an interrupted rewrite and the POP lock file are left alone.
 pub fn forget(state_dir: &Path, mailbox: &Path) {
     let key = path_key(mailbox);
-    for ext in ["state", "index"] {
+    for ext in ["state", "index", "modseq"] {
         let _ = fs::remove_file(state_dir.join(format!("{key}.{ext}")));
     }
 }

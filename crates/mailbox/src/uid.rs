@@ -5,11 +5,11 @@
 //! slip in, or `+ 1` wrap. Here each is its own type over [`NonZeroU32`]: zero cannot
 //! be made, and the only successor operation is checked, so running out of numbers is
 //! a value the caller must handle (for UIDs: a new UIDVALIDITY and renumbering,
-//! RFC 3501 §2.3.1.1), never a wrap or a saturated duplicate. A `ModSeq`
-//! (CONDSTORE, RFC 7162: non-zero 63-bit) belongs beside them when it comes.
+//! RFC 3501 §2.3.1.1), never a wrap or a saturated duplicate. A [`ModSeq`]
+//! (CONDSTORE, RFC 7162 §3.1) is the same idea over 63 bits.
 
 use std::fmt;
-use std::num::NonZeroU32;
+use std::num::{NonZeroU32, NonZeroU64};
 
 /// A message's unique identifier (RFC 3501 §2.3.1.1): strictly ascending in the
 /// mailbox, never reused within one UIDVALIDITY.
@@ -140,6 +140,57 @@ impl SeqNumber {
     }
 }
 
+/// A modification sequence (RFC 7162 §3.1): a non-zero number below 2^63 that a
+/// message gets whenever its flags or keywords change, and the mailbox whenever
+/// anything in it changes (HIGHESTMODSEQ). Within one UIDVALIDITY it only grows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ModSeq(NonZeroU64);
+
+impl ModSeq {
+    pub const MIN: ModSeq = ModSeq(NonZeroU64::MIN);
+    /// 2^63 - 1: `mod-sequence-value` is 63-bit (RFC 7162 §7).
+    pub const MAX: ModSeq = match NonZeroU64::new(i64::MAX as u64) {
+        Some(n) => ModSeq(n),
+        None => ModSeq(NonZeroU64::MIN),
+    };
+
+    /// The modseq `n`; `None` for zero or past 2^63 - 1.
+    pub const fn new(n: u64) -> Option<ModSeq> {
+        match NonZeroU64::new(n) {
+            Some(n) if n.get() <= i64::MAX as u64 => Some(ModSeq(n)),
+            _ => None,
+        }
+    }
+
+    pub const fn get(self) -> u64 {
+        self.0.get()
+    }
+
+    /// The next modseq; `None` when the 63 bits are used up.
+    pub fn next(self) -> Option<ModSeq> {
+        self.0.checked_add(1).map(ModSeq).filter(|m| *m <= ModSeq::MAX)
+    }
+}
+
+impl fmt::Display for ModSeq {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl From<ModSeq> for u64 {
+    fn from(n: ModSeq) -> u64 {
+        n.0.get()
+    }
+}
+
+/// Compares with a plain number (what tests and wire values are).
+impl PartialEq<u64> for ModSeq {
+    fn eq(&self, other: &u64) -> bool {
+        self.0.get() == *other
+    }
+}
+
 macro_rules! number_traits {
     ($t:ty) => {
         impl fmt::Display for $t {
@@ -219,5 +270,16 @@ mod tests {
         assert_eq!(SeqNumber::try_from(0), Err(ZeroNumber));
         assert_eq!(Uidvalidity::new(0), None);
         assert_eq!(format!("{}", Uidvalidity::new(42).unwrap()), "42");
+    }
+
+    #[test]
+    fn modseq_is_63_bit_and_its_successor_is_checked() {
+        assert_eq!(ModSeq::new(0), None);
+        assert_eq!(ModSeq::new(1), Some(ModSeq::MIN));
+        assert_eq!(ModSeq::new(i64::MAX as u64), Some(ModSeq::MAX));
+        assert_eq!(ModSeq::new(i64::MAX as u64 + 1), None);
+        assert_eq!(ModSeq::MAX.next(), None);
+        assert_eq!(ModSeq::new(41).and_then(ModSeq::next), ModSeq::new(42));
+        assert_eq!(format!("{}", ModSeq::new(7).unwrap()), "7");
     }
 }

@@ -106,6 +106,7 @@ impl Mailbox {
         let scanned = self.scan_from(len, prev)?;
         self.merge(scanned, keep, false)?;
         self.stamp = Stamp::of(&self.file.metadata()?);
+        self.note_modseqs();
         drop(lock);
         Ok(Uid::span(first_uid, last).collect())
     }

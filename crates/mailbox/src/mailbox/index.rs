@@ -251,6 +251,7 @@ impl Mailbox {
                 blank_len,
                 keywords: v[9],
                 disk_keywords: v[9],
+                modseq: 0,
             });
         }
         if !r.0.is_empty() || !self.openings_hold(&messages, stamp.size) {

@@ -32,10 +32,12 @@ use crate::regular;
 use crate::render;
 use crate::scan::{self, Damage, Scanned};
 use crate::state::{SharedState, StateFile};
-use crate::uid::{SeqNumber, Uid, Uidvalidity};
+use crate::modseq::{RecordFile, Vanished};
+use crate::uid::{ModSeq, SeqNumber, Uid, Uidvalidity};
 
 mod append;
 mod index;
+mod modseqs;
 mod sync;
 mod write;
 
@@ -145,6 +147,8 @@ pub struct MessageInfo {
     pub header_size: u64,
     /// Expunged by another session but not yet reported (RFC 3501 §7.4.1).
     pub expunged: bool,
+    /// The modification sequence of its flags as the file has them (RFC 7162).
+    pub modseq: ModSeq,
 }
 
 // Meta::bits
@@ -177,6 +181,8 @@ struct Meta {
     blank_len: u8,
     keywords: KeywordSet,
     disk_keywords: KeywordSet,
+    /// Its modseq (RFC 7162), from the modseq record; 0 until a look at the record.
+    modseq: u64,
 }
 
 impl Meta {
@@ -266,6 +272,13 @@ pub struct Mailbox {
     /// The UIDs in memory are a renumbering (UID space exhausted) that the file does not
     /// say yet: the next write rewrites every message and the `X-IMAP` value.
     renumbered: bool,
+    /// The modseq record ([`crate::modseq`]).
+    modseqs: RecordFile,
+    /// HIGHESTMODSEQ as of the last look at the record.
+    highest_modseq: Option<ModSeq>,
+    /// The expunge history then, and the modseq from which it is complete.
+    history: Vec<Vanished>,
+    history_floor: ModSeq,
 }
 
 /// A shared lock kept across consecutive reads (a FETCH of many messages), so that
@@ -336,6 +349,10 @@ impl Mailbox {
             batching: false,
             from_index: false,
             renumbered: false,
+            modseqs: RecordFile::new(&ctx.state_dir, path),
+            highest_modseq: None,
+            history: Vec::new(),
+            history_floor: ModSeq::MAX,
         }
     }
 
@@ -385,30 +402,38 @@ impl Mailbox {
                 mb.install_full(out);
                 mb.save_index(rule);
             }
+            mb.agree_uid_validity();
+            mb.note_modseqs();
         }
         mb.log_damage();
-        if mb.disk_base.is_none() {
+        mb.claim_recent(0);
+        mb.pending.clear();
+        Ok(mb)
+    }
+
+    /// The UIDVALIDITY of a mailbox whose file does not say it.
+    fn agree_uid_validity(&mut self) {
+        if self.disk_base.is_none() {
             // A mailbox no IMAP server has written to (a fresh spool file): its
             // UIDVALIDITY lives in the shared state file, created once under its lock, so
             // every session agrees, and goes into the file with the first rewrite that
             // reaches its first message. Opening never rewrites a whole mailbox.
-            let uid_validity = mb
+            let recorded = self.recorded_last_uid();
+            let ctx = &self.ctx;
+            let uid_validity = self
                 .state
                 .update(|s| {
                     if s.uid_validity.is_none() {
-                        s.uid_validity = Some(new_uid_validity(&mb.ctx));
-                        s.last_uid = s.last_uid.max(mb.recorded_last_uid());
+                        s.uid_validity = Some(new_uid_validity(ctx));
+                        s.last_uid = s.last_uid.max(recorded);
                     }
                     s.uid_validity
                 })
                 .ok()
                 .flatten()
-                .unwrap_or_else(|| new_uid_validity(&mb.ctx));
-            mb.uid_validity = Some(uid_validity);
+                .unwrap_or_else(|| new_uid_validity(ctx));
+            self.uid_validity = Some(uid_validity);
         }
-        mb.claim_recent(0);
-        mb.pending.clear();
-        Ok(mb)
     }
 
     /// Creates an empty mailbox file (mode 0600) in `format` and writes its
@@ -500,6 +525,7 @@ impl Mailbox {
             rfc822_size: m.header_crlf + m.body_crlf,
             header_size: m.header_crlf,
             expunged: m.has(GHOST),
+            modseq: self.modseq_of(m),
         })
     }
 

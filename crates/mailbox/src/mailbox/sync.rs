@@ -129,7 +129,9 @@ impl Mailbox {
         };
         self.stamp = current;
         self.generation = generation;
-        out
+        out?;
+        self.note_modseqs();
+        Ok(())
     }
 
     /// How much of the session's view stays as it is when the file is read again from
@@ -309,6 +311,7 @@ impl Mailbox {
                     blank_len: s.blank_len,
                     keywords: kw,
                     disk_keywords: kw,
+                    modseq: 0,
                 });
             },
         )?;

@@ -368,6 +368,7 @@ impl Mailbox {
             self.pending = pending;
         }
         self.stamp = Stamp::of(&self.file.metadata()?);
+        self.note_modseqs();
         Ok(expunged)
     }
 
