@@ -70,7 +70,8 @@ unit:
 
 # The demo, install/uninstall into a scratch DESTDIR, and as root the
 # packages: .deb built, installed, used through inetd and xinetd with real
-# clients and PAM, purged; .rpm built and listed.  See tests/e2e/README.md.
+# clients and PAM, purged; .rpm built and listed; two back ends behind
+# nginx's mail proxy (tests/e2e/cluster-test.sh).  See tests/e2e/README.md.
 e2e: servers
 	sh tests/e2e/run.sh
 
