@@ -1,13 +1,15 @@
 #!/bin/sh
 # Users over several hosts (README: "Users over several hosts"): two pullmail
 # back ends, each with users and a spool of its own, behind nginx's mail proxy
-# with a user -> host map (its auth_http answered by tests/e2e/cluster.py).
+# with a user -> host map (its auth_http answered by tests/e2e/cluster.py),
+# and behind perdition with a regular-expression popmap.
 #
 #   - imaplib and poplib log in through the proxy as a user of each back end
 #     and read their own mail only;
 #   - the back ends log the client's address (127.0.0.9), which nginx passes
 #     in a PROXY protocol header (trusted_proxies = 127.0.0.1), not the proxy's;
-#     a client that sends such a header itself is not believed;
+#     a client that sends such a header itself is not believed; perdition,
+#     which passes no address, routes the same but is logged as itself;
 #   - a wrong password is delayed once (by the back end), not twice;
 #   - a session the proxy drops mid-way applies nothing (POP3 DELE);
 #   - moving a user from back end 1 to back end 2 (the README's procedure:
@@ -33,7 +35,7 @@ name=cluster-test
 
 bindir=${PULLMAIL_BINDIR:-${CARGO_TARGET_DIR:-$top/target}/release}
 [ "$(id -u)" = 0 ] || skip "needs root: the back ends log users in through PAM and drop to their ids"
-for tool in nginx systemd-socket-activate python3 rsync dotlockfile unshare setsid ss timeout pgrep; do
+for tool in nginx perdition systemd-socket-activate python3 rsync dotlockfile unshare setsid ss timeout pgrep; do
     command -v $tool >/dev/null 2>&1 || skip "$tool is missing (make deps)"
 done
 mailmod=""
@@ -41,6 +43,11 @@ for m in /usr/lib/nginx/modules/ngx_mail_module.so /usr/lib64/nginx/modules/ngx_
     [ -f $m ] && mailmod=$m
 done
 [ -n "$mailmod" ] || skip "nginx's mail module is missing (libnginx-mod-mail)"
+regex_map=""
+for m in /usr/lib/*-linux-gnu/libperditiondb_posix_regex.so.0 /usr/lib64/libperditiondb_posix_regex.so.0; do
+    [ -f $m ] && regex_map=$m
+done
+[ -n "$regex_map" ] || skip "perdition's regex map library is missing (perdition)"
 lib() {
     for d in /usr/lib/*-linux-gnu /usr/lib64 /usr/lib; do
         [ -f "$d/$1" ] && { echo "$d/$1"; return; }
@@ -84,6 +91,10 @@ p_pop=$(free_port 24110)
 p_bimap=$(free_port 25143)     # each back end, on 127.0.0.2 and 127.0.0.3
 p_bpop=$(free_port 25110)
 p_auth=$(free_port 24080)
+p_perd_imap=$(free_port 27143)  # perdition, 127.0.0.1
+p_perd_pop=$(free_port 27110)
+p_pimap=$(free_port 26143)     # the back ends' ports for perdition
+p_ppop=$(free_port 26110)
 client=127.0.0.9
 export CLIENT_ADDR=$client
 
@@ -121,6 +132,7 @@ tls = no
 cram_md5_file = $work/no-cram-md5
 gssapi_keytab =
 EOF
+    grep -v '^trusted_proxies' "$b/pullmail.conf" >"$b/plain.conf"
 }
 # add_user BACKEND USER UID PASSWORD: the account (same uid on every host, as
 # from a directory service), its home and an empty INBOX.
@@ -161,10 +173,13 @@ activate() {
         -E LD_PRELOAD="$nss:$pamw" -E NSS_WRAPPER_PASSWD="$b/passwd" \\
         -E NSS_WRAPPER_GROUP="$b/group" -E PAM_WRAPPER=1 \\
         -E PAM_WRAPPER_SERVICE_DIR="$b/pam.d" \\
-        "$bindir/\$2" -d -c "$b/pullmail.conf"
+        "$bindir/\$2" -d -c "$b/\$3"
 }
-activate $p_bimap imapd &
-activate $p_bpop ipop3d &
+activate $p_bimap imapd pullmail.conf &
+activate $p_bpop ipop3d pullmail.conf &
+# For perdition, which sends no PROXY header: 127.0.0.1 is not trusted here.
+activate $p_pimap imapd plain.conf &
+activate $p_ppop ipop3d plain.conf &
 wait
 EOF
     # A process group of its own (setsid): cleanup stops it and every
@@ -233,11 +248,48 @@ setsid nginx -e "$work/nginx/error.log" -p "$work/nginx" -c "$work/nginx/nginx.c
     >"$work/nginx/out" 2>&1 &
 groups="$groups $!"
 
-for a in 127.0.0.2 127.0.0.3; do wait_port $a $p_bimap; wait_port $a $p_bpop; done
+# perdition, IMAP and POP3 on 127.0.0.1, routing by a regular-expression
+# popmap (read when it starts: a changed map needs a restart).
+printf '^alice$: 127.0.0.2\n^bob$: 127.0.0.3\n' >"$work/popmap.re"
+: >"$work/perdition.conf"
+perdition_groups=""
+perdition_start() {
+    for proto in IMAP4:$p_perd_imap:$p_pimap POP3:$p_perd_pop:$p_ppop; do
+        IFS=: read -r protocol listen outgoing <<EOF
+$proto
+EOF
+        setsid perdition --no_daemon -f "$work/perdition.conf" --protocol $protocol \
+            --bind_address 127.0.0.1 --listen_port $listen --outgoing_port $outgoing \
+            --map_library "$regex_map" --map_library_opt "$work/popmap.re" \
+            --pid_file "$work/perdition-$protocol.pid" --log_facility + --ssl_mode none \
+            --username nobody --group nogroup >>"$work/perdition.log" 2>&1 &
+        perdition_groups="$perdition_groups $!"
+    done
+    groups="$groups $perdition_groups"
+    wait_port 127.0.0.1 $p_perd_imap
+    wait_port 127.0.0.1 $p_perd_pop
+}
+perdition_stop() {
+    for g in $perdition_groups; do kill -TERM "-$g" 2>/dev/null || true; done
+    for g in $perdition_groups; do
+        i=0
+        while kill -0 "-$g" 2>/dev/null; do
+            i=$((i + 1))
+            [ $i -lt 50 ] || fail "perdition did not stop"
+            sleep 0.1
+        done
+    done
+    perdition_groups=""
+}
+perdition_start
+
+for a in 127.0.0.2 127.0.0.3; do
+    for p in $p_bimap $p_bpop $p_pimap $p_ppop; do wait_port $a $p; done
+done
 wait_port 127.0.0.1 $p_auth
 wait_port 127.0.0.1 $p_imap
 wait_port 127.0.0.1 $p_pop
-say "back ends on 127.0.0.2 and 127.0.0.3 (:$p_bimap imap, :$p_bpop pop3), nginx on 127.0.0.1:$p_imap/$p_pop"
+say "back ends on 127.0.0.2 and 127.0.0.3 (:$p_bimap imap, :$p_bpop pop3; for perdition :$p_pimap, :$p_ppop), nginx on 127.0.0.1:$p_imap/$p_pop, perdition on 127.0.0.1:$p_perd_imap/$p_perd_pop"
 
 # expect FILE PATTERN WHAT: grep -E, or fail saying what was missing.
 expect() { grep -qE "$2" "$1" || fail "$3 (no /$2/ in $(basename "$1"))"; }
@@ -267,6 +319,15 @@ refuse "$work/b1.log" 'user=bob' "bob's login reached b1"
 refuse "$work/b2.log" 'user=alice' "alice's login reached b2"
 say "b1.log: $(grep -m1 -oE 'Login user=alice auth=[A-Z]+ host=\[[0-9.]+\]' "$work/b1.log")"
 say "b2.log: $(grep -m1 -oE 'Login user=bob auth=[A-Z]+ host=\[[0-9.]+\]' "$work/b2.log")"
+
+# 2b. perdition routes the same users to the same mail, but passes no client
+# address (neither PROXY nor ID): behind it the back ends log perdition's.
+run imap-read 127.0.0.1 $p_perd_imap alice pw-alice >"$work/alice.perdition.imap"
+run pop-read 127.0.0.1 $p_perd_pop bob pw-bob >"$work/bob.perdition.pop"
+diff -u "$work/alice.imap" "$work/alice.perdition.imap" >&2 || fail "alice through perdition"
+diff -u "$work/bob.pop" "$work/bob.perdition.pop" >&2 || fail "bob through perdition"
+expect "$work/b1.log" 'Login user=alice auth=LOGIN host=\[127\.0\.0\.1\]' "b1 did not log alice's login through perdition"
+say "through perdition: the same mail; b1.log: $(grep -m1 -oE 'Login user=alice auth=[A-Z]+ host=\[127\.0\.0\.1\]' "$work/b1.log") (perdition's address)"
 
 # 3. A wrong password waits once: the back end's login_failure_delay (2 s),
 # and the failure it logs (the line fail2ban counts) names the client.
@@ -357,6 +418,14 @@ sed 's/^/    /' "$work/after.imap"
 say "and the same UIDLs:"
 sed 's/^/    /' "$work/after.pop"
 
+# perdition: the new map, read at its restart.
+perdition_stop
+printf '^alice$: 127.0.0.3\n^bob$: 127.0.0.3\n' >"$work/popmap.re"
+perdition_start
+run imap-read 127.0.0.1 $p_perd_imap alice pw-alice >"$work/after.perdition.imap"
+diff -u "$work/before.imap" "$work/after.perdition.imap" >&2 || fail "alice through perdition after the move"
+say "through perdition with its map switched (and restarted): alice's same mailboxes on b2"
+
 # 7. A client that goes to the old host directly is referred, and follows.
 run imap-referral 127.0.0.2 $p_bimap alice pw-alice >"$work/referral"
 head -n 1 "$work/referral" | grep -qx "referred to 127.0.0.3:$p_bimap" || fail "referral: $(cat "$work/referral")"
@@ -367,23 +436,17 @@ say "direct to b1: $(head -n 1 "$work/referral"), where alice finds the same mai
 if [ -n "${CLUSTER_HOLD:-}" ]; then
     # Eight more users: odd ones live on b1, even ones on b2 (the map), and
     # all have an account on b1, which also listens without trusted_proxies
-    # (a client on 127.0.0.1 cannot send PROXY headers) for a direct run.
+    # (for perdition) where a direct run can log in from 127.0.0.1.
     for i in 1 2 3 4 5 6 7 8; do
         if [ $((i % 2)) = 1 ]; then where=b1; else where=b2; fi
         add_user b1 clu$i $((base + 100 + i)) imt-pass
         [ $where = b1 ] || add_user b2 clu$i $((base + 100 + i)) imt-pass
         set_map clu$i $where
     done
-    p_direct=$(free_port 26143)
-    grep -v '^trusted_proxies' "$work/b1/pullmail.conf" >"$work/b1/direct.conf"
-    sed -e "s|$p_bimap|$p_direct|; s|^activate $p_bpop .*||" \
-        -e "s|$work/b1/pullmail.conf|$work/b1/direct.conf|" "$work/b1/start" >"$work/b1/start-direct"
-    setsid unshare --mount sh "$work/b1/start-direct" >>"$work/b1-direct.log" 2>&1 &
-    groups="$groups $!"
-    wait_port 127.0.0.2 $p_direct
     {
         echo "proxy 127.0.0.1 imap $p_imap pop3 $p_pop"
-        echo "b1 direct (no trusted_proxies) 127.0.0.2 imap $p_direct"
+        echo "b1 direct (no trusted_proxies) 127.0.0.2 imap $p_pimap"
+        echo "perdition 127.0.0.1 imap $p_perd_imap"
         echo "users clu1..clu8 (odd on b1, even on b2; all on b1 direct) password imt-pass"
     } >"$CLUSTER_HOLD"
     say "holding (CLUSTER_HOLD=$CLUSTER_HOLD): remove that file to stop"
