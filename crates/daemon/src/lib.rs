@@ -97,6 +97,7 @@ pub mod pam;
 pub mod peer;
 pub mod privilege;
 pub mod proxy;
+pub mod quota;
 pub mod sasl;
 pub mod service;
 pub mod signals;

@@ -61,6 +61,8 @@ const EXTENSIONS: &[&str] = &[
     "LIST-STATUS",     // RFC 5819
     "SEARCHRES",       // RFC 5182
     "NOTIFY",          // RFC 5465
+    "QUOTA",           // RFC 9208: GETQUOTA, GETQUOTAROOT (no QUOTASET)
+    "QUOTA=RES-STORAGE",
 ];
 
 /// The capabilities, in the order they are sent.
@@ -134,7 +136,7 @@ mod tests {
         s.authenticated = true;
         let after = line(&s);
         assert!(after.starts_with("IMAP4rev1 LITERAL+ IDLE NAMESPACE"), "{after}");
-        assert!(after.ends_with(" NOTIFY"), "{after}");
+        assert!(after.ends_with(" QUOTA=RES-STORAGE"), "{after}");
         // Words, not substrings (an extension such as URLAUTH=BINARY would contain one).
         assert!(!after.split(' ').any(|w| w.starts_with("AUTH=")) && !after.contains("REFERRALS"));
         s.literal_minus = true;

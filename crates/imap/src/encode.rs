@@ -375,6 +375,26 @@ fn body(out: &mut Vec<u8>, b: &CommandBody) {
             out.push(b' ');
             sequence_set(out, set);
         }
+        GetQuota { root } => {
+            out.push(b' ');
+            string(out, root.as_bytes());
+        }
+        GetQuotaRoot { mailbox: name } => {
+            out.push(b' ');
+            mailbox(out, name);
+        }
+        SetQuota { root, limits } => {
+            out.push(b' ');
+            string(out, root.as_bytes());
+            out.extend_from_slice(b" (");
+            for (i, (resource, limit)) in limits.iter().enumerate() {
+                if i > 0 {
+                    out.push(b' ');
+                }
+                out.extend_from_slice(format!("{resource} {limit}").as_bytes());
+            }
+            out.push(b')');
+        }
         Compress { mechanism } => {
             out.push(b' ');
             out.extend_from_slice(mechanism.as_bytes());

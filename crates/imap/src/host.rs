@@ -55,6 +55,12 @@ pub trait Host: Read + Write {
         Err(daemon::Error::ConnectionLost)
     }
 
+    /// The user's disk quota on the filesystem holding `path` (RFC 9208), if
+    /// quotas are enforced there and the user has a limit.
+    fn quota(&self, _path: &Path) -> Option<daemon::quota::Quota> {
+        None
+    }
+
     /// Whether a password may cross the connection now (else LOGINDISABLED).
     fn plaintext_allowed(&self) -> bool;
 
@@ -226,6 +232,17 @@ impl Host for DaemonHost {
 
     fn start_compression(&mut self, pending: &[u8]) -> Result<(), daemon::Error> {
         self.daemon.transport.start_compression(pending)
+    }
+
+    fn quota(&self, path: &Path) -> Option<daemon::quota::Quota> {
+        // Asked as the user: the kernel shows anyone their own quota.
+        match daemon::quota::own_quota(path) {
+            Ok(q) => q,
+            Err(e) => {
+                syslog::log(Level::Warning, &format!("{}: quota: {e}", path.display()));
+                None
+            }
+        }
     }
 
     fn plaintext_allowed(&self) -> bool {

@@ -28,8 +28,8 @@
 //! (5255), and, when the configuration names referrals, LOGIN-REFERRALS (2221)
 //! and MAILBOX-REFERRALS (2193) — and what UW never had: MOVE (6851), ENABLE
 //! (5161), ID (2971), SPECIAL-USE (6154), LIST-EXTENDED (5258), LIST-STATUS
-//! (5819), SEARCHRES (5182), CATENATE (4469), NOTIFY (5465; [`notify`]), URLAUTH (4467) and URLAUTH=BINARY (5524).
-//! COMPRESS=DEFLATE (4978, where the host can compress). Each command has its module under [`command`];
+//! (5819), SEARCHRES (5182), CATENATE (4469), NOTIFY (5465; [`notify`]), URLAUTH (4467) and URLAUTH=BINARY (5524),
+//! QUOTA (9208, read only), COMPRESS=DEFLATE (4978, where the host can compress). Each command has its module under [`command`];
 //! the capability list names exactly these.
 //!
 //! ```no_run

@@ -224,7 +224,12 @@ impl<H: Host> Session<H> {
                 tag,
                 Reply::mailbox_error("APPEND", &mailbox::error::Error::NoSuchMailbox(r.name)),
             )),
-            Ok(_) => None,
+            // A message that cannot fit the disk quota need not be sent (RFC 9208 §4.3).
+            Ok(_) => {
+                let (octets, _) = crate::receiver::literal_marker(line)?;
+                command::quota::refuse(&self.host, store, "APPEND", &mailbox, 1, octets)
+                    .map(|r| (tag, r))
+            }
         }
     }
 

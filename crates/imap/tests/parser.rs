@@ -459,7 +459,17 @@ impl Gen {
     /// The commands of the extensions (RFC 2177 IDLE ... RFC 6851 MOVE).
     fn extension_body(&mut self, numbering: Numbering) -> CommandBody {
         use CommandBody::*;
-        match self.n(15) {
+        match self.n(18) {
+            15 => GetQuota { root: self.utf8() },
+            16 => GetQuotaRoot {
+                mailbox: self.mailbox(),
+            },
+            17 => SetQuota {
+                root: self.utf8(),
+                limits: (0..self.n(3))
+                    .map(|_| (self.atom().to_ascii_uppercase(), self.n(1 << 20) * 4096))
+                    .collect(),
+            },
             12 => Compress {
                 mechanism: self.atom().to_ascii_uppercase(),
             },

@@ -20,6 +20,21 @@ pub fn skips_are_failures() -> bool {
         || std::env::var("PULLMAIL_NO_SKIP").is_ok_and(|v| v == "1")
 }
 
+/// Reports that `test` cannot run on this machine at all because its running
+/// kernel lacks a feature that no package and no setting can add (it was built
+/// without it, as `/proc/config.gz` shows); the caller then returns. Logged like
+/// a skip, but not a failure under CI: the caller must have checked the kernel's
+/// own word for it, never guessed from a failure.
+pub fn unavailable(test: &str, why: &str) {
+    let line = format!("SKIPPED {test}: this kernel cannot: {why}");
+    let _ = writeln!(std::io::stderr(), "{line}");
+    if let Some(log) = std::env::var_os("PULLMAIL_SKIP_LOG") {
+        if let Ok(mut f) = OpenOptions::new().create(true).append(true).open(log) {
+            let _ = f.write_all(format!("{line}\n").as_bytes());
+        }
+    }
+}
+
 /// Reports that `test` cannot run here because of `why`; the caller then returns.
 ///
 /// # Panics

@@ -173,6 +173,10 @@ pub(crate) fn run_many<H: Host>(
             p.bytes = bytes;
         }
     }
+    let octets: u64 = prepared.iter().map(|p| p.bytes.len() as u64).sum();
+    if let Some(r) = super::quota::refuse(&s.host, store, "APPEND", name, prepared.len(), octets) {
+        return Err(r);
+    }
     match store.append(name, &prepared) {
         Ok((uid_validity, uids)) => {
             // RFC 4315 APPENDUID; RFC 3502: a set, in the order of the messages.

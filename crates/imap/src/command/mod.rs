@@ -23,6 +23,7 @@ mod login;
 mod moves;
 mod namespace;
 pub(crate) mod notify;
+pub(crate) mod quota;
 mod rename;
 pub(crate) mod search;
 mod select;
@@ -100,6 +101,9 @@ fn check_state(body: &CommandBody, state: State) -> Result<(), Reply> {
         | Compress { .. }
         | NotifySet { .. }
         | NotifyNone
+        | GetQuota { .. }
+        | GetQuotaRoot { .. }
+        | SetQuota { .. }
         | Idle => match state {
             State::NotAuthenticated => {
                 Err(Reply::bad(format!("{name} not allowed now: log in first")))
@@ -240,6 +244,9 @@ pub(crate) fn execute<H: Host>(s: &mut Session<H>, cmd: Command) -> Outcome {
         Compress { mechanism } => compress::run(s, &mechanism),
         NotifySet { status, groups } => notify::set(s, status, &groups).into(),
         NotifyNone => notify::none(s).into(),
+        GetQuota { root } => quota::getquota(s, &root).into(),
+        GetQuotaRoot { mailbox } => quota::getquotaroot(s, &mailbox).into(),
+        SetQuota { .. } => quota::setquota().into(),
         Select { mailbox } => select::run(s, &mailbox, false).into(),
         Examine { mailbox } => select::run(s, &mailbox, true).into(),
         Create { mailbox } => create::run(s, &mailbox).into(),
@@ -321,6 +328,7 @@ fn mailbox_referral<H: Host>(s: &Session<H>, body: &CommandBody) -> Option<Reply
         | Create { mailbox }
         | Delete { mailbox }
         | Status { mailbox, .. }
+        | GetQuotaRoot { mailbox }
         | Append { mailbox, .. }
         | Copy { mailbox, .. }
         | Move { mailbox, .. } => referral(s, mailbox),

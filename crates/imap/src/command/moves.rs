@@ -42,6 +42,14 @@ pub(crate) fn run<H: Host>(s: &mut Session<H>, numbering: Numbering, set: &Seque
     if let Err(r) = super::ensure_inbox(store, name) {
         return r;
     }
+    let octets: u64 = seqs
+        .iter()
+        .filter_map(|&n| sel.mailbox.info(n))
+        .map(|i| i.rfc822_size)
+        .sum();
+    if let Some(r) = super::quota::refuse(&s.host, store, "MOVE", name, seqs.len(), octets) {
+        return r;
+    }
     let mut dest = match store.open(name, Mode::Append) {
         Ok(d) => d,
         Err(e) => return Reply::mailbox_error("MOVE", &e),

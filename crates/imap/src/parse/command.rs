@@ -50,6 +50,16 @@ pub(crate) fn body(p: &mut Parser<'_>) -> PResult<CommandBody> {
         "ID" => id(p)?,
         "ENABLE" => enable(p)?,
         "IDLE" => CommandBody::Idle,
+        "GETQUOTA" => {
+            p.sp()?;
+            CommandBody::GetQuota {
+                root: astring_utf8(p)?,
+            }
+        }
+        "GETQUOTAROOT" => CommandBody::GetQuotaRoot {
+            mailbox: one_mailbox(p)?,
+        },
+        "SETQUOTA" => setquota(p)?,
         "COMPRESS" => {
             p.sp()?;
             let mechanism = String::from_utf8_lossy(atom(p)?).to_ascii_uppercase();
@@ -424,6 +434,49 @@ fn id(p: &mut Parser<'_>) -> PResult<CommandBody> {
 }
 
 /// ENABLE 1*(SP capability) (RFC 5161).
+/// SETQUOTA quota-root SP "(" [setquota-resource *(SP setquota-resource)] ")"
+/// (RFC 9208 §7), setquota-resource = resource-name SP resource-limit.
+fn setquota(p: &mut Parser<'_>) -> PResult<CommandBody> {
+    p.sp()?;
+    let root = astring_utf8(p)?;
+    p.sp()?;
+    p.expect(b'(', "(")?;
+    let mut limits = Vec::new();
+    if !p.eat(b')') {
+        loop {
+            if limits.len() >= MAX_ITEMS {
+                return p.fail("fewer resources");
+            }
+            let resource = String::from_utf8_lossy(atom(p)?).to_ascii_uppercase();
+            p.sp()?;
+            let limit = resource_limit(p)?;
+            limits.push((resource, limit));
+            if p.eat(b')') {
+                break;
+            }
+            p.sp()?;
+        }
+    }
+    Ok(CommandBody::SetQuota { root, limits })
+}
+
+/// resource-limit = number64 (RFC 9208 §7): 1*DIGIT below 2^63.
+fn resource_limit(p: &mut Parser<'_>) -> PResult<u64> {
+    let start = p.pos;
+    let mut n: u64 = 0;
+    while let Some(d) = p.peek().filter(u8::is_ascii_digit) {
+        n = match n.checked_mul(10).and_then(|n| n.checked_add(u64::from(d - b'0'))) {
+            Some(n) if n <= i64::MAX as u64 => n,
+            _ => return p.fail("a number below 2^63"),
+        };
+        p.pos += 1;
+    }
+    if p.pos == start {
+        return p.fail("a number");
+    }
+    Ok(n)
+}
+
 fn enable(p: &mut Parser<'_>) -> PResult<CommandBody> {
     let mut capabilities = Vec::new();
     while p.eat(b' ') {

@@ -190,6 +190,19 @@ pub enum CommandBody {
     },
     /// RFC 2177.
     Idle,
+    /// RFC 9208 §4.1.1: the quota root's resources and usage.
+    GetQuota {
+        root: String,
+    },
+    /// RFC 9208 §4.1.2: the quota roots of a mailbox.
+    GetQuotaRoot {
+        mailbox: String,
+    },
+    /// RFC 9208 §4.1.3: new limits (resource names upper-cased); refused here.
+    SetQuota {
+        root: String,
+        limits: Vec<(String, u64)>,
+    },
     /// RFC 4978: the compression mechanism asked for, upper-cased.
     Compress {
         mechanism: String,
@@ -298,6 +311,9 @@ impl CommandBody {
             Idle => "IDLE",
             Compress { .. } => "COMPRESS",
             NotifySet { .. } | NotifyNone => "NOTIFY",
+            GetQuota { .. } => "GETQUOTA",
+            GetQuotaRoot { .. } => "GETQUOTAROOT",
+            SetQuota { .. } => "SETQUOTA",
             Check => "CHECK",
             Close => "CLOSE",
             Expunge | UidExpunge { .. } => "EXPUNGE",

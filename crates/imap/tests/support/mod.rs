@@ -14,6 +14,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use daemon::quota::Quota;
 use daemon::{Credentials, Mechanism};
 use imap::settings::Settings;
 use imap::{Ending, Host, Limits, Session};
@@ -62,6 +63,9 @@ pub struct MemoryHost {
     /// Authenticated and not yet entered (see [`Host::authenticate`]).
     authenticated: bool,
     pub settings: Settings,
+    /// A stand-in for the kernel's disk quota: the same on every filesystem
+    /// (its device is the asked path's).
+    pub quota: Option<Quota>,
 }
 
 impl Read for MemoryHost {
@@ -102,7 +106,7 @@ impl Write for MemoryHost {
 /// capabilities).
 pub const EXTENSIONS: &str = "IDLE NAMESPACE UIDPLUS UNSELECT CHILDREN BINARY MULTIAPPEND CATENATE \
      ESEARCH WITHIN SORT SORT=DISPLAY ESORT CONTEXT=SEARCH CONTEXT=SORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES I18NLEVEL=1 MOVE ENABLE ID \
-     SPECIAL-USE LIST-EXTENDED LIST-STATUS SEARCHRES NOTIFY";
+     SPECIAL-USE LIST-EXTENDED LIST-STATUS SEARCHRES NOTIFY QUOTA QUOTA=RES-STORAGE";
 
 /// The capabilities after login (default settings).
 pub fn caps_after() -> String {
@@ -204,6 +208,11 @@ impl Host for MemoryHost {
     fn settings(&self) -> Settings {
         self.settings.clone()
     }
+    fn quota(&self, path: &Path) -> Option<Quota> {
+        use std::os::unix::fs::MetadataExt;
+        let device = std::fs::metadata(path).ok()?.dev();
+        self.quota.map(|q| Quota { device, ..q })
+    }
 }
 
 /// The user's store, as the server would make it.
@@ -232,6 +241,7 @@ pub struct Options {
     pub idle: Duration,
     pub tls_available: bool,
     pub settings: Settings,
+    pub quota: Option<Quota>,
 }
 
 impl Default for Options {
@@ -244,6 +254,7 @@ impl Default for Options {
             idle: WAIT,
             tls_available: false,
             settings: Settings::default(),
+            quota: None,
         }
     }
 }
@@ -292,6 +303,7 @@ impl Env {
             tls: false,
             authenticated: false,
             settings: o.settings,
+            quota: o.quota,
         };
         let session = if o.preauth {
             Session::preauthenticated(host, o.limits, store(&self.home, &self.inbox))
