@@ -5,7 +5,8 @@
 # and behind perdition with a regular-expression popmap.
 #
 #   - imaplib and poplib log in through the proxy as a user of each back end
-#     and read their own mail only;
+#     and read their own mail only, also over TLS at nginx (implicit and
+#     STARTTLS) and through perdition's STARTTLS to the back ends;
 #   - the back ends log the client's address (127.0.0.9), which nginx passes
 #     in a PROXY protocol header (trusted_proxies = 127.0.0.1), not the proxy's;
 #     a client that sends such a header itself is not believed; perdition,
@@ -35,7 +36,7 @@ name=cluster-test
 
 bindir=${PULLMAIL_BINDIR:-${CARGO_TARGET_DIR:-$top/target}/release}
 [ "$(id -u)" = 0 ] || skip "needs root: the back ends log users in through PAM and drop to their ids"
-for tool in nginx perdition systemd-socket-activate python3 rsync dotlockfile unshare setsid ss timeout pgrep; do
+for tool in nginx perdition systemd-socket-activate python3 rsync dotlockfile unshare setsid ss timeout pgrep openssl; do
     command -v $tool >/dev/null 2>&1 || skip "$tool is missing (make deps)"
 done
 mailmod=""
@@ -71,7 +72,7 @@ cleanup() {
     sleep 0.5
     for g in $groups; do kill -KILL "-$g" 2>/dev/null || true; done
     if [ $status != 0 ]; then
-        for f in "$work"/b1.log "$work"/b2.log "$work"/auth.log "$work"/nginx/error.log; do
+        for f in "$work"/b1.log "$work"/b2.log "$work"/auth.log "$work"/perdition.log "$work"/nginx/error.log; do
             [ -f "$f" ] && { echo "--- $f"; tail -n 40 "$f"; } >&2
         done
     fi
@@ -93,10 +94,20 @@ p_bpop=$(free_port 25110)
 p_auth=$(free_port 24080)
 p_perd_imap=$(free_port 27143)  # perdition, 127.0.0.1
 p_perd_pop=$(free_port 27110)
+p_imaps=$(free_port 24993)     # nginx, implicit TLS
+p_pops=$(free_port 24995)
 p_pimap=$(free_port 26143)     # the back ends' ports for perdition
 p_ppop=$(free_port 26110)
 client=127.0.0.9
 export CLIENT_ADDR=$client
+
+# One certificate for the proxy and the back ends (as a site's CA would
+# sign them), checked by the clients and by perdition.
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=mail.test \
+    -addext "subjectAltName=DNS:mail.test,IP:127.0.0.1,IP:127.0.0.2,IP:127.0.0.3" \
+    -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null || fail "openssl could not make a certificate"
+chmod 600 "$work/key.pem"
+export CLIENT_CA=$work/cert.pem
 
 # Users: uids nobody else has, different per run.
 base=$((61000 + ($$ % 1000) * 4))
@@ -128,7 +139,8 @@ login_failure_delay = 2
 trusted_proxies = 127.0.0.1
 login_referrals = $b/referrals
 server_name = $1.test
-tls = no
+tls_certificate = $work/cert.pem
+tls_key = $work/key.pem
 cram_md5_file = $work/no-cram-md5
 gssapi_keytab =
 EOF
@@ -236,12 +248,17 @@ mail {
     auth_http 127.0.0.1:$p_auth/auth;
     proxy_protocol on;
     proxy_pass_error_message on;
+    ssl_certificate $work/cert.pem;
+    ssl_certificate_key $work/key.pem;
+    starttls on;
     imap_capabilities IMAP4rev1 LITERAL+ ID;
     imap_auth login plain;
     pop3_capabilities TOP USER UIDL;
     pop3_auth plain;
     server { listen 127.0.0.1:$p_imap; protocol imap; }
     server { listen 127.0.0.1:$p_pop; protocol pop3; }
+    server { listen 127.0.0.1:$p_imaps ssl; protocol imap; }
+    server { listen 127.0.0.1:$p_pops ssl; protocol pop3; }
 }
 EOF
 setsid nginx -e "$work/nginx/error.log" -p "$work/nginx" -c "$work/nginx/nginx.conf" \
@@ -261,7 +278,8 @@ EOF
         setsid perdition --no_daemon -f "$work/perdition.conf" --protocol $protocol \
             --bind_address 127.0.0.1 --listen_port $listen --outgoing_port $outgoing \
             --map_library "$regex_map" --map_library_opt "$work/popmap.re" \
-            --pid_file "$work/perdition-$protocol.pid" --log_facility + --ssl_mode none \
+            --pid_file "$work/perdition-$protocol.pid" --log_facility + \
+            --ssl_mode tls_outgoing_force --ssl_ca_file "$work/cert.pem" --ssl_no_cn_verify \
             --username nobody --group nogroup >>"$work/perdition.log" 2>&1 &
         perdition_groups="$perdition_groups $!"
     done
@@ -289,6 +307,8 @@ done
 wait_port 127.0.0.1 $p_auth
 wait_port 127.0.0.1 $p_imap
 wait_port 127.0.0.1 $p_pop
+wait_port 127.0.0.1 $p_imaps
+wait_port 127.0.0.1 $p_pops
 say "back ends on 127.0.0.2 and 127.0.0.3 (:$p_bimap imap, :$p_bpop pop3; for perdition :$p_pimap, :$p_ppop), nginx on 127.0.0.1:$p_imap/$p_pop, perdition on 127.0.0.1:$p_perd_imap/$p_perd_pop"
 
 # expect FILE PATTERN WHAT: grep -E, or fail saying what was missing.
@@ -320,6 +340,17 @@ refuse "$work/b2.log" 'user=alice' "alice's login reached b2"
 say "b1.log: $(grep -m1 -oE 'Login user=alice auth=[A-Z]+ host=\[[0-9.]+\]' "$work/b1.log")"
 say "b2.log: $(grep -m1 -oE 'Login user=bob auth=[A-Z]+ host=\[[0-9.]+\]' "$work/b2.log")"
 
+# 2a. TLS at the proxy: implicit (993-style) and STARTTLS/STLS, the same mail.
+CLIENT_TLS=implicit run imap-read 127.0.0.1 $p_imaps alice pw-alice >"$work/alice.imaps"
+CLIENT_TLS=implicit run pop-read 127.0.0.1 $p_pops bob pw-bob >"$work/bob.pops"
+CLIENT_TLS=starttls run imap-read 127.0.0.1 $p_imap bob pw-bob >"$work/bob.starttls"
+CLIENT_TLS=starttls run pop-read 127.0.0.1 $p_pop alice pw-alice >"$work/alice.stls"
+diff -u "$work/alice.imap" "$work/alice.imaps" >&2 || fail "alice over IMAP with TLS at nginx"
+diff -u "$work/bob.pop" "$work/bob.pops" >&2 || fail "bob over POP3 with TLS at nginx"
+diff -u "$work/bob.imap" "$work/bob.starttls" >&2 || fail "bob over IMAP STARTTLS at nginx"
+diff -u "$work/alice.pop" "$work/alice.stls" >&2 || fail "alice over POP3 STLS at nginx"
+say "TLS at nginx (implicit and STARTTLS/STLS, certificate checked): the same mail"
+
 # 2b. perdition routes the same users to the same mail, but passes no client
 # address (neither PROXY nor ID): behind it the back ends log perdition's.
 run imap-read 127.0.0.1 $p_perd_imap alice pw-alice >"$work/alice.perdition.imap"
@@ -327,7 +358,8 @@ run pop-read 127.0.0.1 $p_perd_pop bob pw-bob >"$work/bob.perdition.pop"
 diff -u "$work/alice.imap" "$work/alice.perdition.imap" >&2 || fail "alice through perdition"
 diff -u "$work/bob.pop" "$work/bob.perdition.pop" >&2 || fail "bob through perdition"
 expect "$work/b1.log" 'Login user=alice auth=LOGIN host=\[127\.0\.0\.1\]' "b1 did not log alice's login through perdition"
-say "through perdition: the same mail; b1.log: $(grep -m1 -oE 'Login user=alice auth=[A-Z]+ host=\[127\.0\.0\.1\]' "$work/b1.log") (perdition's address)"
+expect "$work/b1.log" 'TLS started host=\[127\.0\.0\.1\]' "perdition did not use STARTTLS to b1"
+say "through perdition (STARTTLS to the back ends; CA checked, not the name: perdition compares the CN with the address): the same mail; b1.log: $(grep -m1 -oE 'Login user=alice auth=[A-Z]+ host=\[127\.0\.0\.1\]' "$work/b1.log") (perdition's address)"
 
 # 3. A wrong password waits once: the back end's login_failure_delay (2 s),
 # and the failure it logs (the line fail2ban counts) names the client.

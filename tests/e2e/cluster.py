@@ -2,7 +2,7 @@
 
 Every client connects from the address in $CLIENT_ADDR (127.0.0.9 in the test):
 that is the "real client address" the back ends must log, while the proxy in
-front of them connects from 127.0.0.1.
+front of them connects from 127.0.0.1. $CLIENT_TLS chooses TLS (below).
 
   cluster.py auth-http PORT MAPFILE BACKENDS   nginx's auth_http: USER -> host
   cluster.py imap-read HOST PORT USER PASS     UIDVALIDITY, UID FLAGS SUBJECT, INBOX
@@ -23,6 +23,7 @@ import os
 import poplib
 import re
 import socket
+import ssl
 import sys
 import time
 
@@ -30,18 +31,56 @@ CLIENT = os.environ.get("CLIENT_ADDR", "127.0.0.1")
 TIMEOUT = 30
 
 
-class IMAP(imaplib.IMAP4):
-    def _create_socket(self, timeout):
-        return socket.create_connection(
-            (self.host, self.port), timeout or TIMEOUT, source_address=(CLIENT, 0)
-        )
+# CLIENT_TLS: "" (plain), "implicit" (993/995 style) or "starttls"; the
+# certificate is checked against CLIENT_CA.
+TLS = os.environ.get("CLIENT_TLS", "")
 
 
-class POP(poplib.POP3):
+def tls_context():
+    return ssl.create_default_context(cafile=os.environ["CLIENT_CA"])
+
+
+def connect(host, port):
+    return socket.create_connection((host, port), TIMEOUT, source_address=(CLIENT, 0))
+
+
+class IMAPPlain(imaplib.IMAP4):
     def _create_socket(self, timeout):
-        return socket.create_connection(
-            (self.host, self.port), timeout or TIMEOUT, source_address=(CLIENT, 0)
-        )
+        return connect(self.host, self.port)
+
+
+class IMAPImplicit(imaplib.IMAP4_SSL):
+    def _create_socket(self, timeout):
+        return self.ssl_context.wrap_socket(connect(self.host, self.port), server_hostname=self.host)
+
+
+def IMAP(host, port, timeout=TIMEOUT):
+    if TLS == "implicit":
+        return IMAPImplicit(host, port, ssl_context=tls_context(), timeout=timeout)
+    m = IMAPPlain(host, port, timeout=timeout)
+    if TLS == "starttls":
+        typ, data = m.starttls(ssl_context=tls_context())
+        assert typ == "OK", (typ, data)
+    return m
+
+
+class POPPlain(poplib.POP3):
+    def _create_socket(self, timeout):
+        return connect(self.host, self.port)
+
+
+class POPImplicit(poplib.POP3_SSL):
+    def _create_socket(self, timeout):
+        return self.context.wrap_socket(connect(self.host, self.port), server_hostname=self.host)
+
+
+def POP(host, port, timeout=TIMEOUT):
+    if TLS == "implicit":
+        return POPImplicit(host, port, context=tls_context(), timeout=timeout)
+    p = POPPlain(host, port, timeout=timeout)
+    if TLS == "starttls":
+        p.stls(context=tls_context())
+    return p
 
 
 def subject(raw):
