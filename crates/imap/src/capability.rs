@@ -63,6 +63,8 @@ const EXTENSIONS: &[&str] = &[
     "NOTIFY",          // RFC 5465
     "QUOTA",           // RFC 9208: GETQUOTA, GETQUOTAROOT (no QUOTASET)
     "QUOTA=RES-STORAGE",
+    "CONDSTORE",       // RFC 7162 §3.1
+    "QRESYNC",         // RFC 7162 §3.2
 ];
 
 /// The capabilities, in the order they are sent.
@@ -136,7 +138,7 @@ mod tests {
         s.authenticated = true;
         let after = line(&s);
         assert!(after.starts_with("IMAP4rev1 LITERAL+ IDLE NAMESPACE"), "{after}");
-        assert!(after.ends_with(" QUOTA=RES-STORAGE"), "{after}");
+        assert!(after.ends_with(" QUOTA=RES-STORAGE CONDSTORE QRESYNC"), "{after}");
         // Words, not substrings (an extension such as URLAUTH=BINARY would contain one).
         assert!(!after.split(' ').any(|w| w.starts_with("AUTH=")) && !after.contains("REFERRALS"));
         s.literal_minus = true;

@@ -160,6 +160,7 @@ fn fetch_att(out: &mut Vec<u8>, a: &FetchAttribute) {
         Body => "BODY",
         BodyStructure => "BODYSTRUCTURE",
         Uid => "UID",
+        ModSeq => "MODSEQ",
         BodySection {
             peek,
             section: s,
@@ -307,6 +308,16 @@ fn search_key(out: &mut Vec<u8>, k: &SearchKey) {
             sequence_set(out, s);
         }
         Sequence(s) => sequence_set(out, s),
+        ModSeq { entry, since } => {
+            word(out, "MODSEQ ");
+            if let Some((name, kind)) = entry {
+                string(out, name);
+                out.push(b' ');
+                word(out, kind.name());
+                out.push(b' ');
+            }
+            word(out, &since.to_string());
+        }
         Not(k) => {
             word(out, "NOT ");
             search_key(out, k);
@@ -519,9 +530,12 @@ fn body(out: &mut Vec<u8>, b: &CommandBody) {
             out.push(b' ');
             astring(out, password.as_bytes());
         }
-        Select { mailbox: m }
-        | Examine { mailbox: m }
-        | Create { mailbox: m }
+        Select { mailbox: m, params }
+        | Examine { mailbox: m, params } => {
+            sp_mailbox(out, m);
+            select_params(out, params);
+        }
+        Create { mailbox: m }
         | Delete { mailbox: m }
         | Subscribe { mailbox: m }
         | Unsubscribe { mailbox: m } => sp_mailbox(out, m),
@@ -639,7 +653,12 @@ fn body(out: &mut Vec<u8>, b: &CommandBody) {
             out.push(b' ');
             search_keys(out, criteria);
         }
-        Fetch { set, items, .. } => {
+        Fetch {
+            set,
+            items,
+            modifiers,
+            ..
+        } => {
             out.push(b' ');
             sequence_set(out, set);
             out.push(b' ');
@@ -659,9 +678,20 @@ fn body(out: &mut Vec<u8>, b: &CommandBody) {
                     out.push(b')');
                 }
             }
+            let mut m = Vec::new();
+            if let Some(n) = modifiers.changed_since {
+                m.push(format!("CHANGEDSINCE {n}"));
+            }
+            if modifiers.vanished {
+                m.push("VANISHED".to_string());
+            }
+            if !m.is_empty() {
+                out.extend_from_slice(format!(" ({})", m.join(" ")).as_bytes());
+            }
         }
         Store {
             set,
+            unchanged_since,
             mode,
             silent,
             flags: f,
@@ -669,6 +699,9 @@ fn body(out: &mut Vec<u8>, b: &CommandBody) {
         } => {
             out.push(b' ');
             sequence_set(out, set);
+            if let Some(n) = unchanged_since {
+                out.extend_from_slice(format!(" (UNCHANGEDSINCE {n})").as_bytes());
+            }
             out.extend_from_slice(match mode {
                 StoreMode::Replace => b" FLAGS" as &[u8],
                 StoreMode::Add => b" +FLAGS",
@@ -690,6 +723,35 @@ fn body(out: &mut Vec<u8>, b: &CommandBody) {
             sequence_set(out, set);
             sp_mailbox(out, m);
         }
+    }
+}
+
+/// ` (CONDSTORE QRESYNC (...))` of SELECT and EXAMINE, when there are any.
+fn select_params(out: &mut Vec<u8>, p: &SelectParams) {
+    let mut parts: Vec<Vec<u8>> = Vec::new();
+    if p.condstore {
+        parts.push(b"CONDSTORE".to_vec());
+    }
+    if let Some(q) = &p.qresync {
+        let mut v = format!("QRESYNC ({} {}", q.uid_validity, q.modseq).into_bytes();
+        if let Some(k) = &q.known_uids {
+            v.push(b' ');
+            sequence_set(&mut v, k);
+        }
+        if let Some((seqs, uids)) = &q.seq_match {
+            v.extend_from_slice(b" (");
+            sequence_set(&mut v, seqs);
+            v.push(b' ');
+            sequence_set(&mut v, uids);
+            v.push(b')');
+        }
+        v.push(b')');
+        parts.push(v);
+    }
+    if !parts.is_empty() {
+        out.extend_from_slice(b" (");
+        out.extend_from_slice(&parts.join(&b' '));
+        out.push(b')');
     }
 }
 

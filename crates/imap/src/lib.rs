@@ -28,7 +28,7 @@
 //! (5255), and, when the configuration names referrals, LOGIN-REFERRALS (2221)
 //! and MAILBOX-REFERRALS (2193) — and what UW never had: MOVE (6851), ENABLE
 //! (5161), ID (2971), SPECIAL-USE (6154), LIST-EXTENDED (5258), LIST-STATUS
-//! (5819), SEARCHRES (5182), CATENATE (4469), NOTIFY (5465; [`notify`]), URLAUTH (4467) and URLAUTH=BINARY (5524),
+//! (5819), SEARCHRES (5182), CATENATE (4469), NOTIFY (5465; [`notify`]), CONDSTORE and QRESYNC (7162; [`modseq`]), URLAUTH (4467) and URLAUTH=BINARY (5524),
 //! QUOTA (9208, read only), COMPRESS=DEFLATE (4978, where the host can compress). Each command has its module under [`command`];
 //! the capability list names exactly these.
 //!
@@ -71,7 +71,9 @@
 //!   where not); the autologout does not apply during IDLE, keep-alives do.
 //! - SORT and THREAD compare strings decomposed and case-folded (I18NLEVEL=1),
 //!   as UW did; their answers match UW's on the conformance corpus.
-//! - ENABLE enables nothing (none of the extensions here needs enabling).
+//! - ENABLE switches on CONDSTORE and QRESYNC (RFC 7162; [`modseq`]); the
+//!   modseqs are the mailbox library's and outlive sessions, so a client that
+//!   comes back with SELECT (QRESYNC ...) is told only what changed.
 //! - Only the personal namespace has mailboxes: the other users' and shared
 //!   prefixes, when configured, are announced by NAMESPACE, but the mailbox name
 //!   policy refuses names starting with `#`.
@@ -92,6 +94,7 @@ pub mod command;
 pub mod context;
 pub mod encode;
 pub mod host;
+pub mod modseq;
 pub mod notify;
 pub mod parse;
 pub mod receiver;

@@ -11,8 +11,8 @@
 //!   the filters name, except the selected one: its file's identity, size and
 //!   times are kept, and when they change its STATUS is read again and compared,
 //!   answering `* STATUS` with what changed (MESSAGES and UIDNEXT for arrivals and
-//!   expunges, UNSEEN for flag changes — no CONDSTORE yet — and UIDVALIDITY when
-//!   it changed);
+//!   expunges, UNSEEN for flag changes — and HIGHESTMODSEQ in the first STATUS —
+//!   and UIDVALIDITY when it changed);
 //! - MailboxName: the user's names are listed again when a mail directory
 //!   changed, and compared: `* LIST` for a new name, `* LIST (\NonExistent)` for
 //!   one gone, and for a name that reappears under another name with the same
@@ -502,16 +502,19 @@ impl Notify {
             let Some(st) = &w.status else { continue };
             let mut items = Vec::new();
             if w.wants.new || w.wants.expunge {
-                items.push(("MESSAGES", st.messages));
+                items.push(("MESSAGES", u64::from(st.messages)));
             }
             if w.wants.new {
-                items.push(("UIDNEXT", st.uid_next.get()));
+                items.push(("UIDNEXT", u64::from(st.uid_next.get())));
             }
             if w.wants.new || w.wants.flags {
-                items.push(("UIDVALIDITY", st.uid_validity.get()));
+                items.push(("UIDVALIDITY", u64::from(st.uid_validity.get())));
             }
             if w.wants.flags {
-                items.push(("UNSEEN", st.unseen));
+                items.push(("UNSEEN", u64::from(st.unseen)));
+                // RFC 5465 §5.4 with CONDSTORE (RFC 7162): where flag changes
+                // will be measured from.
+                items.push(("HIGHESTMODSEQ", st.highest_modseq.get()));
             }
             status_line(out, name, &items);
         }
@@ -638,7 +641,7 @@ fn list_line(out: &mut Vec<u8>, attrs: &[&str], name: &str, old: Option<&str>) {
 }
 
 /// `* STATUS name (item value ...)`; nothing without items.
-fn status_line(out: &mut Vec<u8>, name: &str, items: &[(&str, u32)]) {
+fn status_line(out: &mut Vec<u8>, name: &str, items: &[(&str, u64)]) {
     if items.is_empty() {
         return;
     }
@@ -660,11 +663,11 @@ fn status_change(
     let mut items = Vec::new();
     if new.uid_validity != old.uid_validity {
         // Every UID the client knew is void: all of it again.
-        items.push(("MESSAGES", new.messages));
-        items.push(("UIDNEXT", new.uid_next.get()));
-        items.push(("UIDVALIDITY", new.uid_validity.get()));
+        items.push(("MESSAGES", u64::from(new.messages)));
+        items.push(("UIDNEXT", u64::from(new.uid_next.get())));
+        items.push(("UIDVALIDITY", u64::from(new.uid_validity.get())));
         if wants.flags {
-            items.push(("UNSEEN", new.unseen));
+            items.push(("UNSEEN", u64::from(new.unseen)));
         }
         status_line(out, name, &items);
         return;
@@ -675,11 +678,11 @@ fn status_change(
     if (wants.new && arrived > 0)
         || (wants.expunge && (expunged > 0 || new.messages < old.messages))
     {
-        items.push(("MESSAGES", new.messages));
-        items.push(("UIDNEXT", new.uid_next.get()));
+        items.push(("MESSAGES", u64::from(new.messages)));
+        items.push(("UIDNEXT", u64::from(new.uid_next.get())));
     }
     if wants.flags && new.unseen != old.unseen {
-        items.push(("UNSEEN", new.unseen));
+        items.push(("UNSEEN", u64::from(new.unseen)));
     }
     status_line(out, name, &items);
 }
@@ -711,6 +714,7 @@ mod tests {
             uid_next: mailbox::uid::Uid::new(10).unwrap(),
             uid_validity: mailbox::uid::Uidvalidity::new(7).unwrap(),
             unseen: 1,
+            highest_modseq: mailbox::uid::ModSeq::MIN,
         };
         let all = Wants {
             new: true,

@@ -43,6 +43,10 @@ pub struct Selected {
     /// Whether a report tells of other sessions' flag changes; false while NOTIFY
     /// pushes changes for a client that did not ask for FlagChange (RFC 5465).
     pub report_flags: bool,
+    /// CONDSTORE and QRESYNC as the session has them (RFC 7162).
+    pub enabled: crate::modseq::Enabled,
+    /// UIDs expunged and not yet announced by VANISHED (QRESYNC).
+    vanished: Vec<Uid>,
 }
 
 /// The mailbox's UIDs changed under the session (RFC 3501 §2.3.1.1): it must end.
@@ -63,6 +67,8 @@ impl Selected {
             saved: Vec::new(),
             contexts: Vec::new(),
             report_flags: true,
+            enabled: crate::modseq::Enabled::default(),
+            vanished: Vec::new(),
         }
     }
 
@@ -155,6 +161,7 @@ impl Selected {
                 }
             }
         }
+        self.flush_vanished(out);
         if counts {
             self.report_counts(out);
         }
@@ -176,7 +183,7 @@ impl Selected {
     /// The UIDs in the client's numbering, when search contexts need them to name
     /// the messages about to be expunged (empty without live contexts).
     pub fn numbering_snapshot(&self) -> Vec<Uid> {
-        if self.contexts.is_empty() {
+        if self.contexts.is_empty() && !self.enabled.qresync {
             Vec::new()
         } else {
             self.mailbox.uid_iter().collect()
@@ -187,13 +194,37 @@ impl Selected {
     /// contexts (REMOVEFROM before EXPUNGE); `before` is the
     /// [`Selected::numbering_snapshot`], kept in step. (With live contexts, a
     /// mass expunge moves the snapshot's tail once per message.)
+    ///
+    /// With QRESYNC the message is named by its UID, in a VANISHED response
+    /// (RFC 7162 §3.2.10) that [`Selected::flush_vanished`] sends for all of them.
     pub fn expunged_from(&mut self, out: &mut Vec<u8>, seq: SeqNumber, before: &mut Vec<Uid>) {
         let i = seq.get() as usize - 1;
+        let mut uid = None;
         if i < before.len() {
-            let uid = before.remove(i);
-            crate::context::expunging(self, out, seq, uid);
+            let u = before.remove(i);
+            crate::context::expunging(self, out, seq, u);
+            uid = Some(u);
         }
-        self.expunged(out, seq)
+        match uid {
+            Some(u) if self.enabled.qresync => {
+                if seq.get() <= self.exists {
+                    self.vanished.push(u);
+                    self.exists -= 1;
+                }
+            }
+            _ => self.expunged(out, seq),
+        }
+    }
+
+    /// `* VANISHED uids` for the expunges [`Selected::expunged_from`] held back.
+    pub fn flush_vanished(&mut self, out: &mut Vec<u8>) {
+        if self.vanished.is_empty() {
+            return;
+        }
+        let mut uids = std::mem::take(&mut self.vanished);
+        uids.sort_unstable();
+        let runs = crate::modseq::uid_runs(&uids);
+        untagged(out, &format!("VANISHED {}", crate::modseq::runs_text(&runs)));
     }
 
     /// `* seq EXPUNGE` for a message the client knows of. Mail arrives at the end, so
@@ -223,7 +254,8 @@ impl Selected {
         }
     }
 
-    /// `* seq FETCH (FLAGS (...) [UID n])`.
+    /// `* seq FETCH (FLAGS (...) [UID n])`; with CONDSTORE always the UID, and the
+    /// MODSEQ (RFC 7162 §3.1).
     pub fn fetch_flags(&self, out: &mut Vec<u8>, seq: SeqNumber, numbering: Numbering) {
         let Some(info) = self.mailbox.info(seq) else {
             return;
@@ -231,10 +263,25 @@ impl Selected {
         out.extend_from_slice(format!("* {seq} FETCH (FLAGS ").as_bytes());
         let names = self.mailbox.keywords().names_of(info.keywords);
         respond::flag_list(out, info.flags, &names, info.recent);
-        if numbering.is_uid() {
+        if numbering.is_uid() || self.enabled.condstore {
             out.extend_from_slice(format!(" UID {}", info.uid).as_bytes());
         }
+        if self.enabled.condstore {
+            out.extend_from_slice(format!(" MODSEQ ({})", info.modseq).as_bytes());
+        }
         out.extend_from_slice(b")\r\n");
+    }
+
+    /// `* seq FETCH (UID n MODSEQ (m))`: a message's new modseq, for a change the
+    /// client made without asking for its flags back (STORE .SILENT, a FETCH that
+    /// set \Seen), once CONDSTORE is on (RFC 7162 §3.1.3).
+    pub fn fetch_modseq(&self, out: &mut Vec<u8>, seq: SeqNumber) {
+        if let Some(info) = self.mailbox.info(seq) {
+            untagged(
+                out,
+                &format!("{seq} FETCH (UID {} MODSEQ ({}))", info.uid, info.modseq),
+            );
+        }
     }
 
     /// Resolves a sequence set of a command to message sequence numbers, in order.

@@ -79,6 +79,8 @@ pub struct Session<H: Host> {
     pub(crate) settings: Settings,
     /// What NOTIFY asked for (RFC 5465); `None` before NOTIFY and after NOTIFY NONE.
     pub(crate) notify: Option<crate::notify::Notify>,
+    /// What ENABLE or a CONDSTORE enabling command switched on (RFC 7162 §3.1, §3.2.3).
+    pub(crate) enabled: crate::modseq::Enabled,
 }
 
 impl<H: Host> Session<H> {
@@ -100,6 +102,7 @@ impl<H: Host> Session<H> {
             preauth: false,
             settings,
             notify: None,
+            enabled: crate::modseq::Enabled::default(),
         }
     }
 

@@ -655,15 +655,22 @@ fn move_is_seen_by_another_session_as_expunge_and_exists() {
 // -------------------------------------------------------------------- ENABLE
 
 #[test]
-fn enable_enables_nothing_and_says_so() {
+fn enable_names_what_it_switched_on() {
     let env = Env::new();
     let mut c = env.login_client();
     assert_lines(&c.cmd("a1 ENABLE CONDSTORE"), &["a1 BAD ENABLE not allowed now"]);
     login(&mut c);
+    // CONDSTORE (RFC 7162) is switched on; the others are not the server's.
     assert_eq!(
         c.cmd("a2 ENABLE CONDSTORE UTF8=ACCEPT X-UNKNOWN"),
-        "* ENABLED\r\na2 OK ENABLE completed\r\n"
+        "* ENABLED CONDSTORE\r\na2 OK ENABLE completed\r\n"
     );
+    // What is on already is not named again; QRESYNC is new.
+    assert_eq!(
+        c.cmd("a2b ENABLE condstore QRESYNC"),
+        "* ENABLED QRESYNC\r\na2b OK ENABLE completed\r\n"
+    );
+    assert_eq!(c.cmd("a2c ENABLE QRESYNC"), "* ENABLED\r\na2c OK ENABLE completed\r\n");
     assert_lines(&c.cmd("a3 ENABLE"), &["a3 BAD"]);
     assert_lines(&c.cmd("a4 ENABLE (CONDSTORE)"), &["a4 BAD"]);
     c.cmd("a5 SELECT INBOX");

@@ -100,7 +100,7 @@ fn notify_grammar_and_refusals() {
     assert_lines(&r, &["* STATUS \"box\" (MESSAGES 1)", "d2 OK"]);
     let r = c.cmd("d3 NOTIFY SET STATUS (mailboxes box (FlagChange))");
     assert_lines(&r, &["* STATUS \"box\" (UIDVALIDITY ", "d3 OK"]);
-    assert!(r.contains(" UNSEEN 1)"), "{r}");
+    assert!(r.contains(" UNSEEN 1 HIGHESTMODSEQ "), "{r}");
     // Without STATUS, none; the selected mailbox gets none either way.
     let r = c.cmd("d4 NOTIFY SET (mailboxes box (MessageNew MessageExpunge))");
     assert!(!r.contains("* STATUS"), "{r}");
@@ -248,7 +248,7 @@ fn other_mailboxes(inotify: bool) {
             "a2 OK",
         ],
     );
-    assert!(r.contains(" UNSEEN 1)"), "{r}");
+    assert!(r.contains(" UNSEEN 1 HIGHESTMODSEQ "), "{r}");
     assert!(
         !r.contains("STATUS \"INBOX\""),
         "the selected mailbox has SELECTED: {r}"

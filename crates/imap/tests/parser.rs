@@ -115,6 +115,39 @@ impl Gen {
         )
     }
 
+    /// A mod-sequence-valzer (RFC 7162): 0 to 2^63 - 1.
+    fn valzer(&mut self) -> u64 {
+        match self.n(4) {
+            0 => 0,
+            1 => i64::MAX as u64,
+            _ => self.n(1 << 40),
+        }
+    }
+
+    fn select_params(&mut self) -> SelectParams {
+        if self.chance(2) {
+            return SelectParams::default();
+        }
+        let qresync = self.chance(2).then(|| Qresync {
+            uid_validity: mailbox::uid::Uidvalidity::new(self.number().max(1)).unwrap(),
+            modseq: mailbox::uid::ModSeq::new(1 + self.valzer() / 2).unwrap(),
+            known_uids: self.chance(2).then(|| self.set()),
+            seq_match: self.chance(2).then(|| (self.set(), self.set())),
+        });
+        SelectParams {
+            condstore: qresync.is_none() || self.chance(2),
+            qresync,
+        }
+    }
+
+    fn fetch_modifiers(&mut self) -> FetchModifiers {
+        let changed_since = self.chance(2).then(|| self.valzer());
+        FetchModifiers {
+            vanished: changed_since.is_some_and(|_| self.chance(2)) || changed_since.is_none() && self.chance(4),
+            changed_since,
+        }
+    }
+
     fn date(&mut self) -> Date {
         Date {
             year: 1900 + self.n(200) as i32,
@@ -188,7 +221,8 @@ impl Gen {
             6 => Rfc822Text,
             7 => Body,
             8 => BodyStructure,
-            9 => Uid,
+            9 if self.chance(2) => Uid,
+            9 => ModSeq,
             10 => BodySection {
                 peek: self.chance(2),
                 section: self.section(),
@@ -242,6 +276,13 @@ impl Gen {
                 0 => Older(1 + self.n(1000) as u32),
                 1 => Younger(1 + self.n(1000) as u32),
                 2 => Sequence(SequenceSet::SAVED),
+                3 => ModSeq {
+                    entry: self.chance(2).then(|| {
+                        let kind = *self.pick(&[EntryType::Priv, EntryType::Shared, EntryType::All]);
+                        (self.text(), kind)
+                    }),
+                    since: self.valzer(),
+                },
                 _ => self
                     .pick(&[Unanswered, Undeleted, Undraft, Unflagged, Unseen])
                     .clone(),
@@ -313,9 +354,11 @@ impl Gen {
             },
             6 => Select {
                 mailbox: self.mailbox(),
+                params: self.select_params(),
             },
             7 => Examine {
                 mailbox: self.mailbox(),
+                params: self.select_params(),
             },
             8 => Create {
                 mailbox: self.mailbox(),
@@ -414,10 +457,12 @@ impl Gen {
                     2 => FetchItems::Full,
                     _ => FetchItems::List((0..1 + self.n(4)).map(|_| self.fetch_att()).collect()),
                 },
+                modifiers: self.fetch_modifiers(),
             },
             22 => Store {
                 numbering,
                 set: self.set(),
+                unchanged_since: self.chance(3).then(|| self.valzer()),
                 mode: *self.pick(&[StoreMode::Replace, StoreMode::Add, StoreMode::Remove]),
                 silent: self.chance(2),
                 flags: self.flags(),
@@ -531,6 +576,7 @@ impl Gen {
                 numbering,
                 set: SequenceSet::SAVED,
                 items: FetchItems::Fast,
+                modifiers: FetchModifiers::default(),
             },
         }
     }

@@ -13,7 +13,7 @@ use crate::list::{self, ListEntry};
 use crate::mailbox::{AppendMessage, Context, Mailbox, Mode};
 use crate::names::{NamePolicy, ResolvedName};
 use crate::subscriptions::Subscriptions;
-use crate::uid::{SeqNumber, Uid, Uidvalidity};
+use crate::uid::{ModSeq, SeqNumber, Uid, Uidvalidity};
 
 /// What STATUS reports (RFC 3501 §6.3.10).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +23,8 @@ pub struct MailboxStatus {
     pub uid_next: Uid,
     pub uid_validity: Uidvalidity,
     pub unseen: u32,
+    /// HIGHESTMODSEQ (RFC 7162 §3.1.2.1).
+    pub highest_modseq: ModSeq,
 }
 
 /// One user's mailboxes.
@@ -248,6 +250,7 @@ impl Store {
             uid_next: mb.uid_next(),
             uid_validity: mb.uid_validity(),
             unseen,
+            highest_modseq: mb.highest_modseq(),
         })
     }
 

@@ -1,6 +1,7 @@
 //! EXPUNGE (RFC 3501 §6.4.3) and UID EXPUNGE (RFC 4315 §2.1): first what others
 //! changed, then this session's own expunges, each as `* n EXPUNGE`. UID EXPUNGE
-//! removes only the `\Deleted` messages whose UIDs are in the set.
+//! removes only the `\Deleted` messages whose UIDs are in the set. Once QRESYNC is
+//! enabled, expunges are one `* VANISHED uids` instead (RFC 7162 §3.2.10).
 
 use super::selected_mailbox;
 use crate::host::Host;
@@ -42,6 +43,7 @@ pub(crate) fn run<H: Host>(s: &mut Session<H>, uid_set: Option<&SequenceSet>) ->
             for seq in seqs {
                 sel.expunged_from(&mut s.out, seq, &mut before);
             }
+            sel.flush_vanished(&mut s.out);
             sel.dirty = false;
             Reply::ok("EXPUNGE completed")
         }

@@ -8,6 +8,13 @@
 //! too, but clients take a NO for a failed FETCH and retry or give up, while what
 //! still exists was sent): the client learns of the expunge at its next command
 //! that allows one. Its flags and other metadata are still served (§4.1.1).
+//!
+//! CONDSTORE (RFC 7162 §3.1.4): the MODSEQ item, and the CHANGEDSINCE modifier,
+//! which leaves out messages whose modseq is not above it and adds MODSEQ; both
+//! switch CONDSTORE on. With QRESYNC, UID FETCH's VANISHED modifier first says
+//! which of the UIDs named were expunged since (§3.2.6). Once CONDSTORE is on, a
+//! FETCH that set \Seen writes the change at once and gives each such message's
+//! new modseq in a FETCH of its own.
 
 use mailbox::flags::Flags;
 use mailbox::mailbox::StoreOp;
@@ -17,22 +24,49 @@ use super::selected_mailbox;
 use crate::host::Host;
 use crate::respond::{self, Reply};
 use crate::session::Session;
-use crate::types::{FetchAttribute, FetchItems, Numbering, SequenceSet};
+use crate::types::{FetchAttribute, FetchItems, FetchModifiers, Numbering, SequenceSet};
 
 pub(crate) fn run<H: Host>(
     s: &mut Session<H>,
     numbering: Numbering,
     set: &SequenceSet,
     items: &FetchItems,
+    modifiers: &FetchModifiers,
 ) -> Reply {
+    if modifiers.vanished {
+        // RFC 7162 §3.2.6: UID FETCH only, with CHANGEDSINCE, once QRESYNC is on.
+        if !numbering.is_uid() || modifiers.changed_since.is_none() {
+            return Reply::bad("VANISHED needs UID FETCH and CHANGEDSINCE");
+        }
+        if !s.enabled.qresync {
+            return Reply::bad("VANISHED not allowed: ENABLE QRESYNC first");
+        }
+    }
+    let mut attrs = items.expand();
+    if modifiers.changed_since.is_some() && !attrs.contains(&FetchAttribute::ModSeq) {
+        attrs.push(FetchAttribute::ModSeq);
+    }
+    if attrs.contains(&FetchAttribute::ModSeq) && s.selected.is_some() {
+        crate::modseq::enable_condstore(s);
+    }
+    let condstore = s.enabled.condstore;
     let sel = selected_mailbox!(s);
-    let Some(seqs) = sel.resolve(set, numbering) else {
+    let Some(mut seqs) = sel.resolve(set, numbering) else {
         return Reply::bad("Invalid message sequence number");
     };
-    let mut attrs = items.expand();
+    if modifiers.vanished {
+        let scope = crate::modseq::uid_scope(&sel.mailbox, Some(set));
+        let since = modifiers.changed_since.unwrap_or(0);
+        let gone = crate::modseq::vanished_since(&sel.mailbox, since, &scope, None);
+        crate::modseq::vanished_earlier(&mut s.out, &gone);
+    }
+    if let Some(since) = modifiers.changed_since {
+        seqs.retain(|&q| sel.mailbox.modseq(q).is_some_and(|m| m.get() > since));
+    }
     if numbering.is_uid() && !attrs.contains(&FetchAttribute::Uid) {
         attrs.insert(0, FetchAttribute::Uid);
     }
+    let mut seen_set = Vec::new();
     let sets_seen = !sel.read_only && attrs.iter().any(FetchAttribute::sets_seen);
     let needs_whole = attrs
         .iter()
@@ -70,6 +104,7 @@ pub(crate) fn run<H: Host>(
             if let Ok(true) = sel.mailbox.store(seq, StoreOp::Add, Flags::SEEN, &[]) {
                 sel.dirty = true;
                 add_flags = !attrs.contains(&FetchAttribute::Flags);
+                seen_set.push(seq);
             }
         }
         let Some(info) = sel.mailbox.info(seq) else {
@@ -127,6 +162,15 @@ pub(crate) fn run<H: Host>(
             return Reply::no("FETCH interrupted: the connection failed");
         }
     }
+    if condstore && !seen_set.is_empty() {
+        // The new modseqs exist once the change is written.
+        sel.mailbox.release_read_lock();
+        if sel.write_back().is_ok() {
+            for seq in seen_set {
+                sel.fetch_modseq(&mut s.out, seq);
+            }
+        }
+    }
     if let Some(r) = failure {
         return r;
     }
@@ -182,6 +226,7 @@ fn item(
     };
     match a {
         Uid => put(out, &format!("UID {}", info.uid)),
+        ModSeq => put(out, &format!("MODSEQ ({})", info.modseq)),
         Flags => {
             put(out, "FLAGS ");
             let names = keywords.names_of(info.keywords);

@@ -247,8 +247,8 @@ pub(crate) fn execute<H: Host>(s: &mut Session<H>, cmd: Command) -> Outcome {
         GetQuota { root } => quota::getquota(s, &root).into(),
         GetQuotaRoot { mailbox } => quota::getquotaroot(s, &mailbox).into(),
         SetQuota { .. } => quota::setquota().into(),
-        Select { mailbox } => select::run(s, &mailbox, false).into(),
-        Examine { mailbox } => select::run(s, &mailbox, true).into(),
+        Select { mailbox, params } => select::run(s, &mailbox, false, &params).into(),
+        Examine { mailbox, params } => select::run(s, &mailbox, true, &params).into(),
         Create { mailbox } => create::run(s, &mailbox).into(),
         Delete { mailbox } => delete::run(s, &mailbox).into(),
         Rename { from, to } => rename::run(s, &from, &to).into(),
@@ -306,14 +306,20 @@ pub(crate) fn execute<H: Host>(s: &mut Session<H>, cmd: Command) -> Outcome {
             charset,
             keys,
         } => sort::thread(s, numbering, algorithm, &charset, &keys).into(),
-        Fetch { numbering, set, items } => fetch::run(s, numbering, &set, &items).into(),
+        Fetch {
+            numbering,
+            set,
+            items,
+            modifiers,
+        } => fetch::run(s, numbering, &set, &items, &modifiers).into(),
         Store {
             numbering,
             set,
+            unchanged_since,
             mode,
             silent,
             flags,
-        } => store::run(s, numbering, &set, mode, silent, &flags).into(),
+        } => store::run(s, numbering, &set, unchanged_since, mode, silent, &flags).into(),
         Copy { numbering, set, mailbox } => copy::run(s, numbering, &set, &mailbox).into(),
         Move { numbering, set, mailbox } => moves::run(s, numbering, &set, &mailbox).into(),
     }
@@ -323,8 +329,8 @@ pub(crate) fn execute<H: Host>(s: &mut Session<H>, cmd: Command) -> Outcome {
 fn mailbox_referral<H: Host>(s: &Session<H>, body: &CommandBody) -> Option<Reply> {
     use CommandBody::*;
     match body {
-        Select { mailbox }
-        | Examine { mailbox }
+        Select { mailbox, .. }
+        | Examine { mailbox, .. }
         | Create { mailbox }
         | Delete { mailbox }
         | Status { mailbox, .. }

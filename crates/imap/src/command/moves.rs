@@ -98,6 +98,7 @@ pub(crate) fn run<H: Host>(s: &mut Session<H>, numbering: Numbering, set: &Seque
             for seq in expunged {
                 sel.expunged_from(&mut s.out, seq, &mut before);
             }
+            sel.flush_vanished(&mut s.out);
             sel.dirty = false;
             Reply::ok("MOVE completed")
         }

@@ -206,7 +206,13 @@ pub(crate) fn fetch_new<H: Host>(s: &mut Session<H>, known: u32) {
         SeqNumber::Value(from),
         SeqNumber::Value(u32::MAX),
     )]);
-    let reply = super::fetch::run(s, Numbering::Uid, &set, &FetchItems::List(attrs));
+    let reply = super::fetch::run(
+        s,
+        Numbering::Uid,
+        &set,
+        &FetchItems::List(attrs),
+        &crate::types::FetchModifiers::default(),
+    );
     if let Some(sel) = s.selected.as_mut() {
         // FETCH keeps a shared lock for the reads of its command; this is none.
         sel.mailbox.release_read_lock();

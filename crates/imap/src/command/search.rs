@@ -8,6 +8,12 @@
 //! yet reported never match; when there were any, the command (and SORT and THREAD,
 //! which search first) answers `OK [EXPUNGEISSUED]` (RFC 5530), so that a client
 //! knows the result may leave out messages it still counts.
+//!
+//! MODSEQ (RFC 7162 §3.1.5) matches messages whose modseq is at least its value,
+//! whatever entry it names (modseqs are per message here); it switches CONDSTORE
+//! on, and the answer then ends with the highest modseq of what it returns:
+//! `(MODSEQ n)` after SEARCH, `MODSEQ n` in ESEARCH — there of the messages MIN
+//! and MAX name when only they are asked for (RFC 7162 §3.1.5, RFC 4731 §3.2).
 
 use mailbox::flags::Flags;
 use mailbox::mailbox::{Mailbox, MessageInfo};
@@ -50,6 +56,8 @@ enum Criterion {
     Not(Box<Criterion>),
     Or(Box<Criterion>, Box<Criterion>),
     And(Vec<Criterion>),
+    /// Modseq at least this.
+    ModSeq(u64),
 }
 
 /// Turns a search string in the command's charset into UTF-8.
@@ -128,6 +136,7 @@ fn compile(k: &SearchKey, env: &Env<'_>, mb: &Mailbox) -> Criterion {
         Not(k) => C::Not(Box::new(c(k))),
         Or(a, b) => C::Or(Box::new(c(a)), Box::new(c(b))),
         SearchKey::And(v) => C::And(v.iter().map(c).collect()),
+        SearchKey::ModSeq { since, .. } => C::ModSeq(*since),
     }
 }
 
@@ -181,6 +190,7 @@ fn matches(c: &Criterion, m: &Candidate<'_>) -> bool {
         C::Not(k) => !matches(k, m),
         C::Or(a, b) => matches(a, m) || matches(b, m),
         C::And(v) => v.iter().all(|k| matches(k, m)),
+        C::ModSeq(n) => m.info.modseq.get() >= *n,
     }
 }
 
@@ -297,6 +307,10 @@ pub(crate) fn run<H: Host>(
     charset: Option<&str>,
     keys: &[SearchKey],
 ) -> Reply {
+    let with_modseq = keys.iter().any(SearchKey::has_modseq);
+    if with_modseq && s.selected.is_some() {
+        crate::modseq::enable_condstore(s);
+    }
     let sel = selected_mailbox!(s);
     let save = ret.is_some_and(|r| r.contains(&SearchReturn::Save));
     let found = match matching(sel, charset, keys) {
@@ -320,6 +334,9 @@ pub(crate) fn run<H: Host>(
             line.push(' ');
             line.push_str(&n.to_string());
         }
+        if let (true, Some(m)) = (with_modseq, hits.iter().map(|h| h.info.modseq).max()) {
+            line.push_str(&format!(" (MODSEQ {m})"));
+        }
         line.push_str("\r\n");
         s.out.extend_from_slice(line.as_bytes());
         return found.completed("SEARCH completed");
@@ -336,7 +353,9 @@ pub(crate) fn run<H: Host>(
         };
         crate::context::keep(sel, &mut s.out, ret, context);
     }
-    if !extended(&mut s.out, &mut sel.saved, tag, numbering, ret, &numbers, &uids) {
+    let modseqs: Vec<mailbox::uid::ModSeq> = hits.iter().map(|h| h.info.modseq).collect();
+    let modseqs = with_modseq.then_some(modseqs.as_slice());
+    if !extended(&mut s.out, &mut sel.saved, tag, numbering, ret, &numbers, &uids, modseqs) {
         // §2.1: SAVE alone sends no ESEARCH.
         return found.completed("SEARCH completed, result saved");
     }
@@ -381,7 +400,9 @@ pub(crate) fn compact_in_order(numbers: &[u32]) -> String {
 /// (message numbers or UIDs, in the result's order: ascending for SEARCH, sorted
 /// for SORT, where MIN and MAX are the first and last, RFC 5267 §3.2), and the
 /// result kept for `$` when SAVE is asked (`uids` in the same order). Returns
-/// whether an ESEARCH line was written (SAVE alone writes none).
+/// whether an ESEARCH line was written (SAVE alone writes none). `modseqs`, in the
+/// same order, when the search had a MODSEQ key: the line ends with `MODSEQ n`.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn extended(
     out: &mut Vec<u8>,
     saved: &mut Vec<mailbox::uid::Uid>,
@@ -390,6 +411,7 @@ pub(crate) fn extended(
     ret: &[SearchReturn],
     numbers: &[u32],
     uids: &[mailbox::uid::Uid],
+    modseqs: Option<&[mailbox::uid::ModSeq]>,
 ) -> bool {
     // RETURN () means RETURN (ALL).
     let all = [SearchReturn::All];
@@ -440,7 +462,7 @@ pub(crate) fn extended(
     if has(SearchReturn::All) && !numbers.is_empty() {
         line.extend_from_slice(format!(" ALL {}", compact_in_order(numbers)).as_bytes());
     }
-    if let (Some(r), Some(w)) = (partial, window) {
+    if let (Some(r), Some(w)) = (partial, window.clone()) {
         // RFC 5267 §4.4: NIL when the window holds no result.
         let set = if w.is_empty() {
             "NIL".to_string()
@@ -451,6 +473,28 @@ pub(crate) fn extended(
     }
     if has(SearchReturn::Count) {
         line.extend_from_slice(format!(" COUNT {}", numbers.len()).as_bytes());
+    }
+    if let Some(modseqs) = modseqs {
+        // Of what is returned: MIN and MAX alone name two messages; otherwise
+        // all of them, or the PARTIAL window's.
+        let only_ends = !has(SearchReturn::All) && !has(SearchReturn::Count) && partial.is_none();
+        let highest = if only_ends {
+            let mut v: Vec<mailbox::uid::ModSeq> = Vec::new();
+            if has(SearchReturn::Min) {
+                v.extend(modseqs.first());
+            }
+            if has(SearchReturn::Max) {
+                v.extend(modseqs.last());
+            }
+            v.into_iter().max()
+        } else if let Some(w) = window.clone().filter(|_| !has(SearchReturn::All) && !has(SearchReturn::Count)) {
+            modseqs[w].iter().max().copied()
+        } else {
+            modseqs.iter().max().copied()
+        };
+        if let Some(m) = highest {
+            line.extend_from_slice(format!(" MODSEQ {m}").as_bytes());
+        }
     }
     line.extend_from_slice(b"\r\n");
     out.extend_from_slice(&line);

@@ -241,6 +241,7 @@ pub(crate) fn sort<H: Host>(
             ret,
             &numbers,
             &uids,
+            None,
         );
         let text = if answered {
             text

@@ -10,6 +10,10 @@ use crate::session::Session;
 use crate::types::StatusItem;
 
 pub(crate) fn run<H: Host>(s: &mut Session<H>, name: &str, items: &[StatusItem]) -> Reply {
+    if items.contains(&StatusItem::HighestModSeq) {
+        // A CONDSTORE enabling command (RFC 7162 §3.1).
+        crate::modseq::enable_condstore(s);
+    }
     match response(s, name, items) {
         Ok(line) => {
             s.out.extend_from_slice(&line);
@@ -43,6 +47,7 @@ pub(crate) fn response<H: Host>(
                 uid_next: mb.uid_next(),
                 uid_validity: mb.uid_validity(),
                 unseen,
+                highest_modseq: mb.highest_modseq(),
             })
         }
         _ => None,
@@ -54,11 +59,12 @@ pub(crate) fn response<H: Host>(
         .iter()
         .map(|i| {
             let v = match i {
-                StatusItem::Messages => status.messages,
-                StatusItem::Recent => status.recent,
-                StatusItem::UidNext => status.uid_next.get(),
-                StatusItem::UidValidity => status.uid_validity.get(),
-                StatusItem::Unseen => status.unseen,
+                StatusItem::Messages => u64::from(status.messages),
+                StatusItem::Recent => u64::from(status.recent),
+                StatusItem::UidNext => u64::from(status.uid_next.get()),
+                StatusItem::UidValidity => u64::from(status.uid_validity.get()),
+                StatusItem::Unseen => u64::from(status.unseen),
+                StatusItem::HighestModSeq => status.highest_modseq.get(),
             };
             format!("{} {v}", i.name())
         })

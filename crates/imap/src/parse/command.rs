@@ -1,7 +1,10 @@
 //! command = tag SP (command-any / command-auth / command-nonauth / command-select)
 //! (RFC 3501 §9): the name, then each command's arguments.
 
-use super::core::{astring, astring_utf8, atom, literal, literal8, nstring, nz_number, string, upper_word};
+use super::core::{
+    astring, astring_utf8, atom, literal, literal8, mod_sequence_valzer, mod_sequence_value, nstring,
+    nz_number, string, upper_word,
+};
 use super::datetime::date_time;
 use super::fetch::fetch_items;
 use super::flag::{flag_list, flags_bare};
@@ -10,7 +13,8 @@ use super::search::search_keys;
 use super::sequence::sequence_set;
 use super::{ErrorKind, Fail, PResult, Parser};
 use crate::types::{
-    AppendMessage, CatPart, CommandBody, ListReturn, ListSelect, Numbering, PartialRange, SearchReturn,
+    AppendMessage, CatPart, CommandBody, FetchModifiers, ListReturn, ListSelect, Numbering,
+    PartialRange, Qresync, SearchReturn, SelectParams,
     SortCriterion, SortKey,
     StatusItem, StoreMode, ThreadAlgorithm,
 };
@@ -74,9 +78,11 @@ pub(crate) fn body(p: &mut Parser<'_>) -> PResult<CommandBody> {
         "CANCELUPDATE" => cancel_update(p)?,
         "SELECT" => CommandBody::Select {
             mailbox: one_mailbox(p)?,
+            params: select_params(p)?,
         },
         "EXAMINE" => CommandBody::Examine {
             mailbox: one_mailbox(p)?,
+            params: select_params(p)?,
         },
         "CREATE" => CommandBody::Create {
             mailbox: one_mailbox(p)?,
@@ -178,6 +184,70 @@ fn one_mailbox(p: &mut Parser<'_>) -> PResult<String> {
     mailbox(p)
 }
 
+/// [SP "(" select-param *(SP select-param) ")"] (RFC 4466 §2.1), with the
+/// parameters of RFC 7162: "CONDSTORE" / "QRESYNC" SP "(" uidvalidity SP
+/// mod-sequence-value [SP known-uids] [SP seq-match-data] ")".
+fn select_params(p: &mut Parser<'_>) -> PResult<SelectParams> {
+    let mut params = SelectParams::default();
+    if !p.eat(b' ') {
+        return Ok(params);
+    }
+    p.expect(b'(', "'(' opening SELECT parameters")?;
+    loop {
+        let at = p.pos;
+        match upper_word(p)?.as_str() {
+            "CONDSTORE" if !params.condstore => params.condstore = true,
+            "QRESYNC" if params.qresync.is_none() => {
+                p.sp()?;
+                p.expect(b'(', "'(' opening the QRESYNC parameters")?;
+                let at = p.pos;
+                let Some(uid_validity) = mailbox::uid::Uidvalidity::new(nz_number(p)?) else {
+                    p.pos = at;
+                    return p.fail("a UIDVALIDITY");
+                };
+                p.sp()?;
+                let modseq = mod_sequence_value(p)?;
+                let mut q = Qresync {
+                    uid_validity,
+                    modseq,
+                    known_uids: None,
+                    seq_match: None,
+                };
+                if p.eat(b' ') {
+                    if p.peek() != Some(b'(') {
+                        q.known_uids = Some(sequence_set(p)?);
+                        if p.eat(b' ') {
+                            q.seq_match = Some(seq_match(p)?);
+                        }
+                    } else {
+                        q.seq_match = Some(seq_match(p)?);
+                    }
+                }
+                p.expect(b')', "')' closing the QRESYNC parameters")?;
+                params.qresync = Some(q);
+            }
+            _ => {
+                p.pos = at;
+                return p.fail("CONDSTORE or QRESYNC");
+            }
+        }
+        if p.eat(b')') {
+            return Ok(params);
+        }
+        p.sp()?;
+    }
+}
+
+/// seq-match-data = "(" known-sequence-set SP known-uid-set ")" (RFC 7162 §3.2.5).
+fn seq_match(p: &mut Parser<'_>) -> PResult<(crate::types::SequenceSet, crate::types::SequenceSet)> {
+    p.expect(b'(', "'(' opening the sequence match data")?;
+    let seqs = sequence_set(p)?;
+    p.sp()?;
+    let uids = sequence_set(p)?;
+    p.expect(b')', "')' closing the sequence match data")?;
+    Ok((seqs, uids))
+}
+
 /// AUTHENTICATE SP auth-type [SP (base64 / "=")]
 fn authenticate(p: &mut Parser<'_>) -> PResult<CommandBody> {
     p.sp()?;
@@ -223,9 +293,10 @@ fn status_items(p: &mut Parser<'_>) -> PResult<Vec<StatusItem>> {
             "UIDNEXT" => StatusItem::UidNext,
             "UIDVALIDITY" => StatusItem::UidValidity,
             "UNSEEN" => StatusItem::Unseen,
+            "HIGHESTMODSEQ" => StatusItem::HighestModSeq,
             _ => {
                 p.pos = at;
-                return p.fail("MESSAGES, RECENT, UIDNEXT, UIDVALIDITY or UNSEEN");
+                return p.fail("MESSAGES, RECENT, UIDNEXT, UIDVALIDITY, UNSEEN or HIGHESTMODSEQ");
             }
         };
         if items.len() >= MAX_ITEMS {
@@ -762,7 +833,35 @@ fn fetch(p: &mut Parser<'_>, numbering: Numbering) -> PResult<CommandBody> {
     let set = sequence_set(p)?;
     p.sp()?;
     let items = fetch_items(p)?;
-    Ok(CommandBody::Fetch { numbering, set, items })
+    let mut modifiers = FetchModifiers::default();
+    if p.eat(b' ') {
+        // fetch-modifiers (RFC 4466 §2.4; RFC 7162 §3.1.4, §3.2.6).
+        p.expect(b'(', "'(' opening FETCH modifiers")?;
+        loop {
+            let at = p.pos;
+            match upper_word(p)?.as_str() {
+                "CHANGEDSINCE" if modifiers.changed_since.is_none() => {
+                    p.sp()?;
+                    modifiers.changed_since = Some(mod_sequence_valzer(p)?);
+                }
+                "VANISHED" if !modifiers.vanished => modifiers.vanished = true,
+                _ => {
+                    p.pos = at;
+                    return p.fail("CHANGEDSINCE or VANISHED");
+                }
+            }
+            if p.eat(b')') {
+                break;
+            }
+            p.sp()?;
+        }
+    }
+    Ok(CommandBody::Fetch {
+        numbering,
+        set,
+        items,
+        modifiers,
+    })
 }
 
 /// STORE SP sequence-set SP store-att-flags
@@ -771,6 +870,19 @@ fn store(p: &mut Parser<'_>, numbering: Numbering) -> PResult<CommandBody> {
     p.sp()?;
     let set = sequence_set(p)?;
     p.sp()?;
+    let mut unchanged_since = None;
+    if p.eat(b'(') {
+        // store-modifiers (RFC 4466 §2.5): UNCHANGEDSINCE (RFC 7162 §3.1.3).
+        let at = p.pos;
+        if upper_word(p)? != "UNCHANGEDSINCE" {
+            p.pos = at;
+            return p.fail("UNCHANGEDSINCE");
+        }
+        p.sp()?;
+        unchanged_since = Some(mod_sequence_valzer(p)?);
+        p.expect(b')', "')' closing STORE modifiers")?;
+        p.sp()?;
+    }
     let mode = if p.eat(b'+') {
         StoreMode::Add
     } else if p.eat(b'-') {
@@ -796,6 +908,7 @@ fn store(p: &mut Parser<'_>, numbering: Numbering) -> PResult<CommandBody> {
     Ok(CommandBody::Store {
         numbering,
         set,
+        unchanged_since,
         mode,
         silent,
         flags,

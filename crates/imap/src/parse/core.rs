@@ -85,6 +85,35 @@ pub(crate) fn number(p: &mut Parser<'_>) -> PResult<u32> {
     Ok(n as u32)
 }
 
+/// mod-sequence-valzer (RFC 7162 §7): 1*DIGIT, at most 2^63 - 1, zero allowed.
+pub(crate) fn mod_sequence_valzer(p: &mut Parser<'_>) -> PResult<u64> {
+    let start = p.pos;
+    let mut n: u64 = 0;
+    while let Some(d) = p.peek().filter(u8::is_ascii_digit) {
+        n = match n.checked_mul(10).and_then(|n| n.checked_add(u64::from(d - b'0'))) {
+            Some(n) if n <= i64::MAX as u64 => n,
+            _ => return p.fail("a mod-sequence below 2^63"),
+        };
+        p.pos += 1;
+    }
+    if p.pos == start {
+        return p.fail("a mod-sequence");
+    }
+    Ok(n)
+}
+
+/// mod-sequence-value (RFC 7162 §7): a non-zero mod-sequence.
+pub(crate) fn mod_sequence_value(p: &mut Parser<'_>) -> PResult<mailbox::uid::ModSeq> {
+    let at = p.pos;
+    match mailbox::uid::ModSeq::new(mod_sequence_valzer(p)?) {
+        Some(m) => Ok(m),
+        None => {
+            p.pos = at;
+            p.fail("a non-zero mod-sequence")
+        }
+    }
+}
+
 /// nz-number: a number other than 0.
 pub(crate) fn nz_number(p: &mut Parser<'_>) -> PResult<u32> {
     let at = p.pos;

@@ -43,6 +43,7 @@ pub(crate) fn fetch_att(p: &mut Parser<'_>) -> PResult<FetchAttribute> {
         ("BODY", false) => FetchAttribute::Body,
         ("BODYSTRUCTURE", false) => FetchAttribute::BodyStructure,
         ("UID", false) => FetchAttribute::Uid,
+        ("MODSEQ", false) => FetchAttribute::ModSeq,
         ("BODY" | "BODY.PEEK", true) => {
             let section = section(p)?;
             let partial = partial(p)?;

@@ -1,11 +1,11 @@
 //! search-key (RFC 3501 §9), with nested NOT / OR / parentheses bounded by
 //! [`super::MAX_DEPTH`].
 
-use super::core::{astring, atom, number, nz_number, upper_word};
+use super::core::{astring, atom, mod_sequence_valzer, number, nz_number, string, upper_word};
 use super::datetime::date;
 use super::sequence::{sequence_set, starts_sequence};
 use super::{PResult, Parser};
-use crate::types::SearchKey;
+use crate::types::{EntryType, SearchKey};
 
 fn text(p: &mut Parser<'_>) -> PResult<Vec<u8>> {
     p.sp()?;
@@ -100,6 +100,32 @@ pub(crate) fn search_key(p: &mut Parser<'_>) -> PResult<SearchKey> {
                 Older(n)
             } else {
                 Younger(n)
+            }
+        }
+        "MODSEQ" => {
+            // MODSEQ [SP entry-name SP entry-type-req] SP mod-sequence-valzer
+            p.sp()?;
+            let entry = if p.peek().is_some_and(|b| b == b'"' || b == b'{' || b == b'~') {
+                let name = string(p)?.into_owned();
+                p.sp()?;
+                let at = p.pos;
+                let kind = match upper_word(p)?.as_str() {
+                    "PRIV" => EntryType::Priv,
+                    "SHARED" => EntryType::Shared,
+                    "ALL" => EntryType::All,
+                    _ => {
+                        p.pos = at;
+                        return p.fail("priv, shared or all");
+                    }
+                };
+                p.sp()?;
+                Some((name, kind))
+            } else {
+                None
+            };
+            ModSeq {
+                entry,
+                since: mod_sequence_valzer(p)?,
             }
         }
         "NOT" => {

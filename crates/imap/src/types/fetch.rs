@@ -32,6 +32,8 @@ pub enum FetchAttribute {
     BinarySize {
         path: Vec<u32>,
     },
+    /// RFC 7162 §3.1.4.1.
+    ModSeq,
 }
 
 impl FetchAttribute {
@@ -71,6 +73,7 @@ impl FetchAttribute {
                 | FetchAttribute::InternalDate
                 | FetchAttribute::Rfc822Size
                 | FetchAttribute::Uid
+                | FetchAttribute::ModSeq
         )
     }
 }

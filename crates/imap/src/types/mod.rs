@@ -15,7 +15,7 @@ pub use fetch::{FetchAttribute, FetchItems};
 pub use flag::{Flag, StoreMode};
 pub use list::{ListReturn, ListSelect};
 pub use notify::{EventGroup, NotifyEvent, NotifyFilter};
-pub use search::SearchKey;
+pub use search::{EntryType, SearchKey};
 pub use sequence::{Numbering, SeqNumber, SeqRange, SequenceSet};
 pub use sort::{PartialRange, SearchReturn, SortCriterion, SortKey, ThreadAlgorithm};
 
@@ -51,6 +51,8 @@ pub enum StatusItem {
     UidNext,
     UidValidity,
     Unseen,
+    /// RFC 7162 §3.1.8 (a CONDSTORE enabling item).
+    HighestModSeq,
 }
 
 impl StatusItem {
@@ -61,15 +63,17 @@ impl StatusItem {
             StatusItem::UidNext => "UIDNEXT",
             StatusItem::UidValidity => "UIDVALIDITY",
             StatusItem::Unseen => "UNSEEN",
+            StatusItem::HighestModSeq => "HIGHESTMODSEQ",
         }
     }
 
-    pub const ALL: [StatusItem; 5] = [
+    pub const ALL: [StatusItem; 6] = [
         StatusItem::Messages,
         StatusItem::Recent,
         StatusItem::UidNext,
         StatusItem::UidValidity,
         StatusItem::Unseen,
+        StatusItem::HighestModSeq,
     ];
 }
 
@@ -92,6 +96,35 @@ pub enum CatPart {
     Text { data: Vec<u8>, binary: bool },
     /// `URL astring`: an IMAP URL (RFC 5092) of a message or part of this server.
     Url(String),
+}
+
+/// The parameters of SELECT and EXAMINE (RFC 4466 §2.1; RFC 7162 §3.1.2, §3.2.5).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SelectParams {
+    /// `CONDSTORE`: a CONDSTORE enabling parameter.
+    pub condstore: bool,
+    /// `QRESYNC (...)`: what the client knew when it last had the mailbox.
+    pub qresync: Option<Qresync>,
+}
+
+/// `QRESYNC (uidvalidity modseq [known-uids [seq-match]])` (RFC 7162 §3.2.5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Qresync {
+    pub uid_validity: mailbox::uid::Uidvalidity,
+    pub modseq: mailbox::uid::ModSeq,
+    /// The UIDs the client knows of (absent: all).
+    pub known_uids: Option<SequenceSet>,
+    /// Message numbers and the UIDs they had for the client, pairwise.
+    pub seq_match: Option<(SequenceSet, SequenceSet)>,
+}
+
+/// The modifiers of FETCH (RFC 4466 §2.4; RFC 7162 §3.1.4, §3.2.6).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FetchModifiers {
+    /// `CHANGEDSINCE n` (a mod-sequence-valzer): only messages whose modseq is above.
+    pub changed_since: Option<u64>,
+    /// `VANISHED` (UID FETCH with CHANGEDSINCE, QRESYNC enabled).
+    pub vanished: bool,
 }
 
 /// The command and its arguments. Mailbox names are UTF-8, decoded from the wire's
@@ -121,9 +154,11 @@ pub enum CommandBody {
     // Authenticated (§6.3).
     Select {
         mailbox: String,
+        params: SelectParams,
     },
     Examine {
         mailbox: String,
+        params: SelectParams,
     },
     Create {
         mailbox: String,
@@ -258,10 +293,13 @@ pub enum CommandBody {
         numbering: Numbering,
         set: SequenceSet,
         items: FetchItems,
+        modifiers: FetchModifiers,
     },
     Store {
         numbering: Numbering,
         set: SequenceSet,
+        /// `(UNCHANGEDSINCE n)` (RFC 7162 §3.1.3): a mod-sequence-valzer.
+        unchanged_since: Option<u64>,
         mode: StoreMode,
         silent: bool,
         flags: Vec<Flag>,

@@ -50,9 +50,47 @@ pub enum SearchKey {
     Sequence(SequenceSet),
     /// `(key key ...)`.
     And(Vec<SearchKey>),
+    /// `MODSEQ [entry-name entry-type] n` (RFC 7162 §3.1.5): modseq at least `n` (a
+    /// mod-sequence-valzer). Modseqs here are per message, so the entry (a flag's
+    /// name, `priv`, `shared` or `all`) narrows nothing; it is kept for the round trip.
+    ModSeq {
+        entry: Option<(Vec<u8>, EntryType)>,
+        since: u64,
+    },
+}
+
+/// `entry-type-req` of the MODSEQ search key (RFC 7162 §3.1.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryType {
+    Priv,
+    Shared,
+    All,
+}
+
+impl EntryType {
+    pub fn name(self) -> &'static str {
+        match self {
+            EntryType::Priv => "priv",
+            EntryType::Shared => "shared",
+            EntryType::All => "all",
+        }
+    }
 }
 
 impl SearchKey {
+    /// Whether the key, or one inside it, is MODSEQ (RFC 7162 §3.1.5: then the
+    /// answer carries the highest modseq of what it returns).
+    pub fn has_modseq(&self) -> bool {
+        use SearchKey::*;
+        match self {
+            ModSeq { .. } => true,
+            Not(k) => k.has_modseq(),
+            Or(a, b) => a.has_modseq() || b.has_modseq(),
+            And(v) => v.iter().any(SearchKey::has_modseq),
+            _ => false,
+        }
+    }
+
     /// Whether evaluating the key needs message text (header or body).
     pub fn needs_text(&self) -> bool {
         use SearchKey::*;
