@@ -11,8 +11,9 @@
 //!   the filters name, except the selected one: its file's identity, size and
 //!   times are kept, and when they change its STATUS is read again and compared,
 //!   answering `* STATUS` with what changed (MESSAGES and UIDNEXT for arrivals and
-//!   expunges, UNSEEN for flag changes — and HIGHESTMODSEQ in the first STATUS —
-//!   and UIDVALIDITY when it changed);
+//!   expunges, UNSEEN for flag changes, UIDVALIDITY when it changed; once the
+//!   client enabled CONDSTORE, HIGHESTMODSEQ with arrivals, with expunges under
+//!   QRESYNC, and for every flag change with UIDVALIDITY — see `status_change`);
 //! - MailboxName: the user's names are listed again when a mail directory
 //!   changed, and compared: `* LIST` for a new name, `* LIST (\NonExistent)` for
 //!   one gone, and for a name that reappears under another name with the same
@@ -53,6 +54,7 @@ use mailbox::list::ListAttributes;
 use mailbox::names::DELIMITER;
 use mailbox::store::{MailboxStatus, Store};
 
+use crate::modseq::Enabled;
 use crate::respond;
 use crate::types::{EventGroup, FetchAttribute, NotifyEvent, NotifyFilter};
 use crate::watch::Watcher;
@@ -172,6 +174,9 @@ pub struct Notify {
     inotify: bool,
     watcher: Option<Watcher>,
     last_full: Instant,
+    /// CONDSTORE and QRESYNC as the session has them (STATUS lines then carry
+    /// HIGHESTMODSEQ); the session keeps it current.
+    pub enabled: Enabled,
 }
 
 impl Notify {
@@ -213,6 +218,7 @@ impl Notify {
             inotify,
             watcher: None,
             last_full: Instant::now(),
+            enabled: Enabled::default(),
         }
     }
 
@@ -487,7 +493,7 @@ impl Notify {
             w.stamp = now;
             let status = store.status(name).ok();
             if let (Some(old), Some(new)) = (w.status, status) {
-                status_change(out, name, w.wants, &old, &new);
+                status_change(out, name, w.wants, self.enabled, &old, &new);
             }
             if status.is_some() {
                 w.status = status;
@@ -653,14 +659,21 @@ fn status_line(out: &mut Vec<u8>, name: &str, items: &[(&str, u64)]) {
 
 /// The STATUS line telling what changed between `old` and `new` that `wants`
 /// asks about (RFC 5465 §5.1-5.3).
+///
+/// With CONDSTORE enabled, HIGHESTMODSEQ comes with an arrival (§5.2) and, with
+/// QRESYNC, with an expunge (§5.3); and any change of HIGHESTMODSEQ is a flag
+/// change for FlagChange, told with HIGHESTMODSEQ and UIDVALIDITY (§5.1) —
+/// without CONDSTORE only a change of UNSEEN can be told.
 fn status_change(
     out: &mut Vec<u8>,
     name: &str,
     wants: Wants,
+    enabled: Enabled,
     old: &MailboxStatus,
     new: &MailboxStatus,
 ) {
     let mut items = Vec::new();
+    let modseq = ("HIGHESTMODSEQ", new.highest_modseq.get());
     if new.uid_validity != old.uid_validity {
         // Every UID the client knew is void: all of it again.
         items.push(("MESSAGES", u64::from(new.messages)));
@@ -669,20 +682,37 @@ fn status_change(
         if wants.flags {
             items.push(("UNSEEN", u64::from(new.unseen)));
         }
+        if enabled.condstore {
+            items.push(modseq);
+        }
         status_line(out, name, &items);
         return;
     }
     let arrived = new.uid_next.get().saturating_sub(old.uid_next.get());
     // Each arrival takes a UID; what the count lacks beyond them was expunged.
     let expunged = (old.messages + arrived).saturating_sub(new.messages);
-    if (wants.new && arrived > 0)
-        || (wants.expunge && (expunged > 0 || new.messages < old.messages))
-    {
+    let new_told = wants.new && arrived > 0;
+    let expunge_told = wants.expunge && (expunged > 0 || new.messages < old.messages);
+    if new_told || expunge_told {
         items.push(("MESSAGES", u64::from(new.messages)));
         items.push(("UIDNEXT", u64::from(new.uid_next.get())));
     }
-    if wants.flags && new.unseen != old.unseen {
-        items.push(("UNSEEN", u64::from(new.unseen)));
+    let flags_told = wants.flags
+        && (new.unseen != old.unseen
+            || (enabled.condstore && new.highest_modseq != old.highest_modseq));
+    if flags_told {
+        if enabled.condstore {
+            items.push(("UIDVALIDITY", u64::from(new.uid_validity.get())));
+        }
+        if new.unseen != old.unseen {
+            items.push(("UNSEEN", u64::from(new.unseen)));
+        }
+    }
+    let with_modseq = (new_told && enabled.condstore)
+        || (expunge_told && enabled.qresync)
+        || (flags_told && enabled.condstore);
+    if with_modseq {
+        items.push(modseq);
     }
     status_line(out, name, &items);
 }
@@ -728,17 +758,24 @@ mod tests {
             uid_next: mailbox::uid::Uid::new(11).unwrap(),
             ..old
         };
-        status_change(&mut out, "box", all, &old, &arrived);
+        status_change(&mut out, "box", all, Enabled::default(), &old, &arrived);
         assert_eq!(out, b"* STATUS \"box\" (MESSAGES 4 UIDNEXT 11)\r\n");
         out.clear();
         let flags_only = Wants {
             flags: true,
             ..Wants::default()
         };
-        status_change(&mut out, "box", flags_only, &old, &arrived);
+        status_change(
+            &mut out,
+            "box",
+            flags_only,
+            Enabled::default(),
+            &old,
+            &arrived,
+        );
         assert!(out.is_empty(), "an arrival is no flag change");
         let seen = MailboxStatus { unseen: 0, ..old };
-        status_change(&mut out, "box", flags_only, &old, &seen);
+        status_change(&mut out, "box", flags_only, Enabled::default(), &old, &seen);
         assert_eq!(out, b"* STATUS \"box\" (UNSEEN 0)\r\n");
         out.clear();
         // One expunged, one arrived: the count stays, the expunge is still seen.
@@ -750,7 +787,14 @@ mod tests {
             expunge: true,
             ..Wants::default()
         };
-        status_change(&mut out, "box", expunge_only, &old, &swapped);
+        status_change(
+            &mut out,
+            "box",
+            expunge_only,
+            Enabled::default(),
+            &old,
+            &swapped,
+        );
         assert_eq!(out, b"* STATUS \"box\" (MESSAGES 3 UIDNEXT 11)\r\n");
     }
 }

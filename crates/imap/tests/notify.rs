@@ -536,3 +536,68 @@ fn notify_idle_keeps_alive_and_the_autologout_applies_between_commands() {
         "no autologout between commands with NOTIFY"
     );
 }
+
+#[test]
+fn with_condstore_and_qresync_pushes_carry_modseqs() {
+    let env = Env::new();
+    let mut a = env.client();
+    a.cmd("a0 CREATE box");
+    a.cmd_literal("a0 APPEND box", &message("one", "x"), "");
+    a.cmd_literal("a0 APPEND INBOX", &message("m1", "x"), "");
+    assert_lines(&a.cmd("a1 ENABLE QRESYNC"), &["* ENABLED QRESYNC", "a1 OK"]);
+    a.cmd("a2 SELECT INBOX");
+    a.cmd("a3 NOTIFY SET (selected (MessageNew (FLAGS) MessageExpunge FlagChange)) (personal (MessageNew MessageExpunge FlagChange))");
+    let mut b = env.client();
+    // The selected mailbox: the new message's FETCH, a flag change, an expunge.
+    b.cmd_literal("b1 APPEND INBOX", &message("m2", "y"), "");
+    pushed(&mut a, |l| l == "* 2 EXISTS", "EXISTS");
+    let line = pushed(
+        &mut a,
+        |l| l.starts_with("* 2 FETCH (UID 2 FLAGS ("),
+        "FETCH of the new message",
+    );
+    assert!(line.contains(" MODSEQ ("), "{line}");
+    b.cmd("b2 SELECT INBOX");
+    b.cmd("b3 STORE 1 +FLAGS (\\Flagged)");
+    let line = pushed(
+        &mut a,
+        |l| l.starts_with("* 1 FETCH (FLAGS ("),
+        "FETCH FLAGS",
+    );
+    assert!(line.contains("UID 1 MODSEQ ("), "{line}");
+    b.cmd("b4 STORE 1 +FLAGS.SILENT (\\Deleted)");
+    b.cmd("b5 EXPUNGE");
+    pushed(&mut a, |l| l == "* VANISHED 1", "VANISHED");
+    // Another mailbox: a flag change that leaves UNSEEN as it was is still told,
+    // with UIDVALIDITY and HIGHESTMODSEQ (§5.1).
+    b.cmd("b6 SELECT box");
+    b.cmd("b7 STORE 1 +FLAGS (\\Flagged)");
+    let text = pushed(
+        &mut a,
+        |l| l.starts_with("* STATUS \"box\" ("),
+        "STATUS of a flag change",
+    );
+    let line = text.lines().last().unwrap();
+    assert!(
+        line.starts_with("* STATUS \"box\" (UIDVALIDITY ") && line.contains(" HIGHESTMODSEQ "),
+        "{line}"
+    );
+    assert!(!line.contains("UNSEEN"), "{line}");
+    // An arrival and an expunge carry HIGHESTMODSEQ too (§5.2, §5.3).
+    b.cmd_literal("b8 APPEND box", &message("two", "y"), "");
+    let line = pushed(
+        &mut a,
+        |l| l.starts_with("* STATUS \"box\" (MESSAGES 2 UIDNEXT 3 "),
+        "STATUS of an arrival",
+    );
+    assert!(line.contains(" HIGHESTMODSEQ "), "{line}");
+    b.cmd("b9 NOOP");
+    b.cmd("c1 STORE 2 +FLAGS.SILENT (\\Deleted)");
+    b.cmd("c2 EXPUNGE");
+    let line = pushed(
+        &mut a,
+        |l| l.starts_with("* STATUS \"box\" (MESSAGES 1 UIDNEXT 3 "),
+        "STATUS of an expunge",
+    );
+    assert!(line.contains(" HIGHESTMODSEQ "), "{line}");
+}

@@ -90,6 +90,7 @@ pub(crate) fn set<H: Host>(s: &mut Session<H>, status: bool, groups: &[EventGrou
         .as_ref()
         .map(|sel| sel.mailbox.path().to_path_buf());
     let mut n = Notify::new(groups, s.settings.idle_inotify);
+    n.enabled = s.enabled;
     if n.start(store, selected.as_deref()).is_err() {
         return Reply::no_code(
             "NOTIFICATIONOVERFLOW",
@@ -148,6 +149,7 @@ pub(crate) fn before_own_change<H: Host>(s: &mut Session<H>) {
     let (Some(n), Some(store)) = (s.notify.as_mut(), s.store.as_ref()) else {
         return;
     };
+    n.enabled = s.enabled;
     let selected = s
         .selected
         .as_ref()
@@ -162,6 +164,7 @@ pub(crate) fn after_own_change<H: Host>(s: &mut Session<H>) {
     let (Some(n), Some(store)) = (s.notify.as_mut(), s.store.as_ref()) else {
         return;
     };
+    n.enabled = s.enabled;
     let selected = s
         .selected
         .as_ref()
@@ -199,6 +202,11 @@ pub(crate) fn fetch_new<H: Host>(s: &mut Session<H>, known: u32) {
     }
     let mut attrs: Vec<FetchAttribute> = attrs;
     attrs.retain(|a| *a != FetchAttribute::Uid);
+    // With CONDSTORE on, every FETCH the server sends by itself has the MODSEQ
+    // (RFC 7162 §3.1).
+    if s.enabled.condstore && !attrs.contains(&FetchAttribute::ModSeq) {
+        attrs.push(FetchAttribute::ModSeq);
+    }
     let Some(from) = known.checked_add(1) else {
         return;
     };
@@ -250,6 +258,7 @@ pub(crate) fn tick<H: Host>(s: &mut Session<H>, idle: bool) -> Option<Ending> {
     let (Some(n), Some(store)) = (s.notify.as_mut(), s.store.as_ref()) else {
         return None;
     };
+    n.enabled = s.enabled;
     let selected = s
         .selected
         .as_ref()
