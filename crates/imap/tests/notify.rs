@@ -601,3 +601,50 @@ fn with_condstore_and_qresync_pushes_carry_modseqs() {
     );
     assert!(line.contains(" HIGHESTMODSEQ "), "{line}");
 }
+
+#[test]
+fn each_filter_names_its_mailboxes() {
+    let env = Env::new();
+    let mut a = env.client();
+    for name in ["box", "Lists/rust", "other"] {
+        a.cmd(&format!("a0 CREATE {name}"));
+    }
+    let mut b = env.client();
+    let arrival = |name: &'static str| {
+        move |l: &str| l.starts_with(&format!("* STATUS \"{name}\" (MESSAGES "))
+    };
+    let any_status = |l: &str| l.starts_with("* STATUS");
+    // SUBSCRIBED: the subscribed mailboxes, as the list changes (§6.4).
+    a.cmd("a1 NOTIFY SET (subscribed (MessageNew MessageExpunge))");
+    b.cmd_literal("b1 APPEND box", &message("one", "x"), "");
+    nothing_pushed(&mut a, any_status, "STATUS of an unsubscribed mailbox");
+    b.cmd("b2 SUBSCRIBE box");
+    b.cmd_literal("b3 APPEND box", &message("two", "x"), "");
+    pushed(&mut a, arrival("box"), "STATUS of a subscribed mailbox");
+    // SUBTREE: the name and its inferiors (§6.5).
+    a.cmd("a2 NOTIFY SET (subtree Lists (MessageNew MessageExpunge))");
+    b.cmd_literal("b4 APPEND other", &message("three", "x"), "");
+    nothing_pushed(&mut a, any_status, "STATUS outside the subtree");
+    b.cmd_literal("b5 APPEND Lists/rust", &message("four", "x"), "");
+    pushed(&mut a, arrival("Lists/rust"), "STATUS in the subtree");
+    // MAILBOXES: exactly the names given.
+    a.cmd("a3 NOTIFY SET (mailboxes (other) (MessageNew MessageExpunge))");
+    b.cmd_literal("b6 APPEND box", &message("five", "x"), "");
+    nothing_pushed(&mut a, any_status, "STATUS of a mailbox not named");
+    b.cmd_literal("b7 APPEND other", &message("six", "x"), "");
+    pushed(&mut a, arrival("other"), "STATUS of a named mailbox");
+    // INBOXES: as PERSONAL (any folder may be delivered to, §6.3).
+    a.cmd("a4 NOTIFY SET (inboxes (MessageNew MessageExpunge))");
+    deliver(&env.inbox, 1, 1, "mbox");
+    pushed(&mut a, arrival("INBOX"), "STATUS of INBOX");
+    b.cmd_literal("b8 APPEND Lists/rust", &message("seven", "x"), "");
+    pushed(
+        &mut a,
+        arrival("Lists/rust"),
+        "STATUS of a folder under INBOXES",
+    );
+    // Events NONE: nothing for those mailboxes.
+    a.cmd("a5 NOTIFY SET (personal NONE)");
+    b.cmd_literal("b9 APPEND box", &message("eight", "x"), "");
+    nothing_pushed(&mut a, any_status, "STATUS under NONE");
+}
