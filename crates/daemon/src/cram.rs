@@ -8,7 +8,7 @@
 
 use std::fs;
 use std::io::Read;
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -50,7 +50,13 @@ pub fn secrets_available(path: &Path) -> bool {
 }
 
 fn check_file(path: &Path) -> Result<fs::File, Error> {
-    let file = fs::File::open(path)
+    // O_NONBLOCK: a FIFO put where the file should be must not hang the login
+    // in open(2) (it is refused below as not a regular file); a regular file's
+    // reads do not care.
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
         .map_err(|e| Error::AuthUnavailable(format!("{}: {e}", path.display())))?;
     let meta = file
         .metadata()
@@ -178,6 +184,23 @@ fn hex(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
+
+    /// Issue 14: a FIFO in place of the secrets file hung the login in open(2).
+    #[test]
+    fn a_fifo_for_the_secrets_file_is_refused_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("cram-md5.pwd");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let started = std::time::Instant::now();
+        assert!(!secrets_available(&fifo));
+        assert!(matches!(
+            lookup_secret(&fifo, "fred"),
+            Err(Error::AuthUnavailable(m)) if m.contains("not a regular file")
+        ));
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    }
 
     #[test]
     fn rfc2195_cram_md5_example() {

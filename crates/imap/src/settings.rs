@@ -217,7 +217,8 @@ type Table = (Vec<(String, String)>, Vec<usize>);
 fn read_table(path: &Path) -> std::io::Result<Table> {
     use std::io::Read;
     let mut text = String::new();
-    std::fs::File::open(path)?
+    // A FIFO or device named by the configuration is refused, not waited on.
+    mailbox::regular::open_read(path)?
         .take(MAX_REFERRAL_FILE)
         .read_to_string(&mut text)?;
     Ok(parse_table(&text))
@@ -254,6 +255,17 @@ fn parse_table(text: &str) -> Table {
 mod tests {
     use super::*;
 
+    /// Issue 14: a FIFO named as a referral table is refused, not waited on.
+    #[test]
+    fn a_fifo_as_a_referral_table_is_refused_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("login-referrals");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.unwrap().success());
+        let e = read_table(&fifo).unwrap_err();
+        assert!(mailbox::regular::is_not_regular(&e), "{e}");
+    }
+
     #[test]
     fn referral_tables_and_urls() {
         let (rows, bad) = parse_table(
@@ -284,7 +296,10 @@ mod tests {
     #[test]
     fn special_use_defaults() {
         let s = Settings::default();
-        assert_eq!(s.special_uses("Sent").collect::<Vec<_>>(), [SpecialUse::Sent]);
+        assert_eq!(
+            s.special_uses("Sent").collect::<Vec<_>>(),
+            [SpecialUse::Sent]
+        );
         assert_eq!(s.special_uses("sent").count(), 0);
         assert!(!s.literal_minus);
         assert!(s.namespace_shared.is_none());

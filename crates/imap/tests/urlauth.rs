@@ -5,7 +5,7 @@
 
 mod support;
 
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 
 use support::{assert_lines, message, tagged_line, Client, Env, USER};
 
@@ -286,4 +286,49 @@ hello world\r\n\
     // BODYPARTSTRUCTURE alone describes the part as stored.
     let r = c.cmd(&format!("f2 URLFETCH (\"{url}\" BODYPARTSTRUCTURE)"));
     assert!(r.contains("\"BASE64\" 16 0 "), "{r}");
+}
+
+/// Issue 14 (only regular files): the key file sits in the user's state directory,
+/// so the user can put anything there. A FIFO blocked GENURLAUTH in open(2) for
+/// good, and a huge file was read whole. Both are refused at once and left alone.
+#[test]
+fn a_key_file_that_is_not_a_small_regular_file_is_refused_at_once() {
+    let env = Env::new();
+    let mut c = env.client();
+    setup(&mut c);
+    let dir = env.home.join(".pullmail");
+    std::fs::create_dir_all(&dir).unwrap();
+    let keys = dir.join("urlauth-keys");
+    let c_path = std::ffi::CString::new(keys.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+    let rump = format!("imap://{USER}@example.com/box/;uid=1;urlauth=authuser");
+    let started = std::time::Instant::now();
+    let r = c.cmd(&format!("g1 GENURLAUTH \"{rump}\" INTERNAL"));
+    assert!(tagged_line(&r).starts_with("g1 NO "), "{r}");
+    let r = c.cmd("r1 RESETKEY box");
+    assert!(tagged_line(&r).starts_with("r1 NO "), "{r}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "answered at once"
+    );
+    assert!(std::fs::symlink_metadata(&keys)
+        .unwrap()
+        .file_type()
+        .is_fifo());
+
+    std::fs::remove_file(&keys).unwrap();
+    let big = std::fs::File::create(&keys).unwrap();
+    big.set_len(64 << 20).unwrap();
+    let r = c.cmd(&format!("g2 GENURLAUTH \"{rump}\" INTERNAL"));
+    assert!(tagged_line(&r).starts_with("g2 NO "), "{r}");
+    assert_eq!(
+        std::fs::metadata(&keys).unwrap().len(),
+        64 << 20,
+        "left alone"
+    );
+
+    // Once the user removes it, keys are made again.
+    std::fs::remove_file(&keys).unwrap();
+    gen(&mut c, "g3", &rump);
 }

@@ -42,6 +42,8 @@ use crate::session::Session;
 const INTERNAL: &str = "INTERNAL";
 /// The key file, beside the other per-user state.
 const KEY_FILE: &str = "urlauth-keys";
+/// A key file holds a line of about 100 octets per mailbox that has a key.
+const MAX_KEY_FILE: u64 = 1 << 20;
 
 /// A rump URL taken apart.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -214,27 +216,47 @@ impl Keys {
         })
     }
 
-    fn load(&self) -> Vec<(String, Vec<u8>)> {
-        let Ok(text) = std::fs::read_to_string(&self.file) else {
-            return Vec::new();
-        };
-        text.lines()
+    /// The keys, none when there is no file yet. The state directory is the
+    /// user's, so the file is whatever they made it: a FIFO or a device there is
+    /// refused without blocking in open(2), a symlink is not followed, and a file
+    /// larger than any key file is an error, not a read into memory. An unusable
+    /// file is left alone (GENURLAUTH answers NO; nothing fetches).
+    fn load(&self) -> std::io::Result<Vec<(String, Vec<u8>)>> {
+        use std::io::Read;
+        let mut options = std::fs::OpenOptions::new();
+        let file =
+            match mailbox::regular::open_with(&self.file, options.read(true), libc::O_NOFOLLOW) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+                other => other?,
+            };
+        let mut bytes = Vec::new();
+        file.take(MAX_KEY_FILE + 1).read_to_end(&mut bytes)?;
+        if bytes.len() as u64 > MAX_KEY_FILE {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "URLAUTH key file too large",
+            ));
+        }
+        Ok(String::from_utf8_lossy(&bytes)
+            .lines()
             .filter_map(|l| {
                 let (name, key) = l.split_once(' ')?;
                 let name = String::from_utf8(unhex(name)?).ok()?;
                 Some((name, unhex(key)?))
             })
-            .collect()
+            .collect())
     }
 
     fn save(&self, keys: &[(String, Vec<u8>)]) -> std::io::Result<()> {
         let dir = self.file.parent().unwrap_or(std::path::Path::new("."));
         std::fs::create_dir_all(dir)?;
         let tmp = dir.join(format!("{KEY_FILE}.{}", std::process::id()));
+        // A name the user's directory already holds (say a FIFO, whose open for
+        // writing would wait for a reader) is removed, never opened.
+        let _ = std::fs::remove_file(&tmp);
         let mut f = std::fs::OpenOptions::new()
             .write(true)
-            .create(true)
-            .truncate(true)
+            .create_new(true)
             .mode(0o600)
             .open(&tmp)?;
         let mut text = String::new();
@@ -251,7 +273,7 @@ impl Keys {
 
     /// The mailbox's key, made now if it has none.
     fn get_or_make(&self, mailbox: &str) -> std::io::Result<Vec<u8>> {
-        let mut keys = self.load();
+        let mut keys = self.load()?;
         if let Some((_, k)) = keys.iter().find(|(n, _)| n == mailbox) {
             return Ok(k.clone());
         }
@@ -266,6 +288,7 @@ impl Keys {
 
     fn get(&self, mailbox: &str) -> Option<Vec<u8>> {
         self.load()
+            .ok()?
             .into_iter()
             .find(|(n, _)| n == mailbox)
             .map(|(_, k)| k)
@@ -279,7 +302,7 @@ impl Keys {
                 _ => Ok(()),
             },
             Some(name) => {
-                let mut keys = self.load();
+                let mut keys = self.load()?;
                 let before = keys.len();
                 keys.retain(|(n, _)| n != name);
                 if keys.len() == before {
