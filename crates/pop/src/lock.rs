@@ -30,13 +30,18 @@ impl SessionLock {
     pub fn try_acquire(state_dir: &Path, mailbox: &Path) -> io::Result<Option<SessionLock>> {
         mailbox::state::create_private_dir(state_dir)?;
         let path = state_dir.join(format!("{}.pop", mailbox::state::path_key(mailbox)));
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .open(&path)?;
+        // The state directory is the user's: like every file in it, the lock is
+        // opened without following a symlink and refused unless a regular file.
+        let mut file = mailbox::regular::open_with(
+            &path,
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .mode(0o600),
+            libc::O_NOFOLLOW,
+        )?;
         for _ in 0..MAX_EINTR {
             // SAFETY: flock on a descriptor owned by `file`, which outlives the call.
             let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
@@ -77,5 +82,25 @@ mod tests {
         assert!(other.is_some(), "other maildrops are not affected");
         drop(first);
         assert!(SessionLock::try_acquire(&state, mbox).unwrap().is_some());
+    }
+
+    /// The lock file is in the user's state directory: a symlink or a FIFO put
+    /// there is refused (the session then says the maildrop cannot be locked).
+    #[test]
+    fn a_symlink_or_fifo_for_the_lock_file_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state");
+        std::fs::create_dir(&state).unwrap();
+        let mbox = Path::new("/var/mail/alice");
+        let lock = state.join(format!("{}.pop", mailbox::state::path_key(mbox)));
+        let target = dir.path().join("elsewhere");
+        std::fs::write(&target, b"").unwrap();
+        std::os::unix::fs::symlink(&target, &lock).unwrap();
+        assert!(SessionLock::try_acquire(&state, mbox).is_err());
+        std::fs::remove_file(&lock).unwrap();
+        let made = std::process::Command::new("mkfifo").arg(&lock).status();
+        assert!(made.unwrap().success());
+        let e = SessionLock::try_acquire(&state, mbox).err().unwrap();
+        assert!(mailbox::regular::is_not_regular(&e), "{e}");
     }
 }
