@@ -76,7 +76,9 @@
 //! For a mailbox of 1,000 messages or more, what the pass found is saved as an index
 //! in the state directory; the next open of the same file (inode, size, modification
 //! time to the nanosecond, generation), or of it with only new mail at its end, reads
-//! the index (and the new tail) instead. An APPEND to a file that is exactly as the
+//! the index (and the new tail) instead; a session that wrote the file saves the index
+//! again when it closes the mailbox (if nobody wrote after it), so that a client coming
+//! back after its own or another's changes opens without a scan. An APPEND to a file that is exactly as the
 //! last APPEND left it (an append point in the state file) adds at its end without
 //! reading it. The reads of one command share one shared lock (at most 256 reads or
 //! 20 ms, never across output that may block).

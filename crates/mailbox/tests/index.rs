@@ -129,17 +129,40 @@ fn an_open_through_the_index_sees_what_a_scan_sees() {
         assert_eq!(with[COUNT].0, next);
         assert!(String::from_utf8_lossy(&with[COUNT].3).contains("late body"));
 
-        // A session's rewrite (flags, expunge): the index no longer describes the file.
+        // A session's rewrite (flags) that ends without a close (a killed server):
+        // the index no longer describes the file.
+        let mut s = env.open(&p);
+        s.store(seqno(4), StoreOp::Add, Flags::ANSWERED, &[]).unwrap();
+        s.checkpoint().unwrap();
+        drop(s);
+        let (with, used, without) = seen_with_and_without_index(&env, &p);
+        assert!(!used, "{format:?}");
+        assert_eq!(with, without, "{format:?}");
+        // ... and the scan that found that out saved a new one.
+        assert!(seen(&env, &p).1);
+
+        // A session's rewrite (flags, expunge) that closes the mailbox leaves the
+        // index describing the file as it left it: the next open needs no scan.
         let mut s = env.open(&p);
         s.store(seqno(3), StoreOp::Remove, Flags::FLAGGED, &[]).unwrap();
         s.store(seqno(2), StoreOp::Add, Flags::DELETED, &[]).unwrap();
         s.expunge(None).unwrap();
         s.close().unwrap();
         let (with, used, without) = seen_with_and_without_index(&env, &p);
-        assert!(!used, "{format:?}");
+        assert!(used, "{format:?}");
         assert_eq!(with, without, "{format:?}");
         assert_eq!(with.len(), COUNT);
-        // ... and the scan that found that out saved a new one.
+        // Another session wrote after it and did not close: no index is saved over
+        // the file that one left.
+        let mut a = env.open(&p);
+        let mut b = env.open(&p);
+        a.store(seqno(5), StoreOp::Add, Flags::ANSWERED, &[]).unwrap();
+        a.checkpoint().unwrap();
+        b.store(seqno(6), StoreOp::Add, Flags::ANSWERED, &[]).unwrap();
+        b.checkpoint().unwrap();
+        drop(b);
+        a.close().unwrap();
+        assert!(!seen(&env, &p).1, "{format:?}");
         assert!(seen(&env, &p).1);
         assert_eq!(with[1].3, without[1].3);
         assert!(String::from_utf8_lossy(&with[1].3).contains("Subject: message 2\r\n"));

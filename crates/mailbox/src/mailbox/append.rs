@@ -298,6 +298,7 @@ impl Mailbox {
             return Err(e);
         }
         rw.commit()?;
+        self.wrote = true;
         self.touch_times(len)?;
         // Until the file's X-IMAP says so, the state file keeps the new last UID.
         self.last_uid = self.last_uid.max(Some(last));

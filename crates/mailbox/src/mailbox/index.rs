@@ -34,6 +34,11 @@ pub(super) struct Index {
     pub keywords: KeywordTable,
 }
 
+/// Whether a mailbox of `messages` messages gets an index.
+pub(super) fn worth_an_index(messages: usize) -> bool {
+    messages >= INDEX_MIN_MESSAGES
+}
+
 /// The part of the shared state that the UID rule of a full scan depends on.
 pub(super) fn rule_input(shared: &SharedState, base: Option<&ImapBase>) -> Option<Uid> {
     match base {

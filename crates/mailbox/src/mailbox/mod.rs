@@ -279,6 +279,9 @@ pub struct Mailbox {
     /// The expunge history then, and the modseq from which it is complete.
     history: Vec<Vanished>,
     history_floor: ModSeq,
+    /// This session has written the file, so the mailbox index (if any) describes
+    /// it as it was: [`Mailbox::close`] saves it again.
+    wrote: bool,
 }
 
 /// A shared lock kept across consecutive reads (a FETCH of many messages), so that
@@ -353,6 +356,7 @@ impl Mailbox {
             highest_modseq: None,
             history: Vec::new(),
             history_floor: ModSeq::MAX,
+            wrote: false,
         }
     }
 

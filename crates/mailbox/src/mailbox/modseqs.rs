@@ -15,19 +15,21 @@ impl Mailbox {
         let Some(uid_validity) = self.uid_validity else {
             return;
         };
-        let seen: Vec<Seen> = self
-            .messages
-            .iter()
-            .filter(|m| !m.has(GHOST))
-            .map(|m| Seen {
-                uid: m.uid,
-                digest: if m.disk_keywords == 0 {
-                    m.disk_flags.bits() as u64
-                } else {
-                    modseq::digest(m.disk_flags.bits(), &self.keywords.names_of(m.disk_keywords))
-                },
-            })
-            .collect();
+        let seen = || -> Vec<Seen> {
+            self.messages
+                .iter()
+                .filter(|m| !m.has(GHOST))
+                .map(|m| Seen {
+                    uid: m.uid,
+                    digest: if m.disk_keywords == 0 {
+                        m.disk_flags.bits() as u64
+                    } else {
+                        modseq::digest(m.disk_flags.bits(), &self.keywords.names_of(m.disk_keywords))
+                    },
+                })
+                .collect()
+        };
+        let live = self.messages.iter().filter(|m| !m.has(GHOST)).count();
         let stamp = FileStamp {
             dev: self.stamp.dev,
             ino: self.stamp.ino,
@@ -38,9 +40,18 @@ impl Mailbox {
         };
         let known = self.highest_modseq;
         let record = self.modseqs.update(|old| match old {
+            // The record was brought up to this very file (the usual open): as it is.
+            Some(r)
+                if r.uid_validity == uid_validity
+                    && r.stamp == stamp
+                    && r.messages.len() == live
+                    && known.is_none_or(|k| r.highest >= k) =>
+            {
+                (r, false)
+            }
             Some(mut r) if r.uid_validity == uid_validity && known.is_none_or(|k| r.highest >= k) => {
                 let before = r.stamp;
-                let changed = r.reconcile(&seen, stamp);
+                let changed = r.reconcile(&seen(), stamp);
                 let write = changed || before != stamp;
                 (r, write)
             }
@@ -48,7 +59,7 @@ impl Mailbox {
             // already said: everything changed, past anything that was there.
             other => {
                 let at_least = other.map(|r| r.highest).max(known);
-                (Record::fresh(uid_validity, at_least, &seen, stamp), true)
+                (Record::fresh(uid_validity, at_least, &seen(), stamp), true)
             }
         });
         let record = match record {
@@ -60,7 +71,7 @@ impl Mailbox {
                 ));
                 // Without the record, a change this session cannot rule out is every
                 // message changed at a new modseq, with no history.
-                Record::fresh(uid_validity, known, &seen, stamp)
+                Record::fresh(uid_validity, known, &seen(), stamp)
             }
         };
         let mut entries = record.messages.iter().peekable();

@@ -43,9 +43,32 @@ impl Mailbox {
         })
     }
 
-    /// Writes back and closes the mailbox.
+    /// Writes back and closes the mailbox. A session that wrote the file leaves the
+    /// mailbox index describing the file as it left it, so that the next open (a
+    /// client coming back, RFC 7162 QRESYNC) reads the index instead of every message.
     pub fn close(mut self) -> Result<()> {
-        self.checkpoint()
+        self.checkpoint()?;
+        if self.wrote {
+            self.save_index_at_close();
+        }
+        Ok(())
+    }
+
+    /// Saves the index when the session's view is exactly the file: under the
+    /// shared lock, nobody having written since this session did (else the next
+    /// open scans, as it would have anyway).
+    fn save_index_at_close(&mut self) {
+        if !index::worth_an_index(self.messages.len()) {
+            return;
+        }
+        let Ok(_lock) = ReadLock::acquire(&self.file, &self.ctx.lock) else {
+            return;
+        };
+        let shared = self.state.read();
+        if !matches!(self.changed(), Ok(false)) || shared.generation != self.generation {
+            return;
+        }
+        self.save_index(index::rule_input(&shared, self.disk_base.as_ref()));
     }
 
     pub(super) fn write_lock(&mut self) -> Result<WriteLock> {
@@ -305,6 +328,7 @@ impl Mailbox {
             }
         }
         let applied = rw.commit()?;
+        self.wrote = true;
         // Messages removed: in RFC 3501 order.
         let mut expunged = Vec::new();
         let mut kept = 0usize;
