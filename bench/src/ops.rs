@@ -32,6 +32,7 @@ pub enum Row {
     SearchText,
     SearchBody,
     SortPartial,
+    QresyncSelect,
     StoreClose,
     Expunge,
     Append,
@@ -94,6 +95,9 @@ impl Row {
             Row::SearchText => "UID SEARCH TEXT (rare word)",
             Row::SearchBody => "UID SEARCH BODY (rare word)",
             Row::SortPartial => "SORT RETURN (PARTIAL 1:50) (REVERSE ARRIVAL) US-ASCII ALL",
+            Row::QresyncSelect => {
+                "start → PREAUTH + ENABLE QRESYNC + SELECT INBOX (QRESYNC ...) after 10 flag changes and 2 expunges"
+            }
             Row::StoreClose => "STORE 1:* +FLAGS (\\Seen) + CLOSE",
             Row::Expunge => "EXPUNGE of message 10",
             Row::Append => "APPEND of 1,000 messages (LITERAL+, pipelined)",
@@ -109,7 +113,8 @@ impl Row {
         match self {
             // The target is absolute (issue 18: a client's first page of a big
             // mailbox), and the answer is 50 numbers whatever the file's size.
-            Row::Greeting | Row::GreetingRoot | Row::SortPartial => None,
+            // So is a client's reconnect (issue 17): its answer is the 12 changes.
+            Row::Greeting | Row::GreetingRoot | Row::SortPartial | Row::QresyncSelect => None,
             Row::StoreClose | Row::Expunge | Row::PopDeleQuit => Some(Floor::Copy),
             Row::Append => Some(Floor::AppendEach),
             Row::Copy => Some(Floor::CopySet),
@@ -128,6 +133,7 @@ pub enum Op {
     Fetch(Row),
     Search(Row),
     SortPartial,
+    Qresync,
     StoreClose,
     Expunge,
     Append,
@@ -158,6 +164,7 @@ impl Op {
             Op::Copy,
             Op::PopStatUidl,
             Op::PopRetr,
+            Op::Qresync,
             Op::StoreClose,
             Op::Expunge,
             Op::Append,
@@ -172,7 +179,7 @@ impl Op {
     pub fn changes_inbox(self) -> bool {
         matches!(
             self,
-            Op::StoreClose | Op::Expunge | Op::Append | Op::PopDeleQuit
+            Op::Qresync | Op::StoreClose | Op::Expunge | Op::Append | Op::PopDeleQuit
         )
     }
 
@@ -197,6 +204,7 @@ impl Op {
             Op::Search(Row::SearchText) => "search-text",
             Op::Search(_) => "search-body",
             Op::SortPartial => "sort-partial",
+            Op::Qresync => "qresync",
             Op::StoreClose => "store-close",
             Op::Expunge => "expunge",
             Op::Append => "append",
@@ -359,6 +367,7 @@ pub fn run(op: Op, cx: &Context) -> Result<Sample, Error> {
             )?;
             Ok(sample(vec![(Row::SortPartial, took)], imap.logout()?))
         }
+        Op::Qresync => qresync(cx),
         Op::StoreClose => {
             let mut imap = selected(cx)?;
             let mut answers = 0usize;
@@ -499,4 +508,70 @@ pub fn run(op: Op, cx: &Context) -> Result<Sample, Error> {
             Ok(sample(vec![(Row::PopDeleQuit, took)], exit))
         }
     }
+}
+
+/// The number after `key` in a response line.
+fn number_after(r: &[u8], key: &[u8]) -> Option<u64> {
+    let at = memchr::memmem::find(r, key)? + key.len();
+    let digits: Vec<u8> = r[at..].iter().take_while(|b| b.is_ascii_digit()).copied().collect();
+    std::str::from_utf8(&digits).ok()?.parse().ok()
+}
+
+/// A client that knew INBOX (its UIDVALIDITY and HIGHESTMODSEQ) comes back after
+/// another made 10 flag changes and 2 expunges (issue 17): timed from start to the
+/// tagged OK of `SELECT INBOX (QRESYNC (...))`, whose answer must hold exactly the
+/// two UIDs in VANISHED (EARLIER) and a FETCH of each of the 10 changed messages.
+fn qresync(cx: &Context) -> Result<Sample, Error> {
+    let n = cx.corpus.messages;
+    let (mut a, _) = Imap::start(cx.world, Start::Preauth)?;
+    a.command("ENABLE QRESYNC", |_| {})?;
+    let (mut uid_validity, mut highest) = (None, None);
+    a.command("SELECT INBOX", |r| {
+        uid_validity = uid_validity.or(number_after(r, b"[UIDVALIDITY "));
+        highest = highest.or(number_after(r, b"[HIGHESTMODSEQ "));
+    })?;
+    a.logout()?;
+    let (Some(uid_validity), Some(highest)) = (uid_validity, highest) else {
+        return Err(Error::new("SELECT INBOX: no UIDVALIDITY or HIGHESTMODSEQ"));
+    };
+    // Another client: a keyword on 10 messages spread over the mailbox (each its own
+    // STORE, written at once), and the last two expunged.
+    let mut b = selected(cx)?;
+    let spread: Vec<String> = (1..=10).map(|i| (i * (n - 2) / 10).to_string()).collect();
+    let mut changed = b.search(&format!("UID SEARCH {}", spread.join(",")))?;
+    let mut gone = b.search(&format!("UID SEARCH {}:{n}", n - 1))?;
+    for s in &spread {
+        b.command(&format!("STORE {s} +FLAGS.SILENT ($Bench)"), |_| {})?;
+    }
+    b.command(&format!("STORE {}:{n} +FLAGS.SILENT (\\Deleted)", n - 1), |_| {})?;
+    b.command("EXPUNGE", |_| {})?;
+    b.logout()?;
+    changed.sort_unstable();
+    gone.sort_unstable();
+
+    let t = Instant::now();
+    let (mut c, _) = Imap::start(cx.world, Start::Preauth)?;
+    c.command("ENABLE QRESYNC", |_| {})?;
+    let mut vanished = Vec::new();
+    let mut fetched = Vec::new();
+    c.command(
+        &format!("SELECT INBOX (QRESYNC ({uid_validity} {highest}))"),
+        |r| {
+            if let Some(set) = r.strip_prefix(b"* VANISHED (EARLIER) ") {
+                vanished.push(String::from_utf8_lossy(set).trim_end().to_string());
+            } else if r.starts_with(b"* ") && memchr::memmem::find(r, b" FETCH (").is_some() {
+                fetched.extend(number_after(r, b"UID ").map(|u| u as u32));
+            }
+        },
+    )?;
+    let took = t.elapsed();
+    let want_vanished = if gone.len() == 2 && gone[0] + 1 == gone[1] {
+        format!("{}:{}", gone[0], gone[1])
+    } else {
+        gone.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
+    };
+    expect("VANISHED (EARLIER) after 2 expunges", vanished, vec![want_vanished])?;
+    fetched.sort_unstable();
+    expect("the UIDs of the FETCH answers after 10 flag changes", fetched, changed)?;
+    Ok(sample(vec![(Row::QresyncSelect, took)], c.logout()?))
 }
