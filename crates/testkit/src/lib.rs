@@ -53,3 +53,38 @@ pub fn skip(test: &str, why: &str) {
         }
     }
 }
+
+/// Removes the `/tmp/pam.X` directories that the processes `pids` left behind.
+///
+/// pam_wrapper (Debian's libpam-wrapper) gives each process that loads it such a
+/// directory, holding a copy of the PAM configuration and the process's pid in
+/// `pid`, and removes it when the process exits normally. A process that is killed
+/// leaves it behind: the host's /tmp fills with them, and a later process that
+/// finds one races others for the name (two can end up sharing one directory,
+/// and the first to exit removes the other's configuration). So a test that
+/// started such processes removes what those left, once they are gone; a
+/// directory of a process still running, or of anyone else's, is not touched.
+pub fn remove_pam_wrapper_dirs(pids: &[u32]) {
+    let Ok(entries) = std::fs::read_dir("/tmp") else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let ours = name
+            .to_str()
+            .is_some_and(|n| n.len() == 5 && n.starts_with("pam."));
+        if !ours {
+            continue;
+        }
+        let dir = entry.path();
+        let Some(pid) = std::fs::read_to_string(dir.join("pid"))
+            .ok()
+            .and_then(|p| p.trim().parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pids.contains(&pid) && !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
+}
