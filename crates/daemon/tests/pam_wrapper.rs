@@ -88,8 +88,15 @@ fn run_child(child: &str) {
         .env("PAM_WRAPPER", "1")
         .env("PAM_WRAPPER_SERVICE_DIR", &services)
         .env(DIR_VAR, dir.path())
-        .output()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .unwrap();
+    let pid = out.id();
+    let out = out.wait_with_output().unwrap();
+    // A child that dropped root cannot remove the directory pam_wrapper made for
+    // it as root; the parent does.
+    testkit::remove_pam_wrapper_dirs(&[pid]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -375,4 +382,3 @@ scenario!(
         assert!(Pam::start("imap", "nul\0user", None).is_err());
     }
 );
-
