@@ -419,3 +419,51 @@ fn without_history_vanished_earlier_is_a_superset() {
     let r = c.cmd(&format!("c4 EXAMINE box (QRESYNC ({uv} {h1}))"));
     assert!(!r.contains("VANISHED"), "{r}");
 }
+
+/// Modseqs survive the end of every session (a server restart: each connection is
+/// a process) and the loss of the mailbox index, and never go back when the
+/// modseq record itself is lost: then every message counts as changed once, above
+/// any modseq given before, with UIDVALIDITY kept.
+#[test]
+fn modseqs_survive_restarts_and_never_go_back() {
+    let env = Env::new();
+    let mut a = with_box(&env, 3);
+    a.cmd("a1 SELECT box (CONDSTORE)");
+    a.cmd("a2 STORE 2 +FLAGS.SILENT (\\Answered)");
+    let before = a.cmd("a3 FETCH 1:* (UID MODSEQ)");
+    let r = a.cmd("a4 STATUS box (UIDVALIDITY HIGHESTMODSEQ)");
+    let (uv, highest) = (number_after(&r, "UIDVALIDITY "), number_after(&r, "HIGHESTMODSEQ "));
+    a.cmd("a5 LOGOUT");
+    a.close();
+    let state = env.home.join(".pullmail");
+    let remove = |ext: &str| {
+        for e in std::fs::read_dir(&state).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == ext) {
+                std::fs::remove_file(p).unwrap();
+            }
+        }
+    };
+    for lose_index in [false, true] {
+        if lose_index {
+            remove("index");
+        }
+        let mut b = env.client();
+        b.cmd("b1 SELECT box (CONDSTORE)");
+        assert_eq!(fetched(&b.cmd("b2 FETCH 1:* (UID MODSEQ)")), fetched(&before));
+        let r = b.cmd("b3 STATUS box (UIDVALIDITY HIGHESTMODSEQ)");
+        assert_eq!(number_after(&r, "HIGHESTMODSEQ "), highest);
+        b.cmd("b4 LOGOUT");
+        b.close();
+    }
+    remove("modseq");
+    let mut c = env.client();
+    let r = c.cmd("c1 SELECT box (CONDSTORE)");
+    assert_eq!(number_after(&r, "[UIDVALIDITY "), uv);
+    let fresh = number_after(&r, "[HIGHESTMODSEQ ");
+    assert!(fresh > highest, "{fresh} > {highest}");
+    let now = fetched(&c.cmd("c2 FETCH 1:* (UID MODSEQ)"));
+    assert!(now.iter().all(|&(_, m)| m == fresh), "{now:?}");
+    let r = c.cmd(&format!("c3 FETCH 1:* (FLAGS) (CHANGEDSINCE {highest})"));
+    assert_eq!(untagged(&r).len(), 3, "everything changed since: {r}");
+}

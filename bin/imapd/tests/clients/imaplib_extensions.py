@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """The IMAP extensions through Python's imaplib against imapd: what a client
 sees of NAMESPACE, ID, ENABLE, UIDPLUS, MULTIAPPEND, BINARY, SORT, THREAD,
+CONDSTORE and QRESYNC (a second session's changes, and nothing else, told to a
+client that comes back with SELECT (QRESYNC ...)),
 ESEARCH, SEARCHRES, WITHIN, MOVE, UNSELECT, CHILDREN, SPECIAL-USE,
 LIST-EXTENDED, LIST-STATUS, SASL-IR and I18NLEVEL=1; and IDLE, sent raw through
 imaplib's socket, with a second session and an MTA delivery changing the mailbox.
@@ -240,4 +242,38 @@ m.sock.settimeout(30)
 ok(m.noop(), "NOOP after IDLE")
 other.logout()
 m.logout()
+
+# --------------------------------------------------------------------------
+# CONDSTORE and QRESYNC (RFC 7162): a client that comes back after another
+# changed the mailbox hears of exactly those changes.
+
+def enable_qresync(c):
+    typ, data = c._simple_command("ENABLE", "QRESYNC")
+    check(typ == "OK" and untagged(c, "ENABLED") == [b"QRESYNC"], (typ, data))
+
+
+q = connect()
+enable_qresync(q)
+ok(q.select("INBOX"), "SELECT")
+uidvalidity = int(untagged(q, "UIDVALIDITY")[0])
+highest = int(untagged(q, "HIGHESTMODSEQ")[0])
+q.logout()
+other = connect()
+ok(other.select("INBOX"), "second session SELECT")
+uids = ok(other.uid("SEARCH", "ALL"), "UID SEARCH ALL")[0].split()
+check(len(uids) >= 2, uids)
+ok(other.uid("STORE", uids[0], "+FLAGS", r"(\Answered)"), "UID STORE")
+ok(other.uid("STORE", uids[1], "+FLAGS", r"(\Deleted)"), "UID STORE")
+ok(other.expunge(), "EXPUNGE")
+other.logout()
+q = connect()
+enable_qresync(q)
+typ, data = q._simple_command("SELECT", "INBOX", "(QRESYNC (%d %d))" % (uidvalidity, highest))
+check(typ == "OK", (typ, data))
+check(int(untagged(q, "HIGHESTMODSEQ")[0]) > highest, "HIGHESTMODSEQ moved")
+check(untagged(q, "VANISHED") == [b"(EARLIER) " + uids[1]], q.untagged_responses)
+changed = untagged(q, "FETCH")
+check(len(changed) == 1 and b"UID " + uids[0] + b" " in changed[0]
+      and b"\\Answered" in changed[0] and b"MODSEQ (" in changed[0], changed)
+q.logout()
 print("checks %d idle %.2f" % (checks, slowest))
