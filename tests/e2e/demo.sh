@@ -72,6 +72,17 @@ cleanup() {
     trap - EXIT INT TERM HUP
     for pid in $pids; do kill "$pid" 2>/dev/null || true; done
     for pid in $pids; do wait "$pid" 2>/dev/null || true; done
+    # The /tmp/pam.X directories pam_wrapper made for the sessions, which cannot
+    # remove them themselves once they dropped root (only those of our sessions,
+    # which the logs name, and only once they are gone).
+    spawned=$(sed -n 's/.* as PID \([0-9]*\)\.$/\1/p' "$tmp"/*.log 2>/dev/null)
+    for d in /tmp/pam.?; do
+        [ -f "$d/pid" ] || continue
+        p=$(cat "$d/pid" 2>/dev/null)
+        for s in $spawned; do
+            if [ "$p" = "$s" ] && [ ! -d "/proc/$p" ]; then rm -rf "$d"; fi
+        done
+    done
     rm -rf "$tmp"
 }
 trap cleanup EXIT
