@@ -26,6 +26,8 @@ pub struct Situation {
     pub mailbox_referrals: bool,
     /// The connection can be compressed (RFC 4978; after login only).
     pub compress: bool,
+    /// The largest message APPEND takes (RFC 7889; `max_literal_size`).
+    pub append_limit: u64,
 }
 
 /// The extensions every session has, in the order they are sent: UW imapd's set
@@ -65,6 +67,7 @@ const EXTENSIONS: &[&str] = &[
     "QUOTA=RES-STORAGE",
     "CONDSTORE",       // RFC 7162 §3.1
     "QRESYNC",         // RFC 7162 §3.2
+    "STATUS=SIZE",     // RFC 8438
 ];
 
 /// The capabilities, in the order they are sent.
@@ -98,6 +101,7 @@ pub fn capabilities(s: &Situation) -> Vec<String> {
         }
     }
     caps.extend(EXTENSIONS.iter().map(|c| c.to_string()));
+    caps.push(format!("APPENDLIMIT={}", s.append_limit));
     if s.compress {
         caps.push("COMPRESS=DEFLATE".into());
     }
@@ -127,6 +131,7 @@ mod tests {
             login_referrals: true,
             mailbox_referrals: false,
             compress: false,
+            append_limit: 1000,
         };
         let before = line(&s);
         assert!(
@@ -138,7 +143,7 @@ mod tests {
         s.authenticated = true;
         let after = line(&s);
         assert!(after.starts_with("IMAP4rev1 LITERAL+ IDLE NAMESPACE"), "{after}");
-        assert!(after.ends_with(" QUOTA=RES-STORAGE CONDSTORE QRESYNC"), "{after}");
+        assert!(after.ends_with(" STATUS=SIZE APPENDLIMIT=1000"), "{after}");
         // Words, not substrings (an extension such as URLAUTH=BINARY would contain one).
         assert!(!after.split(' ').any(|w| w.starts_with("AUTH=")) && !after.contains("REFERRALS"));
         s.literal_minus = true;

@@ -29,7 +29,8 @@
 //! and MAILBOX-REFERRALS (2193) — and what UW never had: MOVE (6851), ENABLE
 //! (5161), ID (2971), SPECIAL-USE (6154), LIST-EXTENDED (5258), LIST-STATUS
 //! (5819), SEARCHRES (5182), CATENATE (4469), NOTIFY (5465; [`notify`]), CONDSTORE and QRESYNC (7162; [`modseq`]), URLAUTH (4467) and URLAUTH=BINARY (5524),
-//! QUOTA (9208, read only), COMPRESS=DEFLATE (4978, where the host can compress). Each command has its module under [`command`];
+//! QUOTA (9208, read only), STATUS=SIZE (8438), APPENDLIMIT (7889), COMPRESS=DEFLATE
+//! (4978, where the host can compress). Each command has its module under [`command`];
 //! the capability list names exactly these.
 //!
 //! ```no_run

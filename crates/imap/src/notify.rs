@@ -745,6 +745,7 @@ mod tests {
             uid_validity: mailbox::uid::Uidvalidity::new(7).unwrap(),
             unseen: 1,
             highest_modseq: mailbox::uid::ModSeq::MIN,
+            size: 300,
         };
         let all = Wants {
             new: true,

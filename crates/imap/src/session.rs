@@ -126,6 +126,7 @@ impl<H: Host> Session<H> {
             login_referrals: !self.settings.referrals.login.is_empty(),
             mailbox_referrals: !self.settings.referrals.mailboxes.is_empty(),
             compress: self.host.can_compress(),
+            append_limit: self.receiver.limits().literal,
         })
     }
 

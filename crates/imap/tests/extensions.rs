@@ -985,3 +985,84 @@ fn compress_is_refused_where_the_connection_cannot_compress() {
     assert_lines(&c.cmd("c4 COMPRESS"), &["c4 BAD"]);
     assert_lines(&c.cmd("c5 NOOP"), &["c5 OK"]);
 }
+
+// ------------------------------------------------------- STATUS=SIZE, APPENDLIMIT
+
+/// RFC 8438: STATUS SIZE is the sum of the messages' RFC822.SIZE, from the file
+/// and from the session's own view of the selected mailbox, and in LIST-STATUS.
+#[test]
+fn status_size_is_the_sum_of_the_message_sizes() {
+    let env = Env::new();
+    let mut c = with_box(&env, 3);
+    c.cmd("x0 STORE 1 +FLAGS (\\Deleted)");
+    let r = c.cmd("s1 SELECT box");
+    assert_lines(&r, &["* 3 EXISTS", "s1 OK"]);
+    let sizes = c.cmd("f1 FETCH 1:* RFC822.SIZE");
+    let total: u64 = sizes
+        .lines()
+        .filter_map(|l| l.split("RFC822.SIZE ").nth(1))
+        .map(|v| v.trim_end_matches(')').parse::<u64>().unwrap())
+        .sum();
+    assert!(total > 100, "{sizes}");
+    assert_lines(
+        &c.cmd("s2 STATUS box (MESSAGES SIZE)"),
+        &[&format!("* STATUS \"box\" (MESSAGES 3 SIZE {total})"), "s2 OK"],
+    );
+    let first: u64 = sizes
+        .lines()
+        .next()
+        .and_then(|l| l.split("RFC822.SIZE ").nth(1))
+        .map(|v| v.trim_end_matches(')').parse().unwrap())
+        .unwrap();
+    c.cmd("e1 STORE 1 +FLAGS.SILENT (\\Deleted)");
+    assert_lines(&c.cmd("e2 EXPUNGE"), &["* 1 EXPUNGE", "e2 OK"]);
+    // The session's view of the selected mailbox.
+    assert_lines(
+        &c.cmd("s3 STATUS box (SIZE)"),
+        &[&format!("* STATUS \"box\" (SIZE {})", total - first), "s3 OK"],
+    );
+    c.cmd("u1 UNSELECT");
+    // From the file, and through LIST-STATUS.
+    assert_lines(
+        &c.cmd("s4 STATUS box (SIZE UNSEEN)"),
+        &[&format!("* STATUS \"box\" (SIZE {} UNSEEN 2)", total - first), "s4 OK"],
+    );
+    assert_lines(
+        &c.cmd("l1 LIST \"\" box RETURN (STATUS (SIZE))"),
+        &["* LIST", &format!("* STATUS \"box\" (SIZE {})", total - first), "l1 OK"],
+    );
+    assert_lines(&c.cmd("s5 STATUS INBOX (SIZE)"), &["* STATUS \"INBOX\" (SIZE 0)", "s5 OK"]);
+}
+
+/// RFC 7889: APPENDLIMIT=n is the largest message APPEND takes (the configured
+/// literal limit), STATUS APPENDLIMIT says the same for each mailbox, and a
+/// larger message is NO [TOOBIG] before it is sent.
+#[test]
+fn appendlimit_is_the_literal_limit() {
+    let env = Env::new();
+    let mut c = env.client_with(Options {
+        limits: imap::Limits {
+            literal: 2000,
+            append: 2000 + 65536,
+            ..imap::Limits::default()
+        },
+        ..Options::default()
+    });
+    assert!(
+        c.greeting.split([' ', ']']).any(|w| w == "APPENDLIMIT=2000"),
+        "{}",
+        c.greeting
+    );
+    c.cmd("c1 CREATE box");
+    assert_lines(
+        &c.cmd("s1 STATUS box (APPENDLIMIT MESSAGES)"),
+        &["* STATUS \"box\" (APPENDLIMIT 2000 MESSAGES 0)", "s1 OK"],
+    );
+    let fits = message("fits", &"f".repeat(1800));
+    assert!(fits.len() <= 2000);
+    assert_lines(&c.cmd_literal("a1 APPEND box", &fits, ""), &["a1 OK [APPENDUID"]);
+    let big = message("big", &"b".repeat(2000));
+    let r = c.cmd_literal("a2 APPEND box", &big, "");
+    assert!(r.starts_with("a2 NO [TOOBIG]"), "refused before the literal: {r}");
+    assert_lines(&c.cmd("s2 STATUS box (MESSAGES)"), &["* STATUS \"box\" (MESSAGES 1)", "s2 OK"]);
+}

@@ -25,6 +25,8 @@ pub struct MailboxStatus {
     pub unseen: u32,
     /// HIGHESTMODSEQ (RFC 7162 §3.1.2.1).
     pub highest_modseq: ModSeq,
+    /// The sum of the messages' RFC822.SIZE (STATUS SIZE, RFC 8438).
+    pub size: u64,
 }
 
 /// One user's mailboxes.
@@ -244,6 +246,11 @@ impl Store {
             .seq_numbers()
             .filter(|&s| mb.info(s).is_some_and(|i| !i.flags.contains(Flags::SEEN)))
             .count() as u32;
+        let size = mb
+            .seq_numbers()
+            .filter_map(|s| mb.info(s))
+            .map(|i| i.rfc822_size)
+            .sum();
         Ok(MailboxStatus {
             messages: count,
             recent: mb.recent_count(),
@@ -251,6 +258,7 @@ impl Store {
             uid_validity: mb.uid_validity(),
             unseen,
             highest_modseq: mb.highest_modseq(),
+            size,
         })
     }
 

@@ -33,7 +33,7 @@ pub const IMAPD: &str = env!("CARGO_BIN_EXE_imapd");
 /// The extensions every session advertises (see crates/imap/src/capability.rs).
 pub const EXTENSIONS: &str = "IDLE NAMESPACE UIDPLUS UNSELECT CHILDREN BINARY MULTIAPPEND CATENATE \
      ESEARCH WITHIN SORT SORT=DISPLAY ESORT CONTEXT=SEARCH CONTEXT=SORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES I18NLEVEL=1 MOVE ENABLE ID \
-     SPECIAL-USE LIST-EXTENDED LIST-STATUS SEARCHRES NOTIFY QUOTA QUOTA=RES-STORAGE CONDSTORE QRESYNC COMPRESS=DEFLATE";
+     SPECIAL-USE LIST-EXTENDED LIST-STATUS SEARCHRES NOTIFY QUOTA QUOTA=RES-STORAGE CONDSTORE QRESYNC STATUS=SIZE APPENDLIMIT=67108864 COMPRESS=DEFLATE";
 
 pub fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.
@@ -267,6 +267,17 @@ impl Env {
             env,
             log: Arc::new(Mutex::new(Vec::new())),
         })
+    }
+
+    /// The extensions the server announces with this configuration: [`EXTENSIONS`]
+    /// with APPENDLIMIT from `max_literal_size`.
+    pub fn extensions(&self) -> String {
+        let config = std::fs::read_to_string(&self.config).unwrap_or_default();
+        let limit = config
+            .lines()
+            .find_map(|l| l.strip_prefix("max_literal_size = "))
+            .map_or("67108864", str::trim);
+        EXTENSIONS.replace("APPENDLIMIT=67108864", &format!("APPENDLIMIT={limit}"))
     }
 
     /// Adds a variable to the environment of the servers started from now on.

@@ -41,6 +41,12 @@ pub(crate) fn response<H: Host>(
                 .filter_map(|i| mb.info(i))
                 .filter(|i| !i.expunged && !i.flags.contains(Flags::SEEN))
                 .count() as u32;
+            let size = mb
+                .seq_numbers()
+                .filter_map(|i| mb.info(i))
+                .filter(|i| !i.expunged)
+                .map(|i| i.rfc822_size)
+                .sum();
             Some(MailboxStatus {
                 messages: mb.count(),
                 recent: mb.recent_count(),
@@ -48,6 +54,7 @@ pub(crate) fn response<H: Host>(
                 uid_validity: mb.uid_validity(),
                 unseen,
                 highest_modseq: mb.highest_modseq(),
+                size,
             })
         }
         _ => None,
@@ -65,6 +72,9 @@ pub(crate) fn response<H: Host>(
                 StatusItem::UidValidity => u64::from(status.uid_validity.get()),
                 StatusItem::Unseen => u64::from(status.unseen),
                 StatusItem::HighestModSeq => status.highest_modseq.get(),
+                StatusItem::Size => status.size,
+                // RFC 7889 §3: the same limit for every mailbox.
+                StatusItem::AppendLimit => s.receiver.limits().literal,
             };
             format!("{} {v}", i.name())
         })

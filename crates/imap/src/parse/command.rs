@@ -294,9 +294,11 @@ fn status_items(p: &mut Parser<'_>) -> PResult<Vec<StatusItem>> {
             "UIDVALIDITY" => StatusItem::UidValidity,
             "UNSEEN" => StatusItem::Unseen,
             "HIGHESTMODSEQ" => StatusItem::HighestModSeq,
+            "SIZE" => StatusItem::Size,
+            "APPENDLIMIT" => StatusItem::AppendLimit,
             _ => {
                 p.pos = at;
-                return p.fail("MESSAGES, RECENT, UIDNEXT, UIDVALIDITY, UNSEEN or HIGHESTMODSEQ");
+                return p.fail("MESSAGES, RECENT, UIDNEXT, UIDVALIDITY, UNSEEN, HIGHESTMODSEQ, SIZE or APPENDLIMIT");
             }
         };
         if items.len() >= MAX_ITEMS {

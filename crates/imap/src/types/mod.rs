@@ -53,6 +53,10 @@ pub enum StatusItem {
     Unseen,
     /// RFC 7162 §3.1.8 (a CONDSTORE enabling item).
     HighestModSeq,
+    /// RFC 8438.
+    Size,
+    /// RFC 7889 §3.
+    AppendLimit,
 }
 
 impl StatusItem {
@@ -64,16 +68,20 @@ impl StatusItem {
             StatusItem::UidValidity => "UIDVALIDITY",
             StatusItem::Unseen => "UNSEEN",
             StatusItem::HighestModSeq => "HIGHESTMODSEQ",
+            StatusItem::Size => "SIZE",
+            StatusItem::AppendLimit => "APPENDLIMIT",
         }
     }
 
-    pub const ALL: [StatusItem; 6] = [
+    pub const ALL: [StatusItem; 8] = [
         StatusItem::Messages,
         StatusItem::Recent,
         StatusItem::UidNext,
         StatusItem::UidValidity,
         StatusItem::Unseen,
         StatusItem::HighestModSeq,
+        StatusItem::Size,
+        StatusItem::AppendLimit,
     ];
 }
 
