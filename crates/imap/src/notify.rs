@@ -332,7 +332,7 @@ impl Notify {
     pub fn absorb(&mut self, store: &Store, selected: Option<&Path>) -> Result<(), Overflow> {
         let mut untold = Vec::new();
         self.check(store, selected, &mut untold)?;
-        self.retarget(store, selected, false)?;
+        self.retarget(store, selected, false, None)?;
         self.rewatch(store, selected);
         Ok(())
     }
@@ -348,7 +348,7 @@ impl Notify {
             self.subscriptions_stamp = stamp(subs.path());
             self.subscriptions = Notify::read_subscriptions(store);
         }
-        self.retarget(store, selected, true)?;
+        self.retarget(store, selected, true, None)?;
         self.rewatch(store, selected);
         self.last_full = Instant::now();
         Ok(())
@@ -356,11 +356,18 @@ impl Notify {
 
     /// Makes the watched set the targets of now; mailboxes new to it get their
     /// state taken (all of them when `fresh`).
+    ///
+    /// A mailbox that another session brought under a filter (created,
+    /// subscribed, renamed into a subtree) is told with the STATUS line of
+    /// `SET STATUS` when `told` is given: its state is taken when it is found,
+    /// which may be after changes since it came under the filter, so the client
+    /// learns where the STATUS lines that follow count from.
     fn retarget(
         &mut self,
         store: &Store,
         selected: Option<&Path>,
         fresh: bool,
+        mut told: Option<&mut Vec<u8>>,
     ) -> Result<(), Overflow> {
         let targets = self.targets(selected);
         if targets.len() > MAX_WATCHED {
@@ -374,12 +381,18 @@ impl Notify {
                     w.wants = wants;
                     w
                 }
-                None => Watched {
-                    stamp: stamp(&path),
-                    status: store.status(&name).ok(),
-                    path,
-                    wants,
-                },
+                None => {
+                    let w = Watched {
+                        stamp: stamp(&path),
+                        status: store.status(&name).ok(),
+                        path,
+                        wants,
+                    };
+                    if let Some(out) = told.as_deref_mut() {
+                        first_status(out, &name, &w);
+                    }
+                    w
+                }
             };
             self.watched.insert(name, w);
         }
@@ -480,7 +493,7 @@ impl Notify {
             self.report_subscriptions(&old_subscriptions, out);
         }
         if retarget {
-            self.retarget(store, selected, false)?;
+            self.retarget(store, selected, false, Some(out))?;
             if old_names.is_some() {
                 self.rewatch(store, selected);
             }
@@ -505,24 +518,7 @@ impl Notify {
     /// The STATUS lines a `NOTIFY SET STATUS` answers before its OK (§3.1).
     pub fn initial_status(&self, out: &mut Vec<u8>) {
         for (name, w) in &self.watched {
-            let Some(st) = &w.status else { continue };
-            let mut items = Vec::new();
-            if w.wants.new || w.wants.expunge {
-                items.push(("MESSAGES", u64::from(st.messages)));
-            }
-            if w.wants.new {
-                items.push(("UIDNEXT", u64::from(st.uid_next.get())));
-            }
-            if w.wants.new || w.wants.flags {
-                items.push(("UIDVALIDITY", u64::from(st.uid_validity.get())));
-            }
-            if w.wants.flags {
-                items.push(("UNSEEN", u64::from(st.unseen)));
-                // RFC 5465 §5.4 with CONDSTORE (RFC 7162): where flag changes
-                // will be measured from.
-                items.push(("HIGHESTMODSEQ", st.highest_modseq.get()));
-            }
-            status_line(out, name, &items);
+            first_status(out, name, w);
         }
     }
 
@@ -644,6 +640,28 @@ fn list_line(out: &mut Vec<u8>, attrs: &[&str], name: &str, old: Option<&str>) {
         out.extend_from_slice(b"))");
     }
     out.extend_from_slice(b"\r\n");
+}
+
+/// The first STATUS line of a watched mailbox: what its events need (§3.1).
+fn first_status(out: &mut Vec<u8>, name: &str, w: &Watched) {
+    let Some(st) = &w.status else { return };
+    let mut items = Vec::new();
+    if w.wants.new || w.wants.expunge {
+        items.push(("MESSAGES", u64::from(st.messages)));
+    }
+    if w.wants.new {
+        items.push(("UIDNEXT", u64::from(st.uid_next.get())));
+    }
+    if w.wants.new || w.wants.flags {
+        items.push(("UIDVALIDITY", u64::from(st.uid_validity.get())));
+    }
+    if w.wants.flags {
+        items.push(("UNSEEN", u64::from(st.unseen)));
+        // RFC 5465 §5.4 with CONDSTORE (RFC 7162): where flag changes
+        // will be measured from.
+        items.push(("HIGHESTMODSEQ", st.highest_modseq.get()));
+    }
+    status_line(out, name, &items);
 }
 
 /// `* STATUS name (item value ...)`; nothing without items.

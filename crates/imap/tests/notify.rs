@@ -610,8 +610,17 @@ fn each_filter_names_its_mailboxes() {
         a.cmd(&format!("a0 CREATE {name}"));
     }
     let mut b = env.client();
-    let arrival = |name: &'static str| {
-        move |l: &str| l.starts_with(&format!("* STATUS \"{name}\" (MESSAGES "))
+    // The count and the next UID after the arrival, as the arrival's line or
+    // the line of the mailbox coming under the filter after it (§6.4) has them.
+    let arrival = |name: &'static str, messages: u32| {
+        let start = format!(
+            "* STATUS \"{name}\" (MESSAGES {messages} UIDNEXT {}",
+            messages + 1
+        );
+        move |l: &str| {
+            l.strip_prefix(&start)
+                .is_some_and(|r| r.starts_with([' ', ')']))
+        }
     };
     let any_status = |l: &str| l.starts_with("* STATUS");
     // SUBSCRIBED: the subscribed mailboxes, as the list changes (§6.4).
@@ -620,27 +629,27 @@ fn each_filter_names_its_mailboxes() {
     nothing_pushed(&mut a, any_status, "STATUS of an unsubscribed mailbox");
     b.cmd("b2 SUBSCRIBE box");
     b.cmd_literal("b3 APPEND box", &message("two", "x"), "");
-    pushed(&mut a, arrival("box"), "STATUS of a subscribed mailbox");
+    pushed(&mut a, arrival("box", 2), "STATUS of a subscribed mailbox");
     // SUBTREE: the name and its inferiors (§6.5).
     a.cmd("a2 NOTIFY SET (subtree Lists (MessageNew MessageExpunge))");
     b.cmd_literal("b4 APPEND other", &message("three", "x"), "");
     nothing_pushed(&mut a, any_status, "STATUS outside the subtree");
     b.cmd_literal("b5 APPEND Lists/rust", &message("four", "x"), "");
-    pushed(&mut a, arrival("Lists/rust"), "STATUS in the subtree");
+    pushed(&mut a, arrival("Lists/rust", 1), "STATUS in the subtree");
     // MAILBOXES: exactly the names given.
     a.cmd("a3 NOTIFY SET (mailboxes (other) (MessageNew MessageExpunge))");
     b.cmd_literal("b6 APPEND box", &message("five", "x"), "");
     nothing_pushed(&mut a, any_status, "STATUS of a mailbox not named");
     b.cmd_literal("b7 APPEND other", &message("six", "x"), "");
-    pushed(&mut a, arrival("other"), "STATUS of a named mailbox");
+    pushed(&mut a, arrival("other", 2), "STATUS of a named mailbox");
     // INBOXES: as PERSONAL (any folder may be delivered to, §6.3).
     a.cmd("a4 NOTIFY SET (inboxes (MessageNew MessageExpunge))");
     deliver(&env.inbox, 1, 1, "mbox");
-    pushed(&mut a, arrival("INBOX"), "STATUS of INBOX");
+    pushed(&mut a, arrival("INBOX", 1), "STATUS of INBOX");
     b.cmd_literal("b8 APPEND Lists/rust", &message("seven", "x"), "");
     pushed(
         &mut a,
-        arrival("Lists/rust"),
+        arrival("Lists/rust", 2),
         "STATUS of a folder under INBOXES",
     );
     // Events NONE: nothing for those mailboxes.
