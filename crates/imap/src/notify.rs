@@ -65,6 +65,12 @@ pub const MAX_WATCHED: usize = 1000;
 pub const MAX_WATCHED_DIRECTORIES: usize = 256;
 /// A full look at everything watched, even when inotify said nothing.
 pub const SAFETY_CHECK: Duration = Duration::from_secs(30);
+/// A file changed this recently may change again within the same tick of the
+/// file system's clock, leaving its times as they were: its stamp proves
+/// nothing, and it is looked at again ([`RACY_LOOK`]) until it is older.
+const RACY_WINDOW: Duration = Duration::from_secs(2);
+/// How soon a file with a racy stamp is looked at again.
+const RACY_LOOK: Duration = Duration::from_secs(1);
 
 /// The events asked for the selected mailbox (`SELECTED` or `SELECTED-DELAYED`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -127,17 +133,32 @@ struct Stamp {
     size: u64,
     mtime: (i64, i64),
     ctime: (i64, i64),
+    /// Changed within [`RACY_WINDOW`] of the look: file system clocks are
+    /// coarse (a few milliseconds), so a second change in the same tick keeps
+    /// the times and the size (a flag rewritten in place, a rename beside a
+    /// lock file just removed). Such a stamp is never taken as "unchanged".
+    racy: bool,
 }
 
 fn stamp(path: &Path) -> Option<Stamp> {
     let m = std::fs::symlink_metadata(path).ok()?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let window = RACY_WINDOW.as_secs() as i64;
     Some(Stamp {
         dev: m.dev(),
         ino: m.ino(),
         size: m.size(),
         mtime: (m.mtime(), m.mtime_nsec()),
         ctime: (m.ctime(), m.ctime_nsec()),
+        racy: m.mtime() >= now - window || m.ctime() >= now - window,
     })
+}
+
+/// Whether a file whose stamp was `old` and is `new` surely did not change.
+fn unchanged(old: &Option<Stamp>, new: &Option<Stamp>) -> bool {
+    old == new && !old.is_some_and(|s| s.racy)
 }
 
 /// One mailbox watched for message events.
@@ -174,6 +195,9 @@ pub struct Notify {
     inotify: bool,
     watcher: Option<Watcher>,
     last_full: Instant,
+    /// The last look, and whether a stamp then was racy (look again soon).
+    last_look: Instant,
+    racy: bool,
     /// CONDSTORE and QRESYNC as the session has them (STATUS lines then carry
     /// HIGHESTMODSEQ); the session keeps it current.
     pub enabled: Enabled,
@@ -218,6 +242,8 @@ impl Notify {
             inotify,
             watcher: None,
             last_full: Instant::now(),
+            last_look: Instant::now(),
+            racy: false,
             enabled: Enabled::default(),
         }
     }
@@ -351,6 +377,8 @@ impl Notify {
         self.retarget(store, selected, true, None)?;
         self.rewatch(store, selected);
         self.last_full = Instant::now();
+        self.last_look = self.last_full;
+        self.note_racy();
         Ok(())
     }
 
@@ -425,7 +453,8 @@ impl Notify {
     /// (the caller waits a poll slice between calls), or the safety interval
     /// passed.
     pub fn changed(&mut self) -> bool {
-        let due = self.last_full.elapsed() >= SAFETY_CHECK;
+        let due = self.last_full.elapsed() >= SAFETY_CHECK
+            || (self.racy && self.last_look.elapsed() >= RACY_LOOK);
         match &mut self.watcher {
             Some(w) => w.changed() || due,
             None => true,
@@ -444,7 +473,12 @@ impl Notify {
 
     /// How long a wait may last before the next full look is due.
     pub fn until_due(&self) -> Duration {
-        SAFETY_CHECK.saturating_sub(self.last_full.elapsed())
+        let full = SAFETY_CHECK.saturating_sub(self.last_full.elapsed());
+        if self.racy {
+            full.min(RACY_LOOK.saturating_sub(self.last_look.elapsed()))
+        } else {
+            full
+        }
     }
 
     /// Looks at the other mailboxes, the names and the subscriptions, and writes
@@ -458,6 +492,8 @@ impl Notify {
         if self.last_full.elapsed() >= SAFETY_CHECK {
             self.last_full = Instant::now();
         }
+        self.last_look = Instant::now();
+        self.racy = false;
         if !self.has_others() {
             return Ok(());
         }
@@ -466,7 +502,7 @@ impl Notify {
         let subs_path = store.subscriptions().path().to_path_buf();
         let subs_stamp = stamp(&subs_path);
         let old_subscriptions = self.subscriptions.clone();
-        if subs_stamp != self.subscriptions_stamp {
+        if !unchanged(&self.subscriptions_stamp, &subs_stamp) {
             self.subscriptions_stamp = subs_stamp;
             let new = Notify::read_subscriptions(store);
             if new != self.subscriptions {
@@ -475,7 +511,12 @@ impl Notify {
             }
         }
         let dirs = self.directory_stamps(store);
-        let old_names = if dirs != self.directories {
+        let dirs_unchanged = dirs.len() == self.directories.len()
+            && self
+                .directories
+                .iter()
+                .all(|(p, s)| dirs.get(p).is_some_and(|n| unchanged(s, n)));
+        let old_names = if !dirs_unchanged {
             let names = Notify::list_names(store);
             let old = std::mem::replace(&mut self.names, names);
             self.directories = self.directory_stamps(store);
@@ -500,7 +541,7 @@ impl Notify {
         }
         for (name, w) in self.watched.iter_mut() {
             let now = stamp(&w.path);
-            if now == w.stamp {
+            if unchanged(&w.stamp, &now) {
                 continue;
             }
             w.stamp = now;
@@ -512,7 +553,17 @@ impl Notify {
                 w.status = status;
             }
         }
+        self.note_racy();
         Ok(())
+    }
+
+    /// Whether a stamp of the last look was racy, so that the next look comes
+    /// within [`RACY_LOOK`].
+    fn note_racy(&mut self) {
+        let racy = |s: &Option<Stamp>| s.is_some_and(|s| s.racy);
+        self.racy = racy(&self.subscriptions_stamp)
+            || self.directories.values().any(racy)
+            || self.watched.values().any(|w| racy(&w.stamp));
     }
 
     /// The STATUS lines a `NOTIFY SET STATUS` answers before its OK (§3.1).
@@ -738,6 +789,27 @@ fn status_change(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stamp_of_a_file_changed_just_now_proves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("box");
+        std::fs::write(&path, b"x").unwrap();
+        let fresh = stamp(&path);
+        assert!(fresh.is_some_and(|s| s.racy));
+        assert!(
+            !unchanged(&fresh, &stamp(&path)),
+            "a second change in the same clock tick would leave the same stamp"
+        );
+        // Changed long ago (mtime set back; ctime cannot be, so the stamp is
+        // made by hand as a look a minute later would make it).
+        let old = Stamp {
+            racy: false,
+            ..fresh.unwrap()
+        };
+        assert!(unchanged(&Some(old), &Some(old)));
+        assert!(!unchanged(&Some(old), &None), "a removed file changed");
+    }
 
     #[test]
     fn subtree_covers_the_name_and_its_inferiors_only() {
