@@ -103,8 +103,9 @@ fn a_journal_with_huge_lengths_does_not_overflow() {
         [10, u64::MAX - 1, 5, 0, 0, 0, 0],
         [u64::MAX, 3, 4, 1, u64::MAX, 0, 1],
     ] {
-        let mut j = mailbox::journal::encode_header_for_fuzzing(&path, meta.dev(), meta.ino(), numbers)
-            .unwrap();
+        let mut j =
+            mailbox::journal::encode_header_for_fuzzing(&path, meta.dev(), meta.ino(), numbers)
+                .unwrap();
         if numbers[3] == 1 {
             j.extend_from_slice(&(1u64 << 40).to_le_bytes());
             j.extend_from_slice(&4u32.to_le_bytes());
@@ -112,12 +113,24 @@ fn a_journal_with_huge_lengths_does_not_overflow() {
         } else {
             j.extend_from_slice(b"junk");
         }
-        std::fs::write(mailbox::journal::journal_path(&env.ctx.state_dir, &path), &j).unwrap();
-        let file = std::fs::OpenOptions::new().read(true).write(true).open(&path).unwrap();
+        std::fs::write(
+            mailbox::journal::journal_path(&env.ctx.state_dir, &path),
+            &j,
+        )
+        .unwrap();
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .unwrap();
         let _ = mailbox::journal::recover(&env.ctx.state_dir, &path, &file);
         let _ = std::fs::remove_file(mailbox::journal::journal_path(&env.ctx.state_dir, &path));
     }
-    assert_eq!(std::fs::read(&path).unwrap(), text, "the mailbox was not touched");
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        text,
+        "the mailbox was not touched"
+    );
     let mb = Mailbox::open(&path, Mode::ReadOnly, &env.ctx).unwrap();
     assert_eq!(mb.count(), 1);
 }
@@ -132,4 +145,19 @@ fn a_rewrite_keeps_the_text_of_the_fuzzers_mmdf_file() {
     ))
     .unwrap();
     rewrite_keeps_every_message(&bytes);
+}
+
+/// Found by fuzzing (mailbox_file): a file that ends right after a From_ line, with
+/// no line end. The rewrite wrote the new header straight after it, so the From_
+/// line stopped being one: the message was gone and its header had joined the
+/// message before.
+#[test]
+fn a_from_line_cut_at_the_end_of_the_file_stays_a_message() {
+    rewrite_keeps_every_message(
+        b"From a@b Mon Jan  1 00:00:01 2024\nX: y\n\nbody\nFrom c@d Mon Jan  1 00:00:02 2024",
+    );
+    rewrite_keeps_every_message(b"From Mon Jan 1 0:1 2024");
+    let mut leading_junk = vec![0u8; 16];
+    leading_junk.extend_from_slice(b"From Mon Jan 1 0:1 2024");
+    rewrite_keeps_every_message(&leading_junk);
 }

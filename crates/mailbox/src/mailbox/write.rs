@@ -22,7 +22,11 @@ impl Mailbox {
                 .disk_base
                 .as_ref()
                 .is_some_and(|b| b.keywords.as_slice() != self.keywords.names());
-        new_keywords || self.messages.iter().any(|m| !m.has(GHOST) && m.flags_dirty())
+        new_keywords
+            || self
+                .messages
+                .iter()
+                .any(|m| !m.has(GHOST) && m.flags_dirty())
     }
 
     /// Removes the messages marked \Deleted (all of them, or only those whose UID is
@@ -127,7 +131,11 @@ impl Mailbox {
     /// number (the next after it, in file order); counting them would make the next
     /// reader derive them one higher, and the message's UID would change.
     pub(super) fn recorded_last_uid(&self) -> Option<Uid> {
-        match self.messages.iter().find(|m| !m.has(GHOST) && !m.has(UID_ON_DISK)) {
+        match self
+            .messages
+            .iter()
+            .find(|m| !m.has(GHOST) && !m.has(UID_ON_DISK))
+        {
             Some(m) => Uid::new(m.uid.get() - 1),
             None => self.last_uid,
         }
@@ -199,7 +207,10 @@ impl Mailbox {
             // New UIDs under a new UIDVALIDITY: the whole mailbox is written again, a
             // fresh pseudo-message first, so that no old X-UID is left for a reader to
             // trust beside the new X-IMAP.
-            tail = Some(self.pseudo.map_or(first_start, |p| p.start.min(first_start)));
+            tail = Some(
+                self.pseudo
+                    .map_or(first_start, |p| p.start.min(first_start)),
+            );
         }
         for &i in &live {
             let m = &self.messages[i];
@@ -416,6 +427,17 @@ impl Mailbox {
             rw.write(&out)?;
         } else {
             rw.copy_from_file(m.start, m.header_start - m.start)?;
+            // A file cut right after a From_ line (a delivery that stopped there)
+            // leaves the line without its end: the header written next would
+            // join it, unmaking the message and gluing its header onto the
+            // message before (found by fuzzing).
+            if m.header_start > m.start {
+                let mut last = [0u8; 1];
+                self.file.read_exact_at(&mut last, m.header_start - 1)?;
+                if last[0] != b'\n' {
+                    rw.write(b"\n")?;
+                }
+            }
         }
         let blank_len = m.blank_len as u64;
         let rewrite_header = m.header_stale() || m.span_len == 0 || m.has(TRUNCATED);

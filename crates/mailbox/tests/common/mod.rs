@@ -85,7 +85,12 @@ pub fn snapshot(mb: &mut Mailbox) -> Vec<(u32, Flags, Vec<String>, Vec<u8>)> {
                 .into_iter()
                 .map(str::to_string)
                 .collect();
-            (info.uid.get(), info.flags, kws, mb.message(seqno(seq)).unwrap())
+            (
+                info.uid.get(),
+                info.flags,
+                kws,
+                mb.message(seqno(seq)).unwrap(),
+            )
         })
         .collect()
 }
