@@ -35,7 +35,10 @@ fn untagged(r: &str) -> Vec<String> {
 /// The number after `key` in `text` (`HIGHESTMODSEQ `, `MODSEQ (`, ...).
 #[track_caller]
 fn number_after(text: &str, key: &str) -> u64 {
-    let i = text.find(key).unwrap_or_else(|| panic!("no {key:?} in:\n{text}")) + key.len();
+    let i = text
+        .find(key)
+        .unwrap_or_else(|| panic!("no {key:?} in:\n{text}"))
+        + key.len();
     text[i..]
         .bytes()
         .take_while(u8::is_ascii_digit)
@@ -72,7 +75,10 @@ fn select_and_status_say_highestmodseq_and_fetch_gives_modseqs() {
     let got = fetched(&r);
     assert_eq!(got.len(), 3, "{r}");
     assert!(got.iter().all(|&(_, m)| m > 0 && m <= highest), "{r}");
-    assert!(r.contains(&format!("* 1 FETCH (UID 1 MODSEQ ({}))", got[0].1)), "{r}");
+    assert!(
+        r.contains(&format!("* 1 FETCH (UID 1 MODSEQ ({}))", got[0].1)),
+        "{r}"
+    );
     // STATUS of another mailbox opens it.
     let r = c.cmd("a4 STATUS INBOX (HIGHESTMODSEQ)");
     assert!(number_after(&r, "HIGHESTMODSEQ ") > 0, "{r}");
@@ -93,9 +99,16 @@ fn unchangedsince_stores_what_is_unchanged_and_names_the_rest() {
     let r = c.cmd("a3 STORE 1 +FLAGS (\\Seen)");
     let m1 = number_after(&r, "MODSEQ (");
     assert!(m1 > h0);
-    assert_eq!(untagged(&r), [format!("* 1 FETCH (FLAGS (\\Recent \\Seen) UID 1 MODSEQ ({m1}))")]);
+    assert_eq!(
+        untagged(&r),
+        [format!(
+            "* 1 FETCH (FLAGS (\\Recent \\Seen) UID 1 MODSEQ ({m1}))"
+        )]
+    );
     // .SILENT: only the modseq.
-    let r = c.cmd(&format!("a4 STORE 2,3 (UNCHANGEDSINCE {h0}) +FLAGS.SILENT (\\Flagged)"));
+    let r = c.cmd(&format!(
+        "a4 STORE 2,3 (UNCHANGEDSINCE {h0}) +FLAGS.SILENT (\\Flagged)"
+    ));
     let m2 = number_after(&r, "MODSEQ (");
     assert!(m2 > m1);
     assert_eq!(
@@ -107,7 +120,9 @@ fn unchangedsince_stores_what_is_unchanged_and_names_the_rest() {
     );
     assert_eq!(tagged_line(&r), "a4 OK STORE completed");
     // 2 and 3 changed after m1: they are left alone and named; 1 and 5 change.
-    let r = c.cmd(&format!("a5 STORE 1:3,5 (UNCHANGEDSINCE {m1}) +FLAGS.SILENT (\\Deleted)"));
+    let r = c.cmd(&format!(
+        "a5 STORE 1:3,5 (UNCHANGEDSINCE {m1}) +FLAGS.SILENT (\\Deleted)"
+    ));
     let m3 = number_after(&r, "MODSEQ (");
     assert!(m3 > m2);
     assert_eq!(
@@ -117,18 +132,32 @@ fn unchangedsince_stores_what_is_unchanged_and_names_the_rest() {
             format!("* 5 FETCH (UID 5 MODSEQ ({m3}))")
         ]
     );
-    assert_eq!(tagged_line(&r), "a5 OK [MODIFIED 2:3] Conditional STORE failed");
+    assert_eq!(
+        tagged_line(&r),
+        "a5 OK [MODIFIED 2:3] Conditional STORE failed"
+    );
     let r = c.cmd("a6 FETCH 2 FLAGS");
     assert!(!r.contains("\\Deleted"), "{r}");
     // UID STORE names UIDs; UNCHANGEDSINCE 0 fails for every message.
     let r = c.cmd("a7 UID STORE 4:5 (UNCHANGEDSINCE 0) FLAGS (\\Answered)");
     assert_eq!(untagged(&r), Vec::<String>::new());
-    assert_eq!(tagged_line(&r), "a7 OK [MODIFIED 4:5] Conditional STORE failed");
+    assert_eq!(
+        tagged_line(&r),
+        "a7 OK [MODIFIED 4:5] Conditional STORE failed"
+    );
     // A STORE that changes nothing keeps the modseq.
-    let r = c.cmd(&format!("a8 STORE 4 (UNCHANGEDSINCE {m3}) -FLAGS (\\Answered)"));
-    assert_eq!(untagged(&r), [format!("* 4 FETCH (FLAGS (\\Recent) UID 4 MODSEQ ({h0}))")]);
+    let r = c.cmd(&format!(
+        "a8 STORE 4 (UNCHANGEDSINCE {m3}) -FLAGS (\\Answered)"
+    ));
+    assert_eq!(
+        untagged(&r),
+        [format!("* 4 FETCH (FLAGS (\\Recent) UID 4 MODSEQ ({h0}))")]
+    );
     // The STORE syntax errors.
-    assert_lines(&c.cmd("a9 STORE 1 (UNCHANGEDSINCE) +FLAGS (\\Seen)"), &["a9 BAD"]);
+    assert_lines(
+        &c.cmd("a9 STORE 1 (UNCHANGEDSINCE) +FLAGS (\\Seen)"),
+        &["a9 BAD"],
+    );
     assert_lines(&c.cmd("b1 STORE 1 (NOSUCH 1) +FLAGS (\\Seen)"), &["b1 BAD"]);
     assert_lines(
         &c.cmd("b2 STORE 1 (UNCHANGEDSINCE 9223372036854775808) +FLAGS (\\Seen)"),
@@ -150,27 +179,52 @@ fn changedsince_fetches_only_what_changed() {
     c.cmd("a4 STORE 4 +FLAGS.SILENT ($Work)");
     let r = c.cmd(&format!("a5 FETCH 1:* (UID FLAGS) (CHANGEDSINCE {h0})"));
     let got = fetched(&r);
-    assert_eq!(got.iter().map(|&(u, _)| u).collect::<Vec<_>>(), [2, 4], "{r}");
+    assert_eq!(
+        got.iter().map(|&(u, _)| u).collect::<Vec<_>>(),
+        [2, 4],
+        "{r}"
+    );
     assert!(got[0].1 < got[1].1, "{r}");
     assert_lines(
         &r,
         &[
-            &format!("* 2 FETCH (UID 2 FLAGS (\\Recent \\Answered) MODSEQ ({}))", got[0].1),
+            &format!(
+                "* 2 FETCH (UID 2 FLAGS (\\Recent \\Answered) MODSEQ ({}))",
+                got[0].1
+            ),
             "* 4 FETCH (UID 4 FLAGS (\\Recent $Work) MODSEQ (",
         ],
     );
-    let r = c.cmd(&format!("a6 UID FETCH 1:* (FLAGS) (CHANGEDSINCE {})", got[0].1));
+    let r = c.cmd(&format!(
+        "a6 UID FETCH 1:* (FLAGS) (CHANGEDSINCE {})",
+        got[0].1
+    ));
     assert_eq!(fetched(&r), [got[1]]);
     // CHANGEDSINCE 0 is everything; VANISHED needs UID FETCH and QRESYNC.
-    assert_eq!(fetched(&c.cmd("a7 FETCH 1:* (UID) (CHANGEDSINCE 0)")).len(), 4);
-    assert_lines(&c.cmd("a8 FETCH 1:* (FLAGS) (CHANGEDSINCE 1 VANISHED)"), &["a8 BAD"]);
-    assert_lines(&c.cmd("a9 UID FETCH 1:* (FLAGS) (CHANGEDSINCE 1 VANISHED)"), &["a9 BAD"]);
+    assert_eq!(
+        fetched(&c.cmd("a7 FETCH 1:* (UID) (CHANGEDSINCE 0)")).len(),
+        4
+    );
+    assert_lines(
+        &c.cmd("a8 FETCH 1:* (FLAGS) (CHANGEDSINCE 1 VANISHED)"),
+        &["a8 BAD"],
+    );
+    assert_lines(
+        &c.cmd("a9 UID FETCH 1:* (FLAGS) (CHANGEDSINCE 1 VANISHED)"),
+        &["a9 BAD"],
+    );
     assert_lines(&c.cmd("b1 UID FETCH 1:* (FLAGS) (VANISHED)"), &["b1 BAD"]);
     // A FETCH that sets \Seen tells the new modseq.
     let r = c.cmd("b2 FETCH 3 BODY[TEXT]");
     let m = number_after(&r, "MODSEQ (");
     assert!(m > got[1].1, "{r}");
-    assert_lines(&r, &["* 3 FETCH (BODY[TEXT]", &format!("* 3 FETCH (UID 3 MODSEQ ({m}))")]);
+    assert_lines(
+        &r,
+        &[
+            "* 3 FETCH (BODY[TEXT]",
+            &format!("* 3 FETCH (UID 3 MODSEQ ({m}))"),
+        ],
+    );
 }
 
 /// RFC 7162 §3.1.5: SEARCH MODSEQ, with and without an entry name, and the
@@ -183,14 +237,23 @@ fn search_modseq_and_its_result() {
     c.cmd("a1 SELECT box");
     // SEARCH MODSEQ switches CONDSTORE on.
     let r = c.cmd("a2 SEARCH MODSEQ 1");
-    assert_lines(&r, &["* OK [HIGHESTMODSEQ ", "* SEARCH 1 2 3 4 (MODSEQ ", "a2 OK"]);
+    assert_lines(
+        &r,
+        &["* OK [HIGHESTMODSEQ ", "* SEARCH 1 2 3 4 (MODSEQ ", "a2 OK"],
+    );
     let mut m = [0u64; 5];
     for i in [1, 3, 2, 4] {
-        m[i] = number_after(&c.cmd(&format!("s{i} STORE {i} +FLAGS (\\Seen)")), "MODSEQ (");
+        m[i] = number_after(
+            &c.cmd(&format!("s{i} STORE {i} +FLAGS (\\Seen)")),
+            "MODSEQ (",
+        );
     }
     assert!(m[1] < m[3] && m[3] < m[2] && m[2] < m[4]);
     assert_eq!(
-        untagged(&c.cmd(&format!("a3 SEARCH MODSEQ \"/flags/\\\\draft\" all {}", m[3]))),
+        untagged(&c.cmd(&format!(
+            "a3 SEARCH MODSEQ \"/flags/\\\\draft\" all {}",
+            m[3]
+        ))),
         [format!("* SEARCH 2 3 4 (MODSEQ {})", m[4])]
     );
     assert_eq!(
@@ -198,10 +261,17 @@ fn search_modseq_and_its_result() {
         [format!("* SEARCH 2 3 (MODSEQ {})", m[2])]
     );
     // Nothing found: no MODSEQ.
-    assert_eq!(untagged(&c.cmd(&format!("a5 SEARCH MODSEQ {}", m[4] + 1))), ["* SEARCH"]);
+    assert_eq!(
+        untagged(&c.cmd(&format!("a5 SEARCH MODSEQ {}", m[4] + 1))),
+        ["* SEARCH"]
+    );
     let es = |c: &mut Client, tag: &str, cmd: &str| untagged(&c.cmd(&format!("{tag} {cmd}")));
     assert_eq!(
-        es(&mut c, "b1", "SEARCH RETURN (MIN) 1:3 MODSEQ \"/flags/\\\\seen\" all 1"),
+        es(
+            &mut c,
+            "b1",
+            "SEARCH RETURN (MIN) 1:3 MODSEQ \"/flags/\\\\seen\" all 1"
+        ),
         [format!("* ESEARCH (TAG \"b1\") MIN 1 MODSEQ {}", m[1])]
     );
     assert_eq!(
@@ -213,14 +283,28 @@ fn search_modseq_and_its_result() {
         [format!("* ESEARCH (TAG \"b3\") ALL 1:3 MODSEQ {}", m[2])]
     );
     assert_eq!(
-        es(&mut c, "b4", &format!("UID SEARCH RETURN (COUNT) MODSEQ {}", m[4])),
-        [format!("* ESEARCH (TAG \"b4\") UID COUNT 1 MODSEQ {}", m[4])]
+        es(
+            &mut c,
+            "b4",
+            &format!("UID SEARCH RETURN (COUNT) MODSEQ {}", m[4])
+        ),
+        [format!(
+            "* ESEARCH (TAG \"b4\") UID COUNT 1 MODSEQ {}",
+            m[4]
+        )]
     );
     assert_eq!(
-        es(&mut c, "b5", &format!("SEARCH RETURN (ALL) MODSEQ {}", m[4] + 1)),
+        es(
+            &mut c,
+            "b5",
+            &format!("SEARCH RETURN (ALL) MODSEQ {}", m[4] + 1)
+        ),
         ["* ESEARCH (TAG \"b5\")"]
     );
-    assert_lines(&c.cmd("b6 SEARCH MODSEQ \"/flags/\\\\seen\" some 1"), &["b6 BAD"]);
+    assert_lines(
+        &c.cmd("b6 SEARCH MODSEQ \"/flags/\\\\seen\" some 1"),
+        &["b6 BAD"],
+    );
     assert_lines(&c.cmd("b7 SEARCH MODSEQ"), &["b7 BAD"]);
 }
 
@@ -239,7 +323,9 @@ fn other_sessions_changes_carry_modseq() {
     let m = number_after(&r, "MODSEQ (");
     assert_eq!(
         untagged(&r),
-        [format!("* 2 FETCH (FLAGS (\\Recent \\Flagged) UID 2 MODSEQ ({m}))")]
+        [format!(
+            "* 2 FETCH (FLAGS (\\Recent \\Flagged) UID 2 MODSEQ ({m}))"
+        )]
     );
     assert_lines(&a.cmd("a3 SELECT box (CONDSTORE BOGUS)"), &["a3 BAD"]);
     assert_lines(&a.cmd("a4 SELECT box (QRESYNC (1 1))"), &["a4 BAD"]);
@@ -278,7 +364,9 @@ fn a_status_edit_under_the_dot_lock_moves_highestmodseq() {
     assert!(m > h0);
     assert_eq!(
         untagged(&r),
-        [format!("* 2 FETCH (FLAGS (\\Recent \\Seen \\Flagged) UID 2 MODSEQ ({m}))")]
+        [format!(
+            "* 2 FETCH (FLAGS (\\Recent \\Seen \\Flagged) UID 2 MODSEQ ({m}))"
+        )]
     );
     let r = c.cmd("a3 STATUS box (HIGHESTMODSEQ)");
     assert_eq!(number_after(&r, "HIGHESTMODSEQ "), m);
@@ -292,7 +380,10 @@ fn a_status_edit_under_the_dot_lock_moves_highestmodseq() {
 fn a_client_back_after_another_changed_the_mailbox_gets_exactly_the_changes() {
     let env = Env::new();
     let mut a = with_box(&env, 6);
-    assert_eq!(a.cmd("a0 ENABLE QRESYNC"), "* ENABLED QRESYNC\r\na0 OK ENABLE completed\r\n");
+    assert_eq!(
+        a.cmd("a0 ENABLE QRESYNC"),
+        "* ENABLED QRESYNC\r\na0 OK ENABLE completed\r\n"
+    );
     let r = a.cmd("a1 SELECT box");
     let uv = number_after(&r, "[UIDVALIDITY ");
     let h0 = number_after(&r, "[HIGHESTMODSEQ ");
@@ -321,8 +412,14 @@ fn a_client_back_after_another_changed_the_mailbox_gets_exactly_the_changes() {
         .collect();
     assert_eq!(after_flags.len(), 3, "{r}");
     assert_eq!(after_flags[0], "* VANISHED (EARLIER) 3,5");
-    assert!(after_flags[1].starts_with("* 2 FETCH (FLAGS (\\Answered) UID 2 MODSEQ ("), "{r}");
-    assert!(after_flags[2].starts_with("* 5 FETCH (FLAGS () UID 7 MODSEQ ("), "{r}");
+    assert!(
+        after_flags[1].starts_with("* 2 FETCH (FLAGS (\\Answered) UID 2 MODSEQ ("),
+        "{r}"
+    );
+    assert!(
+        after_flags[2].starts_with("* 5 FETCH (FLAGS () UID 7 MODSEQ ("),
+        "{r}"
+    );
     assert_eq!(tagged_line(&r), "c1 OK [READ-WRITE] SELECT completed");
 
     // Known UIDs narrow both; [CLOSED] first, as a mailbox was selected.
@@ -330,7 +427,10 @@ fn a_client_back_after_another_changed_the_mailbox_gets_exactly_the_changes() {
     assert_eq!(untagged(&r)[0], "* OK [CLOSED] Previous mailbox closed");
     assert_lines(
         &r,
-        &["* VANISHED (EARLIER) 3", "* 2 FETCH (FLAGS (\\Answered) UID 2 MODSEQ ("],
+        &[
+            "* VANISHED (EARLIER) 3",
+            "* 2 FETCH (FLAGS (\\Answered) UID 2 MODSEQ (",
+        ],
     );
     assert!(!r.contains("UID 7"), "{r}");
     // Up to date: nothing to say.
@@ -341,10 +441,20 @@ fn a_client_back_after_another_changed_the_mailbox_gets_exactly_the_changes() {
     assert!(!r.contains("VANISHED") && !r.contains("FETCH"), "{r}");
 
     // UID FETCH (CHANGEDSINCE n VANISHED): the same, within the UIDs named.
-    let r = a.cmd(&format!("c5 UID FETCH 1:* (FLAGS) (CHANGEDSINCE {h0} VANISHED)"));
-    assert_lines(&r, &["* VANISHED (EARLIER) 3,5", "* 2 FETCH (UID 2 FLAGS (\\Answered) MODSEQ ("]);
+    let r = a.cmd(&format!(
+        "c5 UID FETCH 1:* (FLAGS) (CHANGEDSINCE {h0} VANISHED)"
+    ));
+    assert_lines(
+        &r,
+        &[
+            "* VANISHED (EARLIER) 3,5",
+            "* 2 FETCH (UID 2 FLAGS (\\Answered) MODSEQ (",
+        ],
+    );
     assert_eq!(fetched(&r).iter().map(|f| f.0).collect::<Vec<_>>(), [2, 7]);
-    let r = a.cmd(&format!("c6 UID FETCH 4:6 (FLAGS) (CHANGEDSINCE {h0} VANISHED)"));
+    let r = a.cmd(&format!(
+        "c6 UID FETCH 4:6 (FLAGS) (CHANGEDSINCE {h0} VANISHED)"
+    ));
     assert_eq!(untagged(&r), ["* VANISHED (EARLIER) 5"]);
 }
 
@@ -407,10 +517,15 @@ fn without_history_vanished_earlier_is_a_superset() {
     // 1 and 4 are not there: both named (7 and 8 were never given out); every
     // message is changed.
     assert!(r.contains("* VANISHED (EARLIER) 1,4\r\n"), "{r}");
-    assert_eq!(fetched(&r).iter().map(|f| f.0).collect::<Vec<_>>(), [2, 3, 5, 6]);
+    assert_eq!(
+        fetched(&r).iter().map(|f| f.0).collect::<Vec<_>>(),
+        [2, 3, 5, 6]
+    );
     // The client had UIDs 2 and 3 as its messages 1 and 2, and they still are:
     // nothing below 3 can have gone since, so only 4 is named.
-    let r = c.cmd(&format!("c2 EXAMINE box (QRESYNC ({uv} {h0} 1:8 (1:2 2:3)))"));
+    let r = c.cmd(&format!(
+        "c2 EXAMINE box (QRESYNC ({uv} {h0} 1:8 (1:2 2:3)))"
+    ));
     assert!(r.contains("* VANISHED (EARLIER) 4\r\n"), "{r}");
     // Mismatched data is ignored.
     let r = c.cmd(&format!("c3 EXAMINE box (QRESYNC ({uv} {h0} 1:8 (1:2 5)))"));
@@ -432,7 +547,10 @@ fn modseqs_survive_restarts_and_never_go_back() {
     a.cmd("a2 STORE 2 +FLAGS.SILENT (\\Answered)");
     let before = a.cmd("a3 FETCH 1:* (UID MODSEQ)");
     let r = a.cmd("a4 STATUS box (UIDVALIDITY HIGHESTMODSEQ)");
-    let (uv, highest) = (number_after(&r, "UIDVALIDITY "), number_after(&r, "HIGHESTMODSEQ "));
+    let (uv, highest) = (
+        number_after(&r, "UIDVALIDITY "),
+        number_after(&r, "HIGHESTMODSEQ "),
+    );
     a.cmd("a5 LOGOUT");
     a.close();
     let state = env.home.join(".pullmail");
@@ -450,7 +568,10 @@ fn modseqs_survive_restarts_and_never_go_back() {
         }
         let mut b = env.client();
         b.cmd("b1 SELECT box (CONDSTORE)");
-        assert_eq!(fetched(&b.cmd("b2 FETCH 1:* (UID MODSEQ)")), fetched(&before));
+        assert_eq!(
+            fetched(&b.cmd("b2 FETCH 1:* (UID MODSEQ)")),
+            fetched(&before)
+        );
         let r = b.cmd("b3 STATUS box (UIDVALIDITY HIGHESTMODSEQ)");
         assert_eq!(number_after(&r, "HIGHESTMODSEQ "), highest);
         b.cmd("b4 LOGOUT");
@@ -466,4 +587,29 @@ fn modseqs_survive_restarts_and_never_go_back() {
     assert!(now.iter().all(|&(_, m)| m == fresh), "{now:?}");
     let r = c.cmd(&format!("c3 FETCH 1:* (FLAGS) (CHANGEDSINCE {highest})"));
     assert_eq!(untagged(&r).len(), 3, "everything changed since: {r}");
+}
+
+/// imaptest stress (CONDSTORE on): a STORE's write-back merged a keyword another
+/// session had just defined on the same message, and the STORE's FETCH answer
+/// showed it before any FLAGS response had named it.
+#[test]
+fn a_keyword_merged_by_the_store_write_back_is_announced_before_use() {
+    let env = Env::new();
+    let mut a = with_box(&env, 2);
+    a.cmd("a1 SELECT box (CONDSTORE)");
+    let mut b = env.client();
+    b.cmd("b1 SELECT box");
+    let r = b.cmd("b2 STORE 1 +FLAGS ($Label4)");
+    assert_lines(&r, &["* 1 FETCH", "b2 OK"]);
+    let r = a.cmd("a2 STORE 1 +FLAGS (\\Seen)");
+    let lines = untagged(&r);
+    let used = lines
+        .iter()
+        .position(|l| l.contains(" FETCH (") && l.contains("$Label4"));
+    let named = lines
+        .iter()
+        .position(|l| l.starts_with("* FLAGS (") && l.contains("$Label4"));
+    let used = used.unwrap_or_else(|| panic!("the merged keyword is shown: {r}"));
+    assert!(named.is_some_and(|n| n < used), "{r}");
+    assert!(tagged_line(&r).starts_with("a2 OK"), "{r}");
 }

@@ -58,7 +58,11 @@ pub(crate) fn run<H: Host>(
         if let Some(limit) = unchanged_since {
             if let Some(info) = sel.mailbox.info(seq) {
                 if info.modseq.get() > limit {
-                    modified.push(if numbering.is_uid() { info.uid.get() } else { seq.get() });
+                    modified.push(if numbering.is_uid() {
+                        info.uid.get()
+                    } else {
+                        seq.get()
+                    });
                     continue;
                 }
             }
@@ -82,7 +86,6 @@ pub(crate) fn run<H: Host>(
             Err(e) => return Reply::mailbox_error("STORE", &e),
         }
     }
-    sel.report_keywords(&mut s.out);
     if condstore && sel.dirty {
         if let Err(e) = sel.write_back() {
             log(&format!(
@@ -91,6 +94,10 @@ pub(crate) fn run<H: Host>(
             ));
         }
     }
+    // After the write-back: writing merges what other sessions wrote meanwhile,
+    // keywords they defined included, and the FETCH answers below may show them
+    // (imaptest stress: 'Keyword used without being in FLAGS').
+    sel.report_keywords(&mut s.out);
     if !silent {
         for seq in done {
             sel.fetch_flags(&mut s.out, seq, numbering);
