@@ -176,3 +176,38 @@ fn a_nul_run_and_delimiter_after_the_opening_is_read_the_same_after_a_rewrite() 
     bytes.extend_from_slice(b"\x01\x01\x01\x01\n\x01\x01\x01\x01\n");
     rewrite_keeps_every_message(&bytes);
 }
+
+/// Found by fuzzing (state_journal, make fuzz FUZZ_SECONDS=600): a mailbox index
+/// that passes its seals but lists no messages was believed — the open gave an
+/// empty mailbox for a file of two. An index lists at least as many messages as
+/// pullmail saves one for, or it is ignored and the file scanned.
+#[test]
+fn a_sealed_index_of_no_messages_is_not_believed() {
+    let input = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/fuzz-index-says-empty.bin"
+    ))
+    .unwrap();
+    let env = Env::new();
+    let path = env.path("box");
+    std::fs::write(
+        &path,
+        b"From a@b Mon Jan  1 00:00:01 2024\nSubject: one\n\nbody\n\nFrom a@b Mon Jan  1 00:00:02 2024\nSubject: two\n\nbody two\n",
+    )
+    .unwrap();
+    // The fuzz target's first octet picks the case; the rest is the index body.
+    mailbox::mailbox::seal_index_for_fuzzing(&env.ctx, &path, &input[1..]).unwrap();
+    let mut mb = Mailbox::open(&path, Mode::ReadOnly, &env.ctx).unwrap();
+    assert_eq!(mb.count(), 2);
+    let texts: Vec<Vec<u8>> = (1..=2)
+        .filter_map(SeqNumber::new)
+        .map(|s| mb.message(s).unwrap())
+        .collect();
+    assert_eq!(
+        texts,
+        [
+            b"Subject: one\r\n\r\nbody\r\n".to_vec(),
+            b"Subject: two\r\n\r\nbody two\r\n".to_vec()
+        ]
+    );
+}

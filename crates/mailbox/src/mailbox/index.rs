@@ -68,7 +68,13 @@ fn index_path(ctx: &Context, mailbox: &Path) -> PathBuf {
 pub fn seal_index_for_fuzzing(ctx: &Context, mailbox: &Path, rest: &[u8]) -> io::Result<()> {
     let stamp = Stamp::of(&fs::metadata(mailbox)?);
     let mut out = MAGIC.to_vec();
-    for v in [stamp.dev, stamp.ino, stamp.size, stamp.mtime as u64, stamp.mtime_ns as u64] {
+    for v in [
+        stamp.dev,
+        stamp.ino,
+        stamp.size,
+        stamp.mtime as u64,
+        stamp.mtime_ns as u64,
+    ] {
         out.extend_from_slice(&v.to_le_bytes());
     }
     out.extend_from_slice(rest);
@@ -96,7 +102,14 @@ impl Mailbox {
         let mut out = Vec::with_capacity(256 + self.messages.len() * RECORD);
         out.extend_from_slice(MAGIC);
         let s = &self.stamp;
-        for v in [s.dev, s.ino, s.size, s.mtime as u64, s.mtime_ns as u64, self.generation] {
+        for v in [
+            s.dev,
+            s.ino,
+            s.size,
+            s.mtime as u64,
+            s.mtime_ns as u64,
+            self.generation,
+        ] {
             put_u64(&mut out, v);
         }
         put_u32(&mut out, rule.map_or(0, Uid::get));
@@ -160,7 +173,8 @@ impl Mailbox {
     /// current state (`rule` is what the UID rule would read now, given the base
     /// the index recorded).
     pub(super) fn load_index(&self, shared: &SharedState) -> Option<Index> {
-        let bytes = regular::read_limited(&index_path(&self.ctx, &self.path), MAX_INDEX_SIZE).ok()?;
+        let bytes =
+            regular::read_limited(&index_path(&self.ctx, &self.path), MAX_INDEX_SIZE).ok()?;
         let (body, sum) = bytes.split_at(bytes.len().checked_sub(8)?);
         if u64::from_le_bytes(sum.try_into().ok()?) != fnv(body) {
             return None;
@@ -259,7 +273,14 @@ impl Mailbox {
                 modseq: 0,
             });
         }
-        if !r.0.is_empty() || !self.openings_hold(&messages, stamp.size) {
+        // An index is saved only for a mailbox of at least INDEX_MIN_MESSAGES: one
+        // that lists fewer is not one pullmail wrote, and one that lists none would
+        // pass every sample (fuzzing: a sealed index of no messages for a file of
+        // two gave an empty mailbox).
+        if !r.0.is_empty()
+            || !worth_an_index(messages.len())
+            || !self.openings_hold(&messages, stamp.size)
+        {
             return None;
         }
         Some(Index {
