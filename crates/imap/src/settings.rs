@@ -255,17 +255,6 @@ fn parse_table(text: &str) -> Table {
 mod tests {
     use super::*;
 
-    /// Issue 14: a FIFO named as a referral table is refused, not waited on.
-    #[test]
-    fn a_fifo_as_a_referral_table_is_refused_at_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let fifo = dir.path().join("login-referrals");
-        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
-        assert!(made.unwrap().success());
-        let e = read_table(&fifo).unwrap_err();
-        assert!(mailbox::regular::is_not_regular(&e), "{e}");
-    }
-
     #[test]
     fn referral_tables_and_urls() {
         let (rows, bad) = parse_table(

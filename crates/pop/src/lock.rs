@@ -98,8 +98,12 @@ mod tests {
         std::os::unix::fs::symlink(&target, &lock).unwrap();
         assert!(SessionLock::try_acquire(&state, mbox).is_err());
         std::fs::remove_file(&lock).unwrap();
-        let made = std::process::Command::new("mkfifo").arg(&lock).status();
-        assert!(made.unwrap().success());
+        // mkfifo(3), not the mkfifo program: a fork here would hand the other
+        // test's locked descriptor to the child until its exec, and that test
+        // checks the lock goes when its descriptor is closed.
+        let c = std::ffi::CString::new(lock.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
         let e = SessionLock::try_acquire(&state, mbox).err().unwrap();
         assert!(mailbox::regular::is_not_regular(&e), "{e}");
     }
