@@ -335,6 +335,11 @@ impl Env {
             .stdout(Stdio::from(output))
             .stderr(Stdio::piped());
         let mut child = cmd.spawn().unwrap();
+        // In the words systemd-socket-activate logs a child with, so that the
+        // end of the test finds this one too (Env's drop).
+        if let Ok(mut l) = self.log.lock() {
+            l.push(format!("Spawned {binary} by hand as PID {}.", child.id()));
+        }
         let stderr = child.stderr.take().unwrap();
         let log = self.log.clone();
         std::thread::spawn(move || {
