@@ -9,7 +9,7 @@
 //! installed the test packages (`make test` sets `PULLMAIL_NO_SKIP=1` then) — a
 //! skip is a failure that names what is missing: a suite that silently tests less
 //! is indistinguishable from one that passes.
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 use std::fs::OpenOptions;
 use std::io::Write;
@@ -87,4 +87,42 @@ pub fn remove_pam_wrapper_dirs(pids: &[u32]) {
             let _ = std::fs::remove_dir_all(&dir);
         }
     }
+}
+
+/// When a test ends: ends its servers' processes that are still running (a client
+/// that never hung up keeps a session alive after its launcher is gone) and removes
+/// the `/tmp/pam.X` directories pam_wrapper made for them, so the host's /tmp is as
+/// the test found it. `log` holds the launcher's lines, which name each process it
+/// started `... as PID N.`; only a process whose command line names `config`, the
+/// test's own configuration, is killed.
+#[allow(unsafe_code)]
+pub fn end_test_servers(log: &[String], config: &std::path::Path) {
+    let pids: Vec<u32> = log
+        .iter()
+        .filter_map(|l| l.split(" as PID ").nth(1))
+        .filter_map(|p| p.trim_end_matches('.').parse().ok())
+        .collect();
+    let config = config.display().to_string();
+    let running: Vec<u32> = pids
+        .iter()
+        .copied()
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&config))
+        })
+        .collect();
+    for &pid in &running {
+        // SAFETY: kill(2) on a pid whose command line names this test's
+        // configuration: one of this test's servers.
+        unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    while running
+        .iter()
+        .any(|p| std::path::Path::new(&format!("/proc/{p}")).exists())
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    remove_pam_wrapper_dirs(&pids);
 }

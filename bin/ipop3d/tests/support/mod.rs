@@ -81,41 +81,11 @@ pub struct Env {
     pub log: Arc<Mutex<Vec<String>>>,
 }
 
-/// When a test ends: its servers' sessions that are still running (a client that
-/// never hung up keeps one alive after systemd-socket-activate is gone) are ended,
-/// and the `/tmp/pam.X` directories pam_wrapper made for them are removed, so the
-/// host's /tmp is as the test found it.
+/// When a test ends, its servers leave nothing behind ([`testkit::end_test_servers`]).
 impl Drop for Env {
     fn drop(&mut self) {
         let log = self.log.lock().map(|l| l.clone()).unwrap_or_default();
-        let pids: Vec<u32> = log
-            .iter()
-            .filter_map(|l| l.split(" as PID ").nth(1))
-            .filter_map(|p| p.trim_end_matches('.').parse().ok())
-            .collect();
-        let config = self.config.display().to_string();
-        let running: Vec<u32> = pids
-            .iter()
-            .copied()
-            .filter(|pid| {
-                std::fs::read(format!("/proc/{pid}/cmdline"))
-                    .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&config))
-            })
-            .collect();
-        for &pid in &running {
-            // SAFETY: kill(2) on a pid whose command line names this test's
-            // configuration: one of this test's servers.
-            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
-        }
-        let deadline = Instant::now() + Duration::from_secs(2);
-        while running
-            .iter()
-            .any(|p| Path::new(&format!("/proc/{p}")).exists())
-            && Instant::now() < deadline
-        {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        testkit::remove_pam_wrapper_dirs(&pids);
+        testkit::end_test_servers(&log, &self.config);
     }
 }
 
