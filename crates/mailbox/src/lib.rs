@@ -109,6 +109,7 @@
 //!   change. The index and the append point extend that trust across sessions; a
 //!   program that rewrites the file and then sets its modification time back to the
 //!   nanosecond with the same size is caught only if it moved sampled messages.
+mod binary;
 pub mod driver;
 pub mod error;
 pub mod flags;

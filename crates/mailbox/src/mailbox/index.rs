@@ -13,6 +13,7 @@
 use std::io::Write as _;
 
 use super::*;
+use crate::binary::{fnv, put_u32, put_u64, Reader};
 
 /// Mailboxes with fewer messages are scanned in a few milliseconds: no index.
 const INDEX_MIN_MESSAGES: usize = 1_000;
@@ -198,7 +199,7 @@ impl Mailbox {
             _ => Some(ImapBase {
                 uid_validity: Uidvalidity::new(r.u32()?)?,
                 last_uid: Uid::new(r.u32()?),
-                keywords: r.names()?,
+                keywords: read_names(&mut r)?,
             }),
         };
         if rule_input(shared, base.as_ref()) != rule {
@@ -217,7 +218,7 @@ impl Mailbox {
                 })
             }
         };
-        let names = r.names()?;
+        let names = read_names(&mut r)?;
         let mut keywords = KeywordTable::default();
         for n in &names {
             keywords.intern(n);
@@ -385,28 +386,6 @@ fn write_atomically(ctx: &Context, path: &Path, bytes: &[u8]) -> io::Result<()> 
     written
 }
 
-/// 64-bit FNV-1a over the index, eight octets at a time (a check against torn and
-/// stray files, not against an adversary: the directory is the user's own).
-fn fnv(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf29ce484222325;
-    let mut chunks = bytes.chunks_exact(8);
-    for c in &mut chunks {
-        h ^= u64::from_le_bytes(c.try_into().unwrap_or_default());
-        h = h.wrapping_mul(0x100000001b3);
-    }
-    for &b in chunks.remainder() {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x100000001b3);
-    }
-    h
-}
-
-fn put_u64(out: &mut Vec<u8>, v: u64) {
-    out.extend_from_slice(&v.to_le_bytes());
-}
-fn put_u32(out: &mut Vec<u8>, v: u32) {
-    out.extend_from_slice(&v.to_le_bytes());
-}
 fn put_names(out: &mut Vec<u8>, names: &[String]) {
     put_u32(out, names.len() as u32);
     for n in names {
@@ -415,37 +394,16 @@ fn put_names(out: &mut Vec<u8>, names: &[String]) {
     }
 }
 
-/// Reads the index's fields in order; `None` at the end of the octets.
-struct Reader<'a>(&'a [u8]);
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        if self.0.len() < n {
-            return None;
-        }
-        let (a, b) = self.0.split_at(n);
-        self.0 = b;
-        Some(a)
+/// A list of keyword names as `put_names` writes it (at most 64).
+fn read_names(r: &mut Reader) -> Option<Vec<String>> {
+    let n = r.u32()? as usize;
+    if n > 64 {
+        return None;
     }
-    fn u8(&mut self) -> Option<u8> {
-        Some(self.take(1)?[0])
+    let mut v = Vec::with_capacity(n);
+    for _ in 0..n {
+        let len = r.u32()? as usize;
+        v.push(String::from_utf8(r.take(len)?.to_vec()).ok()?);
     }
-    fn u32(&mut self) -> Option<u32> {
-        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
-    }
-    fn u64(&mut self) -> Option<u64> {
-        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
-    }
-    fn names(&mut self) -> Option<Vec<String>> {
-        let n = self.u32()? as usize;
-        if n > 64 {
-            return None;
-        }
-        let mut v = Vec::with_capacity(n);
-        for _ in 0..n {
-            let len = self.u32()? as usize;
-            v.push(String::from_utf8(self.take(len)?.to_vec()).ok()?);
-        }
-        Some(v)
-    }
+    Some(v)
 }
