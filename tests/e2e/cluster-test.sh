@@ -63,8 +63,7 @@ for s in imapd ipop3d; do
 done
 unshare --mount true 2>/dev/null || skip "no mount namespaces here (unshare --mount)"
 
-# Not under /tmp: each back end's namespace gets a /tmp of its own (below).
-work=$(mktemp -d /var/tmp/pullmail-cluster.XXXXXX)
+work=$(mktemp -d /tmp/pullmail-cluster.XXXXXX)
 chmod 755 "$work"
 groups=""
 cleanup() {
@@ -181,9 +180,6 @@ backend_start() {
 #!/bin/sh
 # Back end $1 on $2, in its own mount namespace, where $view is $b/root.
 mount --bind "$b/root" "$view" || exit 1
-# pam_wrapper makes a /tmp/pam.X per process, which a process that dropped root
-# cannot remove at its exit: they go with this namespace's own /tmp.
-mount -t tmpfs -o mode=1777,size=64m pullmail-cluster-tmp /tmp || exit 1
 activate() {
     systemd-socket-activate --inetd -a -l "$2:\$1" \\
         -E LD_PRELOAD="$nss:$pamw" -E NSS_WRAPPER_PASSWD="$b/passwd" \\
